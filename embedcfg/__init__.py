@@ -1,0 +1,31 @@
+"""embedcfg: configuration as data for embedded CPython.
+
+A typed document (:class:`EmbedConfig`) describes how an interpreter must be
+set up before init; it is read from and written to JSON or TOML, validated
+against a JSON Schema and semantic rules, and applied by a small C shim.
+"""
+
+from ._api import dump, dumps, load, loads, validate
+from .errors import ConfigInvalid, LoadError, Problem, Severity, ShimError
+from .model import EmbedConfig, HashCheck, InittabEntry, Profile, Pycache, PycacheMode
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigInvalid",
+    "EmbedConfig",
+    "HashCheck",
+    "InittabEntry",
+    "LoadError",
+    "Problem",
+    "Profile",
+    "Pycache",
+    "PycacheMode",
+    "Severity",
+    "ShimError",
+    "dump",
+    "dumps",
+    "load",
+    "loads",
+    "validate",
+]

@@ -1,0 +1,5 @@
+"""``python -m embedcfg``."""
+
+from embedcfg.cli import main
+
+main()

@@ -1,0 +1,422 @@
+"""Semantic rules the JSON Schema cannot express.
+
+Each rule yields :class:`~embedcfg.errors.Problem` records with a stable code
+(see :data:`embedcfg.errors.CODES`). Rules that depend on the CPython
+versions a document targets take a :class:`Target`: the versions admitted by
+``requires_python``, or one real interpreter (``--target``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import keyword
+import os
+import re
+import subprocess
+import sys
+from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
+
+import attrs
+
+from .errors import Problem, Severity, pointer_from_parts
+from .model import EmbedConfig, Profile, PycacheMode
+from .options import (
+    KNOWN_VERSIONS,
+    OPTIONS,
+    Build,
+    Option,
+    Version,
+    Visibility,
+    format_version,
+)
+
+__all__ = [
+    "ANCHORS",
+    "Target",
+    "check",
+    "inspect_target",
+    "parse_requires_python",
+    "target_from_requires",
+]
+
+#: Path prefixes the shim expands: the launcher's and the document's directory.
+ANCHORS = ("$ORIGIN", "$CONFIG_DIR")
+
+_WARN = Severity.WARNING
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SPEC = re.compile(r"\s*(~=|==|!=|<=|>=|<|>)\s*(\d+)(?:\.(\d+|\*))?(?:\.(\d+|\*))?\s*\Z")
+
+
+@attrs.frozen
+class Target:
+    """The CPython versions (and, when known, the build) a document targets."""
+
+    versions: Tuple[Version, ...]
+    #: Where the versions come from, for messages: "requires_python '>=3.9'".
+    source: str
+    #: Build flags of a concrete interpreter; None when unknown.
+    builds: Optional[FrozenSet[Build]] = None
+    #: Full version of a concrete interpreter.
+    full_version: Optional[Tuple[int, int, int]] = None
+    #: Standard-library and built-in module names of a concrete interpreter.
+    stdlib: Optional[FrozenSet[str]] = None
+
+
+def parse_requires_python(spec: str) -> List[Tuple[str, Tuple[int, ...], bool]]:
+    """Parse ``'>=3.9,<3.14'`` into ``(op, version, wildcard)`` triples.
+
+    Raises ValueError with a message for the user on anything else.
+    """
+    out = []
+    for item in spec.split(","):
+        m = _SPEC.match(item)
+        if not m:
+            raise ValueError(f"{item.strip()!r} is not a version specifier such as '>=3.10'")
+        op, major, minor, micro = m.groups()
+        wildcard = "*" in (minor, micro)
+        if wildcard and op not in ("==", "!="):
+            raise ValueError(f"{item.strip()!r}: '.*' only goes with == and !=")
+        if minor == "*" and micro is not None:
+            raise ValueError(f"{item.strip()!r}: '.*' must come last")
+        nums = tuple(int(x) for x in (major, minor, micro) if x is not None and x != "*")
+        if op == "~=" and len(nums) < 2:
+            raise ValueError(f"{item.strip()!r}: ~= needs at least two parts, as in ~=3.10")
+        out.append((op, nums, wildcard))
+    return out
+
+
+def _satisfies(version: Tuple[int, int, int],
+               specs: Sequence[Tuple[str, Tuple[int, ...], bool]]) -> bool:
+    for op, nums, wildcard in specs:
+        head = version[: len(nums)]
+        padded = nums + (0,) * (3 - len(nums))
+        if op == "==":
+            ok = head == nums if wildcard else version == padded
+        elif op == "!=":
+            ok = head != nums if wildcard else version != padded
+        elif op == ">=":
+            ok = version >= padded
+        elif op == "<=":
+            ok = version <= padded
+        elif op == ">":
+            ok = version > padded
+        elif op == "<":
+            ok = version < padded
+        else:  # ~=: >= the version, == its prefix without the last part
+            ok = version >= padded and version[: len(nums) - 1] == nums[:-1]
+        if not ok:
+            return False
+    return True
+
+
+def _minor_admitted(minor: Version, specs: Sequence[Tuple[str, Tuple[int, ...], bool]]) -> bool:
+    # A minor is targeted when some release of it satisfies the range; the
+    # patch levels that can make a difference are 0, a large one, and those
+    # the specifiers name (and their neighbours).
+    patches = {0, 999}
+    for _, nums, _ in specs:
+        if len(nums) == 3:
+            patches.update({nums[2], max(nums[2] - 1, 0), nums[2] + 1})
+    return any(_satisfies((minor[0], minor[1], p), specs) for p in patches)
+
+
+def target_from_requires(spec: str) -> Target:
+    """The known CPython minors that ``spec`` admits (ValueError if invalid)."""
+    specs = parse_requires_python(spec)
+    versions = tuple(v for v in KNOWN_VERSIONS if _minor_admitted(v, specs))
+    return Target(versions=versions, source=f"requires_python {spec!r}")
+
+
+_PROBE = r"""
+import json, sys, sysconfig
+v = sysconfig.get_config_var
+names = set(sys.builtin_module_names) | set(getattr(sys, "stdlib_module_names", ()))
+if not hasattr(sys, "stdlib_module_names"):
+    import os, pkgutil
+    names |= {m.name for m in pkgutil.iter_modules([os.path.dirname(os.__file__)])}
+print(json.dumps({
+    "version": list(sys.version_info[:3]),
+    "implementation": sys.implementation.name,
+    "windows": sys.platform == "win32",
+    "macos": sys.platform == "darwin",
+    "debug": bool(v("Py_DEBUG")),
+    "free_threaded": bool(v("Py_GIL_DISABLED")),
+    "stats": bool(v("Py_STATS")),
+    "stdlib": sorted(names),
+}))
+"""
+
+
+def inspect_target(python: str, timeout: float = 30.0) -> Target:
+    """Run ``python`` to learn its version, build and standard library.
+
+    Raises ValueError with a user-facing message when it cannot be run.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    try:
+        proc = subprocess.run([python, "-I", "-S", "-c", _PROBE], capture_output=True,
+                              text=True, timeout=timeout, env=env, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise ValueError(f"cannot run {python!r}: {e}") from e
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ValueError(f"{python!r} exited with status {proc.returncode}: {last}")
+    try:
+        info = json.loads(proc.stdout)
+    except ValueError as e:
+        raise ValueError(f"{python!r} did not answer like a CPython interpreter") from e
+    if info["implementation"] != "cpython":
+        raise ValueError(f"{python!r} is {info['implementation']}, not CPython")
+    full = tuple(info["version"])
+    builds = frozenset(b for b, key in ((Build.WINDOWS, "windows"), (Build.MACOS, "macos"),
+                                        (Build.DEBUG, "debug"),
+                                        (Build.FREE_THREADED, "free_threaded"),
+                                        (Build.STATS, "stats")) if info[key])
+    return Target(versions=(full[:2],), source=f"--target {python} (CPython "
+                  f"{'.'.join(map(str, full))})", builds=builds,
+                  full_version=full, stdlib=frozenset(info["stdlib"]))  # type: ignore[arg-type]
+
+
+def _p(code: str, message: str, *parts: object, severity: Severity = Severity.ERROR) -> Problem:
+    return Problem(code, message, pointer_from_parts(parts), severity)
+
+
+def check(cfg: EmbedConfig, target: Optional[Target] = None) -> List[Problem]:
+    """Every semantic problem of ``cfg``.
+
+    Without ``target``, the versions come from ``requires_python``; without
+    either, version rules are skipped (the shim still checks at run time).
+    """
+    problems: List[Problem] = []
+    targets = _targets(cfg, target, problems)
+    for t in targets:
+        problems.extend(_version_rules(cfg, t))
+    problems.extend(_conflicts(cfg))
+    problems.extend(_paths(cfg))
+    stdlib = target.stdlib if target is not None and target.stdlib is not None else _stdlib()
+    problems.extend(_inittab(cfg, stdlib))
+    problems.extend(_values(cfg))
+    return problems
+
+
+def _targets(cfg: EmbedConfig, target: Optional[Target], problems: List[Problem]) -> List[Target]:
+    required: Optional[Target] = None
+    if cfg.requires_python is not None:
+        try:
+            required = target_from_requires(cfg.requires_python)
+        except ValueError as e:
+            problems.append(_p("EC203", f"requires_python: {e}", "requires_python"))
+        else:
+            if not required.versions:
+                problems.append(_p(
+                    "EC205", f"requires_python {cfg.requires_python!r} admits no CPython"
+                    " version from 3.8 to 3.14", "requires_python"))
+                required = None
+    if target is None:
+        return [required] if required is not None else []
+    if cfg.requires_python is not None and target.full_version is not None:
+        try:
+            ok = _satisfies(target.full_version, parse_requires_python(cfg.requires_python))
+        except ValueError:
+            ok = True  # already reported as EC203
+        if not ok:
+            problems.append(_p("EC204", f"{target.source} is outside requires_python"
+                               f" {cfg.requires_python!r}", "requires_python"))
+    return [target]
+
+
+def _version_rules(cfg: EmbedConfig, target: Target) -> Iterator[Problem]:
+    oldest, newest = min(target.versions), max(target.versions)
+    for name, value in cfg.options.items():
+        opt = OPTIONS.get(name)
+        if opt is None:
+            continue
+        if opt.since > oldest:
+            yield _p("EC200", f"option {name!r} needs CPython {format_version(opt.since)} or"
+                     f" newer, but {target.source} admits {format_version(oldest)}; require"
+                     f" '>={format_version(opt.since)}' or remove the option", "options", name)
+        elif opt.until is not None and opt.until < newest:
+            yield _p("EC201", f"option {name!r} was removed after CPython"
+                     f" {format_version(opt.until)}, but {target.source} admits"
+                     f" {format_version(newest)}; remove the option", "options", name)
+        needs = _value_since(opt, value)
+        if needs is not None and needs > oldest:
+            yield _p("EC202", f"option {name!r} = {json.dumps(value)} needs CPython"
+                     f" {format_version(needs)} or newer, but {target.source} admits"
+                     f" {format_version(oldest)}", "options", name)
+        if opt.build is not None:
+            yield from _build_rule(opt, target)
+
+
+def _value_since(opt: Option, value: object) -> Optional[Version]:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    return opt.values_since.get(value)
+
+
+def _build_rule(opt: Option, target: Target) -> Iterator[Problem]:
+    what = opt.build.value if opt.build is not None else ""
+    if target.builds is None:
+        yield _p("EC206", f"option {opt.name!r} exists only on {what} builds of CPython;"
+                 " elsewhere the shim refuses it", "options", opt.name, severity=_WARN)
+    elif opt.build not in target.builds:
+        yield _p("EC206", f"option {opt.name!r} exists only on {what} builds of CPython, and"
+                 f" {target.source} is not one; remove the option", "options", opt.name)
+
+
+def _conflicts(cfg: EmbedConfig) -> Iterator[Problem]:
+    opts = cfg.options
+    runs = [n for n in ("run_command", "run_module", "run_filename") if n in opts]
+    for extra in runs[1:]:
+        yield _p("EC300", f"{' and '.join(repr(r) for r in runs)} are exclusive: CPython runs"
+                 f" only one; keep one of them", "options", extra)
+    yield from _pycache_rules(cfg)
+    if cfg.embedded:
+        if cfg.inittab:
+            yield _p("EC302", "embedded = true attaches to a running interpreter, and the"
+                     " inittab cannot be extended after init (CPython aborts the process);"
+                     " remove the inittab entries or set embedded = false", "inittab")
+        for name in opts:
+            opt = OPTIONS.get(name)
+            if opt is not None and opt.visibility is not Visibility.PUBLIC:
+                yield _p("EC306", f"option {name!r} is fixed at init and cannot be applied when"
+                         " attaching (embedded = true); the shim will report it as not"
+                         " applied", "options", name, severity=_WARN)
+    isolated = opts.get("isolated", cfg.profile is Profile.ISOLATED)
+    if isolated:
+        for name, forced in (("safe_path", True), ("use_environment", False),
+                             ("user_site_directory", False)):
+            if name in opts and opts[name] != forced:
+                yield _p("EC303", f"option {name!r} = {json.dumps(opts[name])} has no effect:"
+                         f" isolated mode forces it to {json.dumps(forced)}; remove it, or set"
+                         " isolated = false (or profile = \"python\")", "options", name,
+                         severity=_WARN)
+    if opts.get("module_search_paths_set") is True and "module_search_paths" not in opts:
+        yield _p("EC304", "module_search_paths_set = true without module_search_paths starts"
+                 " CPython with an empty sys.path ('Failed to import encodings module'); give"
+                 " module_search_paths instead", "options", "module_search_paths_set")
+
+
+def _pycache_rules(cfg: EmbedConfig) -> Iterator[Problem]:
+    pc = cfg.pycache
+    if pc is None:
+        return
+    if pc.mode is PycacheMode.PREFIX and pc.prefix is None:
+        yield _p("EC305", "pycache mode 'prefix' needs a prefix: add prefix ="
+                 " \"$ORIGIN/pycache\" (or another absolute or anchored directory)",
+                 "pycache", "mode")
+    if pc.prefix is not None and pc.mode is not PycacheMode.PREFIX:
+        mode = pc.mode.value if pc.mode is not None else "unset"
+        yield _p("EC305", f"pycache prefix is only used with mode = \"prefix\" (mode is {mode});"
+                 " set mode = \"prefix\" or remove the prefix", "pycache", "prefix")
+    wanted: Dict[str, object] = {}
+    if pc.mode is PycacheMode.PREFIX and pc.prefix is not None:
+        wanted["pycache_prefix"] = pc.prefix
+    if pc.mode in (PycacheMode.DEFAULT, PycacheMode.PREFIX):
+        wanted["write_bytecode"] = True
+    elif pc.mode in (PycacheMode.READONLY, PycacheMode.OFF):
+        wanted["write_bytecode"] = False
+    if pc.check is not None:
+        wanted["check_hash_pycs_mode"] = pc.check.value
+    for name, value in wanted.items():
+        if name in cfg.options and cfg.options[name] != value:
+            yield _p("EC301", f"option {name!r} = {json.dumps(cfg.options[name])} contradicts the"
+                     f" [pycache] policy, which sets it to {json.dumps(value)}; remove the"
+                     " option", "options", name)
+    if pc.mode is PycacheMode.DEFAULT and "pycache_prefix" in cfg.options:
+        yield _p("EC301", "option 'pycache_prefix' contradicts pycache mode 'default'"
+                 " (caches beside the sources); use mode = \"prefix\" with a prefix instead",
+                 "options", "pycache_prefix")
+
+
+def _path_problem(value: str, *parts: object, allow_name: bool = False) -> Optional[Problem]:
+    what = ".".join(str(p) for p in parts)
+    if value.startswith("$"):
+        anchor = re.match(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", value)
+        name = "$" + anchor.group(1) if anchor else value.split("/")[0]
+        if name not in ANCHORS or value[len(name):][:1] not in ("", "/"):
+            return _p("EC401", f"{what}: {name!r} is not a known anchor; use $ORIGIN (the"
+                      " launcher's directory), $CONFIG_DIR (this document's directory) or an"
+                      " absolute path", *parts)
+        return None
+    if _is_absolute(value):
+        return None
+    if allow_name and "/" not in value and "\\" not in value:
+        return None  # a library name, searched by dlopen in the system directories only
+    return _p("EC400", f"{what}: {value!r} is a relative path, which would resolve against"
+              " the current directory; write $CONFIG_DIR/" + value.lstrip("./") +
+              " or $ORIGIN/... or an absolute path", *parts)
+
+
+def _is_absolute(value: str) -> bool:
+    return value.startswith("/") or bool(re.match(r"[A-Za-z]:[\\/]|\\\\", value))
+
+
+def _paths(cfg: EmbedConfig) -> Iterator[Problem]:
+    found: List[Optional[Problem]] = []
+    if cfg.lib is not None:
+        found.append(_path_problem(cfg.lib, "lib", allow_name=True))
+    if cfg.pycache is not None and cfg.pycache.prefix is not None:
+        found.append(_path_problem(cfg.pycache.prefix, "pycache", "prefix"))
+    for i, entry in enumerate(cfg.inittab):
+        if entry.library is not None:
+            found.append(_path_problem(entry.library, "inittab", i, "library", allow_name=True))
+    for name, value in cfg.options.items():
+        opt = OPTIONS.get(name)
+        if opt is None or not opt.path:
+            continue
+        if isinstance(value, str):
+            found.append(_path_problem(value, "options", name))
+        elif isinstance(value, tuple):
+            found.extend(_path_problem(v, "options", name, i) for i, v in enumerate(value))
+    yield from (p for p in found if p is not None)
+
+
+def _stdlib() -> FrozenSet[str]:
+    names = set(sys.builtin_module_names)
+    names.update(getattr(sys, "stdlib_module_names", ()))
+    return frozenset(names)
+
+
+def _inittab(cfg: EmbedConfig, stdlib: FrozenSet[str]) -> Iterator[Problem]:
+    seen: Dict[str, int] = {}
+    for i, entry in enumerate(cfg.inittab):
+        parts = entry.name.split(".")
+        if not all(_IDENT.match(p) and not keyword.iskeyword(p) for p in parts):
+            yield _p("EC500", f"inittab name {entry.name!r} is not a dotted Python identifier"
+                     " (ASCII letters, digits and '_', parts separated by '.'); CPython would"
+                     " accept it but it could never be imported", "inittab", i, "name")
+        elif entry.name in seen:
+            yield _p("EC501", f"inittab name {entry.name!r} is already registered by entry"
+                     f" {seen[entry.name]}; keep one", "inittab", i, "name")
+        elif entry.name in stdlib:
+            yield _p("EC502", f"inittab name {entry.name!r} shadows the standard-library module"
+                     f" of the same name; rename it (for example 'myapp.{entry.name}')",
+                     "inittab", i, "name")
+        seen.setdefault(entry.name, i)
+        if entry.init is not None and not _IDENT.match(entry.init):
+            yield _p("EC503", f"inittab init {entry.init!r} is not a C identifier; give the"
+                     " name of the init function, such as"
+                     f" 'PyInit_{parts[-1] if _IDENT.match(parts[-1]) else 'name'}'",
+                     "inittab", i, "init")
+
+
+def _values(cfg: EmbedConfig) -> Iterator[Problem]:
+    for name in ("filesystem_encoding", "stdio_encoding"):
+        value = cfg.options.get(name)
+        if isinstance(value, str):
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                yield _p("EC600", f"option {name!r}: {value!r} is not a codec Python knows;"
+                         " use a name such as 'utf-8'", "options", name)
+    for name in ("filesystem_errors", "stdio_errors"):
+        value = cfg.options.get(name)
+        if isinstance(value, str):
+            try:
+                codecs.lookup_error(value)
+            except LookupError:
+                yield _p("EC600", f"option {name!r}: {value!r} is not an error handler Python"
+                         " knows; use one such as 'strict' or 'surrogateescape'",
+                         "options", name)

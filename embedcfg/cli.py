@@ -1,0 +1,224 @@
+"""The ``embedcfg`` command line.
+
+Exit codes: 0 success (every file valid), 1 problems found (or a command
+failed on its input), 2 usage error. Only :func:`main` exits; :func:`run`
+takes its streams and returns the code, which is what the tests call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import IO, Any, List, NoReturn, Optional, Sequence, TextIO
+
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "main", "run"]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, minus its habit of printing to sys.stdout and exiting: the
+    streams are run()'s and the exit code is decided in one place."""
+
+    def __init__(self, *args: Any, stdout: Optional[TextIO] = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stdout = stdout
+
+    def _print_message(self, message: str, file: Optional[IO[str]] = None) -> None:
+        if message:
+            (file if file is not None and file is not sys.stdout else self._stdout
+             or sys.stdout).write(message)
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+    def exit(self, status: int = 0, message: Optional[str] = None) -> NoReturn:
+        if message:
+            raise _UsageError(message.rstrip())
+        raise _Exit(status)
+
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _parser(stdout: TextIO) -> argparse.ArgumentParser:
+    p = _Parser(prog="embedcfg", description="Configuration as data for embedded CPython.",
+                epilog="Exit status: 0 success, 1 problems found, 2 usage error.",
+                stdout=stdout)
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    v = sub.add_parser("validate", stdout=stdout, help="check documents (exit 1 on any problem)",
+                       description="Check documents against the schema and the semantic"
+                       " rules. Exit status: 0 all valid, 1 problems, 2 usage error.")
+    v.add_argument("files", nargs="+", metavar="FILE", help=".toml or .json documents")
+    v.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="output format (github: workflow commands that annotate the diff)")
+    v.add_argument("--target", metavar="PYTHON",
+                   help="check against this interpreter: its version, build and stdlib")
+    v.add_argument("--strict", action="store_true", help="warnings are errors too")
+    v.add_argument("--engine", choices=("embedcfg", "jsonschema"), default="embedcfg",
+                   help="schema evaluator: embedcfg's (fast) or jsonschema (the reference)")
+
+    s = sub.add_parser("schema", stdout=stdout, help="print or write the JSON Schema",
+                       description="Print the JSON Schema of the document format.")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--write", metavar="PATH", nargs="?", const="schema/embedcfg-1.schema.json",
+                   help="write it to PATH (default: schema/embedcfg-1.schema.json)")
+    g.add_argument("--check", metavar="PATH", nargs="?", const="schema/embedcfg-1.schema.json",
+                   help="exit 1 when PATH differs from the generated schema")
+
+    c = sub.add_parser("convert", stdout=stdout, help="convert a document between JSON and TOML",
+                       description="Convert IN to OUT; formats come from the extensions."
+                       " OUT is written atomically, and only when IN is valid.")
+    c.add_argument("input", metavar="IN")
+    c.add_argument("output", metavar="OUT")
+
+    sh = sub.add_parser("show", stdout=stdout, help="print a validated document in normal form",
+                        description="Validate FILE and print it in normal form.")
+    sh.add_argument("file", metavar="FILE")
+    sh.add_argument("--as", dest="fmt", choices=("toml", "json", "canonical"), default="toml",
+                    help="output form (canonical: what the C shim reads)")
+    return p
+
+
+def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
+    """Run the command line ``argv`` (without the program name)."""
+    parser = _parser(stdout)
+    try:
+        if not argv:
+            parser.print_usage(stderr)
+            return EXIT_USAGE
+        args = parser.parse_args(list(argv))
+        if args.version:
+            stdout.write(f"embedcfg {_version()}\n")
+            return EXIT_OK
+        if args.command is None:
+            parser.print_usage(stderr)
+            return EXIT_USAGE
+        command = {"validate": _validate, "schema": _schema, "convert": _convert,
+                   "show": _show}[args.command]
+        return command(args, stdout, stderr)
+    except _UsageError as e:
+        stderr.write(f"{e}\n")
+        return EXIT_USAGE
+    except _Exit as e:  # --help
+        return e.code
+
+
+def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from . import _api, codec
+    from .errors import LoadError, Problem
+    from .report import report
+
+    target = None
+    problems: List[Problem] = []
+    if args.target is not None:
+        from .checks import inspect_target
+
+        try:
+            target = inspect_target(args.target)
+        except ValueError as e:
+            stderr.write(f"embedcfg: error: --target: {e}\n")
+            return EXIT_USAGE
+    for name in args.files:
+        try:
+            parsed = codec.read(name)
+        except LoadError as e:
+            problems.append(e.problem)
+            continue
+        problems.extend(_api.check_parsed(parsed, target, args.engine)[1])
+    failed = any(p.is_error or args.strict for p in problems)
+    report(args.format, problems, args.files, failed, stdout)
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from . import codec, schema
+
+    text = schema.render()
+    if args.write:
+        codec.write_atomic(args.write, text.encode("utf-8"))
+        stderr.write(f"wrote {args.write}\n")
+    elif args.check:
+        try:
+            current = Path(args.check).read_text(encoding="utf-8")
+        except OSError as e:
+            stderr.write(f"embedcfg: error: cannot read {args.check}: {e.strerror}\n")
+            return EXIT_PROBLEMS
+        if current != text:
+            stderr.write(f"{args.check} is stale: run 'embedcfg schema --write {args.check}'\n")
+            return EXIT_PROBLEMS
+        stdout.write(f"{args.check} is up to date\n")
+    else:
+        stdout.write(text)
+    return EXIT_OK
+
+
+def _load_for_output(name: str, stdout: TextIO, stderr: TextIO) -> Optional[object]:
+    from . import _api, codec
+    from .errors import LoadError
+    from .report import report
+
+    try:
+        parsed = codec.read(name)
+    except LoadError as e:
+        report("text", [e.problem], [name], True, stderr)
+        return None
+    cfg, problems = _api.check_parsed(parsed)
+    errors = [p for p in problems if p.is_error]
+    if cfg is None or errors:
+        report("text", problems, [name], True, stderr)
+        return None
+    return cfg
+
+
+def _convert(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from . import _api, codec
+
+    if codec.format_of(args.output) is None:
+        stderr.write(f"embedcfg: error: cannot tell the format of {args.output!r}:"
+                     " use .json or .toml\n")
+        return EXIT_USAGE
+    cfg = _load_for_output(args.input, stdout, stderr)
+    if cfg is None:
+        return EXIT_PROBLEMS
+    _api.dump(cfg, args.output)  # type: ignore[arg-type]
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from . import codec
+
+    cfg = _load_for_output(args.file, stdout, stderr)
+    if cfg is None:
+        return EXIT_PROBLEMS
+    if args.fmt == "canonical":
+        stdout.write(codec.canonical(cfg).decode("utf-8") + "\n")  # type: ignore[arg-type]
+    else:
+        stdout.write(codec.dumps(cfg, args.fmt))  # type: ignore[arg-type]
+    return EXIT_OK
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Console entry point."""
+    sys.exit(run(sys.argv[1:] if argv is None else argv, sys.stdout, sys.stderr))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
