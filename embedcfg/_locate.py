@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import json.decoder
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import pointer_from_parts, pointer_parts
 
@@ -18,6 +18,9 @@ __all__ = ["Locator", "first_too_deep", "line_col"]
 
 Position = Tuple[int, int]  # 1-based line and column
 
+# The stdlib's JSON string scanner (C accelerated); typeshed does not
+# declare it, hence the typed alias.
+_scanstring: Callable[[str, int], Tuple[str, int]] = getattr(json.decoder, "scanstring")
 _WS = re.compile(r"[ \t\r\n]*")
 
 
@@ -126,7 +129,7 @@ class Locator:
                         self.positions[pointer_from_parts(path)] = i
                     continue
                 if ch == '"':
-                    _, i = json.decoder.scanstring(text, i + 1)
+                    _, i = _scanstring(text, i + 1)
                 else:
                     m = _SCALAR.match(text, i)
                     if m is None:
@@ -158,7 +161,7 @@ class Locator:
     def _json_key(self, text: str, i: int, frame: List[Any], path: List[object]) -> int:
         """Record the key at ``i``; return the offset of its value."""
         start = i
-        key, i = json.decoder.scanstring(text, i + 1)
+        key, i = _scanstring(text, i + 1)
         path[:] = frame[1] + [key]
         pointer = pointer_from_parts(path)
         if key in frame[2]:
@@ -192,6 +195,7 @@ class Locator:
         return parts
 
     def _scan_toml(self, text: str) -> None:
+        self.positions[""] = 0
         table: List[object] = []
         arrays: Dict[str, int] = {}
         seen_in: Dict[str, set[str]] = {}
@@ -232,7 +236,7 @@ class Locator:
             if not keyline:
                 continue
             keys = self._toml_key(keyline.group(1))
-            full = pointer_from_parts(table + keys)  # type: ignore[operator]
+            full = pointer_from_parts(table + keys)
             col = start + keyline.start(1)
             scope = seen_in.setdefault(pointer_from_parts(table), set())
             if full in scope:
@@ -247,5 +251,5 @@ class Locator:
             # Inline tables: locate their keys on the same line.
             if "{" in rest:
                 for m in re.finditer(r"([A-Za-z0-9_-]+)\s*=", rest):
-                    sub = pointer_from_parts(table + keys + [m.group(1)])  # type: ignore[operator]
+                    sub = pointer_from_parts(table + keys + [m.group(1)])
                     self.positions.setdefault(sub, start + keyline.end() + m.start(1))

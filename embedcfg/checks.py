@@ -175,7 +175,7 @@ def inspect_target(python: str, timeout: float = 30.0) -> Target:
                                         (Build.STATS, "stats")) if info[key])
     return Target(versions=(full[:2],), source=f"--target {python} (CPython "
                   f"{'.'.join(map(str, full))})", builds=builds,
-                  full_version=full, stdlib=frozenset(info["stdlib"]))  # type: ignore[arg-type]
+                  full_version=(full[0], full[1], full[2]), stdlib=frozenset(info["stdlib"]))
 
 
 def _p(code: str, message: str, *parts: object, severity: Severity = Severity.ERROR) -> Problem:
@@ -333,8 +333,10 @@ def _pycache_rules(cfg: EmbedConfig) -> Iterator[Problem]:
 def _path_problem(value: str, *parts: object, allow_name: bool = False) -> Optional[Problem]:
     what = ".".join(str(p) for p in parts)
     if value.startswith("$"):
-        anchor = re.match(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", value)
-        name = "$" + anchor.group(1) if anchor else value.split("/")[0]
+        m = re.match(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(\}?)", value)
+        name = "$" + m.group(1) if m else value.split("/")[0]
+        if m and m.group(2) and name in ANCHORS:
+            return _p("EC401", f"{what}: write {name} without braces", *parts)
         if name not in ANCHORS or value[len(name):][:1] not in ("", "/"):
             return _p("EC401", f"{what}: {name!r} is not a known anchor; use $ORIGIN (the"
                       " launcher's directory), $CONFIG_DIR (this document's directory) or an"

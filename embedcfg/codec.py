@@ -157,7 +157,10 @@ def parse(data: Union[bytes, str], fmt: str, *, file: Optional[str] = None) -> P
         return _toml_error(text, str(e), file)
     except ValueError as e:  # int() digit limit, in both parsers
         m = _BIG_INT.search(text)
-        return fail("EC011", str(e).split(";")[0], line_col(text, m.start()) if m else None, text)
+        del e  # its text speaks of sys.set_int_max_str_digits, which is no fix here
+        return fail("EC011", "an integer with thousands of digits is larger than any option"
+                    " accepts; use a value in the option's range",
+                    line_col(text, m.start()) if m else None, text)
     except RecursionError:
         return fail("EC010", f"nesting deeper than {MAX_DEPTH} levels", None, text)
     parsed = Parsed(raw, (), text, fmt, file)
@@ -229,8 +232,17 @@ def _value_problems(value: Any, parts: Tuple[object, ...] = ()) -> Any:
                        pointer=pointer_from_parts(parts))
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _value_problems(k, parts + (k,)) if isinstance(k, str) and (
-                "\x00" in k or not _encodable(k)) else ()
+            if isinstance(k, str) and not _encodable(k):
+                # The key itself cannot be part of a pointer that is printed.
+                yield _problem("EC009", f"a key contains a lone surrogate escape"
+                               f" ({k.encode('utf-8', 'backslashreplace').decode()}); write the"
+                               " character or a full surrogate pair",
+                               pointer=pointer_from_parts(parts))
+                continue
+            if isinstance(k, str) and "\x00" in k:
+                yield _problem("EC008", "a key contains a NUL character (\\u0000); remove it",
+                               pointer=pointer_from_parts(parts))
+                continue
             yield from _value_problems(v, parts + (k,))
     elif isinstance(value, list):
         for i, v in enumerate(value):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Callable, Dict, List, Sequence, TextIO
 
+import attrs
+
 from .errors import Problem
 
 __all__ = ["FORMATS", "github_escape_data", "github_escape_property", "report"]
@@ -71,8 +73,17 @@ FORMATS: Dict[str, Callable[[Sequence[Problem], Sequence[str], bool, TextIO], No
 }
 
 
+def _printable(s: str) -> str:
+    # A string from a model built in code may hold lone surrogates, which no
+    # output stream can encode; they are shown escaped instead.
+    return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def report(fmt: str, problems: Sequence[Problem], files: Sequence[str], failed: bool,
            out: TextIO) -> None:
     """Write ``problems`` found in ``files`` to ``out`` in format ``fmt``;
     ``failed`` is the verdict (warnings fail only under --strict)."""
-    FORMATS[fmt](problems, files, failed, out)
+    clean = [attrs.evolve(p, message=_printable(p.message),
+                          file=None if p.file is None else _printable(p.file),
+                          pointer=_printable(p.pointer)) for p in problems]
+    FORMATS[fmt](clean, [_printable(f) for f in files], failed, out)

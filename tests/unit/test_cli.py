@@ -1,0 +1,158 @@
+"""The command line: exit codes, commands and streams."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Tuple
+
+import pytest
+
+import embedcfg
+from embedcfg import cli, schema
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _run(*argv: str) -> Tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.run(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["validate"], ["frobnicate"], ["validate", "--format", "xml", "a.toml"],
+    ["convert", "a.toml"], ["schema", "--write", "a", "--check", "b"],
+])
+def test_usage_errors_exit_2(argv: list) -> None:
+    """Bad command lines exit 2 and print to stderr only."""
+    code, out, err = _run(*argv)
+    assert code == 2
+    assert out == ""
+    assert err
+
+
+def test_help_goes_to_stdout_and_exits_0() -> None:
+    """--help is not an error."""
+    code, out, err = _run("validate", "--help")
+    assert (code, err) == (0, "")
+    assert "--format" in out and "Exit status" in out
+
+
+def test_version() -> None:
+    """--version prints the package version."""
+    assert _run("--version") == (0, f"embedcfg {embedcfg.__version__}\n", "")
+
+
+def test_missing_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    """An unreadable file is reported like any problem, with exit 1."""
+    code, out, err = _run("validate", str(tmp_path / "nope.toml"))
+    assert code == 1 and err == ""
+    assert "EC001" in out
+
+
+def test_several_files_all_reported(tmp_path: Path) -> None:
+    """Every file is checked, and the exit code reflects any failure."""
+    good = _write(tmp_path / "good.toml", "version = 1\n")
+    bad = _write(tmp_path / "bad.json", '{"version": 1, "options": {"quiet": 1}}')
+    code, out, _ = _run("validate", "--format", "json", good, bad)
+    assert code == 1
+    assert [p["file"] for p in json.loads(out)["problems"]] == [bad]
+
+
+def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    """Warnings exit 0; with --strict they exit 1."""
+    doc = _write(tmp_path / "w.toml", "version = 1\n[options]\nuse_environment = true\n")
+    code, out, _ = _run("validate", "--format", "json", doc)
+    assert code == 0 and json.loads(out)["status"] == "ok"
+    assert json.loads(out)["problems"][0]["severity"] == "warning"
+    code, out, _ = _run("validate", "--strict", "--format", "json", doc)
+    assert code == 1 and json.loads(out)["status"] == "fail"
+
+
+def test_target_real_interpreter(tmp_path: Path) -> None:
+    """--target runs the interpreter and checks versions against it."""
+    doc = _write(tmp_path / "t.toml", "version = 1\n[options]\nshow_alloc_count = true\n")
+    code, out, err = _run("validate", "--target", sys.executable, doc)
+    assert code == 1, out + err
+    assert "EC201" in out and f"{sys.version_info[0]}.{sys.version_info[1]}" in out
+
+
+def test_target_that_cannot_run_is_a_usage_error(tmp_path: Path) -> None:
+    """A --target that is not an interpreter exits 2 with a message."""
+    doc = _write(tmp_path / "t.toml", "version = 1\n")
+    code, out, err = _run("validate", "--target", str(tmp_path / "python9"), doc)
+    assert code == 2 and "--target" in err
+
+
+def test_engine_jsonschema_same_verdict(tmp_path: Path) -> None:
+    """The reference engine finds the same schema problems."""
+    doc = _write(tmp_path / "e.toml", "version = 1\n[options]\nutf8_mode = 5\nverbose = -1\n")
+    ours = json.loads(_run("validate", "--format", "json", doc)[1])["problems"]
+    ref = json.loads(_run("validate", "--engine", "jsonschema", "--format", "json", doc)[1])
+    assert [(p["code"], p["pointer"], p["line"]) for p in ours] == [
+        (p["code"], p["pointer"], p["line"]) for p in ref["problems"]]
+
+
+def test_schema_print_check_write(tmp_path: Path) -> None:
+    """schema prints, --write writes, --check compares."""
+    code, out, _ = _run("schema")
+    assert code == 0 and out == schema.render()
+    target = tmp_path / "s.json"
+    assert _run("schema", "--check", str(target))[0] == 1
+    assert _run("schema", "--write", str(target))[0] == 0
+    assert _run("schema", "--check", str(target))[0] == 0
+    target.write_text("{}")
+    code, _, err = _run("schema", "--check", str(target))
+    assert code == 1 and "stale" in err
+
+
+def test_convert_round_trip(tmp_path: Path) -> None:
+    """TOML -> JSON -> TOML keeps the document."""
+    src = ROOT / "examples" / "hello.toml"
+    js, tm = tmp_path / "hello.json", tmp_path / "back.toml"
+    assert _run("convert", str(src), str(js))[0] == 0
+    assert _run("convert", str(js), str(tm))[0] == 0
+    assert embedcfg.load(src) == embedcfg.load(js) == embedcfg.load(tm)
+
+
+def test_convert_refuses_invalid_input_and_writes_nothing(tmp_path: Path) -> None:
+    """An invalid input is reported on stderr and no output file appears."""
+    bad = _write(tmp_path / "bad.toml", "version = 1\n[options]\nutf8_mode = 5\n")
+    out_path = tmp_path / "out.json"
+    code, out, err = _run("convert", bad, str(out_path))
+    assert code == 1 and "EC100" in err and out == ""
+    assert not out_path.exists()
+
+
+def test_convert_unknown_output_format(tmp_path: Path) -> None:
+    """The output format must be known before anything is read."""
+    code, _, err = _run("convert", str(ROOT / "examples" / "hello.toml"), str(tmp_path / "x.yml"))
+    assert code == 2 and "format" in err
+
+
+@pytest.mark.parametrize("form", ["toml", "json", "canonical"])
+def test_show(form: str) -> None:
+    """show prints the normal form, which loads back to the same document."""
+    src = ROOT / "examples" / "hello.toml"
+    code, out, err = _run("show", "--as", form, str(src))
+    assert (code, err) == (0, "")
+    assert embedcfg.loads(out, "toml" if form == "toml" else "json") == embedcfg.load(src)
+
+
+def test_python_dash_m_and_console_script() -> None:
+    """python -m embedcfg and the embedcfg script both work in a fresh process."""
+    doc = str(ROOT / "examples" / "hello.toml")
+    for argv in ([sys.executable, "-m", "embedcfg", "validate", doc],
+                 [str(Path(sys.executable).parent / "embedcfg"), "validate", doc]):
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        assert (proc.returncode, proc.stderr) == (0, ""), argv
+        assert proc.stdout.startswith("ok: 1 file(s)")
