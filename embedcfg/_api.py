@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from typing import Any, List, Optional, Tuple, Union
 
@@ -30,6 +29,8 @@ def _prune(raw: Any, problems: List[Problem]) -> Any:
     semantic rules can still run on the rest. An option is dropped alone;
     anything else drops its whole top-level key (keeping inittab indices
     stable for the problems already reported)."""
+    import copy  # only documents with problems are pruned
+
     if not isinstance(raw, dict):
         return None
     pruned = copy.deepcopy(raw)

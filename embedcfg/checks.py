@@ -13,7 +13,6 @@ import json
 import keyword
 import os
 import re
-import subprocess
 import sys
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
@@ -44,8 +43,11 @@ __all__ = [
 ANCHORS = ("$ORIGIN", "$CONFIG_DIR")
 
 _WARN = Severity.WARNING
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_SPEC = re.compile(r"\s*(~=|==|!=|<=|>=|<|>)\s*(\d+)(?:\.(\d+|\*))?(?:\.(\d+|\*))?\s*\Z")
+_SPEC = r"\s*(~=|==|!=|<=|>=|<|>)\s*(\d+)(?:\.(\d+|\*))?(?:\.(\d+|\*))?\s*\Z"
+
+
+def _is_c_identifier(s: str) -> bool:
+    return s.isascii() and s.isidentifier()
 
 
 @attrs.frozen
@@ -70,7 +72,7 @@ def parse_requires_python(spec: str) -> List[Tuple[str, Tuple[int, ...], bool]]:
     """
     out = []
     for item in spec.split(","):
-        m = _SPEC.match(item)
+        m = re.match(_SPEC, item)
         if not m:
             raise ValueError(f"{item.strip()!r} is not a version specifier such as '>=3.10'")
         op, major, minor, micro = m.groups()
@@ -153,6 +155,8 @@ def inspect_target(python: str, timeout: float = 30.0) -> Target:
 
     Raises ValueError with a user-facing message when it cannot be run.
     """
+    import subprocess  # only --target needs it
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     try:
         proc = subprocess.run([python, "-I", "-S", "-c", _PROBE], capture_output=True,
@@ -385,7 +389,7 @@ def _inittab(cfg: EmbedConfig, stdlib: FrozenSet[str]) -> Iterator[Problem]:
     seen: Dict[str, int] = {}
     for i, entry in enumerate(cfg.inittab):
         parts = entry.name.split(".")
-        if not all(_IDENT.match(p) and not keyword.iskeyword(p) for p in parts):
+        if not all(_is_c_identifier(p) and not keyword.iskeyword(p) for p in parts):
             yield _p("EC500", f"inittab name {entry.name!r} is not a dotted Python identifier"
                      " (ASCII letters, digits and '_', parts separated by '.'); CPython would"
                      " accept it but it could never be imported", "inittab", i, "name")
@@ -397,10 +401,10 @@ def _inittab(cfg: EmbedConfig, stdlib: FrozenSet[str]) -> Iterator[Problem]:
                      f" of the same name; rename it (for example 'myapp.{entry.name}')",
                      "inittab", i, "name")
         seen.setdefault(entry.name, i)
-        if entry.init is not None and not _IDENT.match(entry.init):
+        if entry.init is not None and not _is_c_identifier(entry.init):
             yield _p("EC503", f"inittab init {entry.init!r} is not a C identifier; give the"
                      " name of the init function, such as"
-                     f" 'PyInit_{parts[-1] if _IDENT.match(parts[-1]) else 'name'}'",
+                     f" 'PyInit_{parts[-1] if _is_c_identifier(parts[-1]) else 'name'}'",
                      "inittab", i, "init")
 
 

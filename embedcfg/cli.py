@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any, List, NoReturn, Optional, Sequence, TextIO
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "main", "run"]
@@ -157,7 +156,8 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"wrote {args.write}\n")
     elif args.check:
         try:
-            current = Path(args.check).read_text(encoding="utf-8")
+            with open(args.check, encoding="utf-8") as f:
+                current = f.read()
         except OSError as e:
             stderr.write(f"embedcfg: error: cannot read {args.check}: {e.strerror}\n")
             return EXIT_PROBLEMS

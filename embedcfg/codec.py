@@ -14,15 +14,12 @@ import math
 import os
 import re
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._locate import Locator, first_too_deep, line_col
 from .errors import CODES, LoadError, Problem, pointer_from_parts
 from .model import EmbedConfig, InittabEntry, Pycache
 
@@ -48,18 +45,20 @@ __all__ = [
 
 #: Largest document accepted, in bytes (the C shim has the same limit).
 MAX_BYTES = 1024 * 1024
-#: Deepest nesting of arrays and tables accepted (the format needs 3).
-MAX_DEPTH = 32
+#: Deepest nesting of arrays and tables accepted (the format needs 3; the
+#: C shim's parser has the same limit).
+MAX_DEPTH = 64
 
 FORMATS = ("json", "toml")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
-_BIG_INT = re.compile(r"[0-9_]{1000,}")
+# Patterns used on the error path only (re caches them on first use).
+_TOML_POSITION = r"\(at line (\d+), column (\d+)\)"
+_BIG_INT = r"[0-9_]{1000,}"
 
 
 def format_of(path: Union[str, "os.PathLike[str]"]) -> Optional[str]:
     """The format a file name implies (``json`` / ``toml``), or None."""
-    suffix = Path(path).suffix.lower()
-    return suffix[1:] if suffix[1:] in FORMATS else None
+    suffix = os.path.splitext(os.fspath(path))[1].lower()[1:]
+    return suffix if suffix in FORMATS else None
 
 
 @attrs.frozen
@@ -76,6 +75,8 @@ class Parsed:
         """Fill in file, line and column of problems found in ``raw``."""
         if not problems:
             return problems
+        from ._locate import Locator
+
         locator = Locator(self.text, self.fmt)
         out = []
         for p in problems:
@@ -83,6 +84,13 @@ class Parsed:
             out.append(attrs.evolve(p, file=self.file, line=pos[0] if pos else None,
                                     col=pos[1] if pos else None))
         return out
+
+
+def _line_col(text: str, offset: int) -> Tuple[int, int]:
+    # Positions are only computed for problems: the locator loads on demand.
+    from ._locate import line_col
+
+    return line_col(text, offset)
 
 
 def _problem(code: str, message: str, *, pointer: str = "", file: Optional[str] = None,
@@ -123,28 +131,29 @@ def parse(data: Union[bytes, str], fmt: str, *, file: Optional[str] = None) -> P
         return fail("EC003", f"the document is larger than {MAX_BYTES} bytes (1 MiB)")
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]  # a BOM is an editor's habit, not content
+            if fmt == "json":
+                # RFC 8259 forbids it, and the C shim reads JSON documents
+                # itself: what validates must also load there.
+                return fail("EC012", "the file starts with a UTF-8 byte order mark, which JSON"
+                            " forbids and the C shim refuses; save it without BOM", (1, 1))
+            data = data[3:]  # in TOML, an editor's habit rather than content
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             prefix = data[: e.start].decode("utf-8", "replace")
             return fail("EC004",
                         f"byte 0x{data[e.start]:02x} at offset {e.start} is not valid UTF-8;"
-                        " save the file as UTF-8", line_col(prefix, len(prefix)))
+                        " save the file as UTF-8", _line_col(prefix, len(prefix)))
     else:
         text = data
         bad = next((i for i, c in enumerate(text) if 0xD800 <= ord(c) <= 0xDFFF), None)
         if bad is not None:
             return fail("EC009", "the text contains a lone surrogate, which is not a character",
-                        line_col(text, bad), text)
+                        _line_col(text, bad), text)
     nul = text.find("\x00")
     if nul >= 0:
         return fail("EC008", "the text contains a NUL character; remove it",
-                    line_col(text, nul), text)
-    deep = first_too_deep(text, MAX_DEPTH)
-    if deep >= 0:
-        return fail("EC010", f"nesting deeper than {MAX_DEPTH} levels",
-                    line_col(text, deep), text)
+                    _line_col(text, nul), text)
     duplicates = False
     try:
         if fmt == "json":
@@ -155,25 +164,52 @@ def parse(data: Union[bytes, str], fmt: str, *, file: Optional[str] = None) -> P
         return fail("EC005", f"invalid JSON: {e.msg}", (e.lineno, e.colno), text)
     except tomllib.TOMLDecodeError as e:
         return _toml_error(text, str(e), file)
-    except ValueError as e:  # int() digit limit, in both parsers
-        m = _BIG_INT.search(text)
-        del e  # its text speaks of sys.set_int_max_str_digits, which is no fix here
+    except ValueError:  # int() digit limit, in both parsers; its text suggests
+        # sys.set_int_max_str_digits, which is no fix for a document
+        m = re.search(_BIG_INT, text)
         return fail("EC011", "an integer with thousands of digits is larger than any option"
                     " accepts; use a value in the option's range",
-                    line_col(text, m.start()) if m else None, text)
+                    _line_col(text, m.start()) if m else None, text)
     except RecursionError:
-        return fail("EC010", f"nesting deeper than {MAX_DEPTH} levels", None, text)
+        return _too_deep(text, fmt, file)
+    if _depth(raw) > MAX_DEPTH:
+        return _too_deep(text, fmt, file)
     parsed = Parsed(raw, (), text, fmt, file)
     problems = list(_value_problems(raw))
     if duplicates:
+        from ._locate import Locator
+
         for pointer, offset in Locator(text, fmt).duplicates:
             problems.append(_problem(
                 "EC006", f"duplicate key {pointer.rsplit('/', 1)[-1]!r}: it already appears"
                 " earlier in the same object; keep one", pointer=pointer,
-                pos=line_col(text, offset)))
+                pos=_line_col(text, offset)))
     if problems:
         return Parsed(raw, tuple(parsed.locate(problems)), text, fmt, file)
     return parsed
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a parsed value, without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d)
+            stack.extend((item, d + 1) for item in v if isinstance(item, (dict, list)))
+    return deepest
+
+
+def _too_deep(text: str, fmt: str, file: Optional[str]) -> Parsed:
+    from ._locate import first_too_deep, line_col
+
+    offset = first_too_deep(text, MAX_DEPTH)
+    pos = _line_col(text, offset) if offset >= 0 else None
+    return Parsed(None, (_problem("EC010", f"nesting deeper than {MAX_DEPTH} levels", file=file,
+                                  pos=pos),), text, fmt, file)
 
 
 def _parse_json(text: str) -> Tuple[Any, bool]:
@@ -194,9 +230,11 @@ def _parse_json(text: str) -> Tuple[Any, bool]:
 
 
 def _toml_error(text: str, message: str, file: Optional[str]) -> Parsed:
-    m = _TOML_POSITION.search(message)
+    from ._locate import Locator, line_col
+
+    m = re.search(_TOML_POSITION, message)
     pos = (int(m.group(1)), int(m.group(2))) if m else None
-    detail = _TOML_POSITION.sub("", message).replace("(at end of document)", "").strip()
+    detail = re.sub(_TOML_POSITION, "", message).replace("(at end of document)", "").strip()
     code = "EC005"
     if detail.startswith("Cannot overwrite a value") or detail.startswith("Cannot declare"):
         # tomllib often cannot say where the first definition was; the
@@ -207,7 +245,7 @@ def _toml_error(text: str, message: str, file: Optional[str]) -> Parsed:
             return Parsed(None, (_problem(
                 "EC006", f"duplicate key {pointer.rsplit('/', 1)[-1]!r}: it is already defined"
                 " earlier; keep one", pointer=pointer, file=file,
-                pos=line_col(text, offset)),), text, "toml", file)
+                pos=_line_col(text, offset)),), text, "toml", file)
         code = "EC006"
     elif "Unicode scalar value" in detail:
         code = "EC009"
@@ -345,11 +383,14 @@ def canonical(cfg: EmbedConfig) -> bytes:
 
 
 def write_atomic(path: Union[str, "os.PathLike[str]"], data: bytes,
-                 opener: Callable[..., Any] = tempfile.mkstemp) -> None:
+                 opener: Optional[Callable[..., Any]] = None) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file,
-    never a half-written one."""
-    target = Path(path)
-    fd, tmp = opener(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    never a half-written one. ``opener`` replaces ``tempfile.mkstemp`` in tests."""
+    import tempfile  # writers only
+
+    target = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(target))
+    fd, tmp = (opener or tempfile.mkstemp)(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -14,7 +14,6 @@ verdict, and ``embedcfg validate --engine jsonschema`` runs the reference.
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -248,6 +247,8 @@ def _check(value: Any, s: Mapping[str, Any], parts: Tuple[Any, ...],
         yield Problem(code, f"{what} must be {_show(s['const'])}, found {_show(value)}", pointer)
         return
     if "enum" in s and value not in s["enum"]:
+        import difflib  # only on the error path
+
         close = difflib.get_close_matches(str(value), [str(v) for v in s["enum"]], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         yield Problem("EC104", f"{what} must be {describe_values(s)}, found {_show(value)}{hint}",
@@ -293,6 +294,8 @@ def _name(parts: Sequence[Any]) -> str:
 
 def _unknown_key(key: str, props: Mapping[str, Any], parts: Tuple[Any, ...],
                  what: str) -> Problem:
+    import difflib  # only on the error path
+
     pointer = pointer_from_parts(parts + (key,))
     close = difflib.get_close_matches(key, [k for k in props if k != "$schema"], n=1,
                                       cutoff=0.6)

@@ -89,14 +89,14 @@ def test_dump_failure_leaves_old_file(tmp_path: Path) -> None:
     ("json", b'{"lib": "a\x00b"}', "EC008", 1, 11),
     ("json", b'{"lib": "\\udc00"}', "EC009", 1, 2),
     ("json", b'{"lib": "\xff"}', "EC004", 1, 10),
-    ("json", b"[" * 100000, "EC010", 1, 33),
+    ("json", b"[" * 100000, "EC010", 1, 65),
     ("json", b'{"version": ' + b"9" * 5000 + b"}", "EC011", 1, 13),
     ("json", b'{"version": 1,}', "EC005", 1, 15),
     ("toml", b"version = 1\nversion = 2\n", "EC006", 2, 1),
     ("toml", b"version = 1\n[options]\n[options]\n", "EC006", 3, 1),
     ("toml", b'lib = "\\uD800"\n', "EC009", 1, 14),
     ("toml", b"version = nan\n", "EC007", 1, 1),
-    ("toml", b"x = " + b"[" * 100000, "EC010", 1, 37),
+    ("toml", b"x = " + b"[" * 100000, "EC010", 1, 69),
     ("toml", b"version = " + b"9" * 5000, "EC011", 1, 11),
     ("toml", b"version = = 1", "EC005", 1, 11),
     ("toml", b'lib = "a\\u0000b"\n', "EC008", 1, 1),
@@ -115,9 +115,11 @@ def test_too_large(tmp_path: Path) -> None:
     assert [p.code for p in codec.read(big).problems] == ["EC003"]
 
 
-def test_bom_is_tolerated():
-    """A UTF-8 byte order mark, as some editors write, is not content."""
+def test_bom_is_tolerated_in_toml_only():
+    """A BOM is an editor's habit in TOML; JSON forbids it, and so does the C shim."""
     assert embedcfg.loads(b"\xef\xbb\xbfversion = 1\n", "toml") == EmbedConfig()
+    parsed = codec.parse(b'\xef\xbb\xbf{"version": 1}', "json")
+    assert [(p.code, p.line) for p in parsed.problems] == [("EC012", 1)]
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
