@@ -1,6 +1,6 @@
 """embedcfg: configuration as data for embedded CPython.
 
-A typed document (:class:`EmbedConfig`) describes how an interpreter must be
+A typed document (:class:`~embedcfg.model.EmbedConfig`) describes how an interpreter must be
 set up before init; it is read from and written to JSON or TOML, validated
 against a JSON Schema and semantic rules, and applied by a small C shim.
 """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import checks, codec, schema
 from .errors import ConfigInvalid, Problem, pointer_parts
@@ -45,16 +45,19 @@ def _prune(raw: Any, problems: List[Problem]) -> Any:
     return pruned
 
 
-def check_parsed(parsed: codec.Parsed, target: TargetLike = None,
-                 engine: str = "embedcfg") -> Tuple[Optional[EmbedConfig], List[Problem]]:
+def check_parsed(parsed: codec.Parsed, target: TargetLike = None, engine: str = "embedcfg",
+                 schema_doc: Optional[Dict[str, Any]] = None,
+                 ) -> Tuple[Optional[EmbedConfig], List[Problem]]:
     """Schema and semantic problems of a parsed document, located.
 
     Returns the model (None when the schema failed) and every problem found.
+    ``schema_doc`` is :func:`embedcfg.schema.build_schema`'s result, passed
+    in when many documents are checked so it is built once.
     """
     if parsed.problems:
         return None, list(parsed.problems)
     run = schema.iter_reference_problems if engine == "jsonschema" else schema.iter_problems
-    problems = list(run(parsed.raw))
+    problems = list(run(parsed.raw, schema_doc))
     raw = _prune(parsed.raw, problems) if problems else parsed.raw
     if not isinstance(raw, dict):  # the document is not even a table
         return None, parsed.locate(problems)

@@ -1,7 +1,7 @@
 """Semantic rules the JSON Schema cannot express.
 
 Each rule yields :class:`~embedcfg.errors.Problem` records with a stable code
-(see :data:`embedcfg.errors.CODES`). Rules that depend on the CPython
+(see the problem-code reference). Rules that depend on the CPython
 versions a document targets take a :class:`Target`: the versions admitted by
 ``requires_python``, or one real interpreter (``--target``).
 """

@@ -121,10 +121,11 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from . import _api, codec
+    from . import _api, codec, schema
     from .errors import LoadError, Problem
     from .report import report
 
+    schema_doc = schema.build_schema()
     target = None
     problems: List[Problem] = []
     if args.target is not None:
@@ -141,7 +142,7 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         except LoadError as e:
             problems.append(e.problem)
             continue
-        problems.extend(_api.check_parsed(parsed, target, args.engine)[1])
+        problems.extend(_api.check_parsed(parsed, target, args.engine, schema_doc)[1])
     failed = any(p.is_error or args.strict for p in problems)
     report(args.format, problems, args.files, failed, stdout)
     return EXIT_PROBLEMS if failed else EXIT_OK

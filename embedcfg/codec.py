@@ -101,7 +101,7 @@ def _problem(code: str, message: str, *, pointer: str = "", file: Optional[str] 
 
 
 def read(path: Union[str, "os.PathLike[str]"], fmt: Optional[str] = None) -> Parsed:
-    """Read and parse a document file. Raises :class:`LoadError` only when the
+    """Read and parse a document file. Raises :class:`~embedcfg.LoadError` only when the
     file cannot be read at all; everything else is a problem in the result."""
     name = os.fspath(path)
     fmt = fmt or format_of(name)
@@ -306,20 +306,29 @@ def make_converter() -> cattrs.Converter:
     Defaults and ``None`` are omitted when writing, except the format
     version and the profile, which a reader should always see.
     """
-    c = cattrs.Converter(forbid_extra_keys=True)
+    # Hooks are generated on first use (hook factories): validating needs
+    # only the structure side, and code generation is a visible part of
+    # embedcfg's cold start. Detailed validation is off because the schema
+    # has already checked every value with better messages.
+    c = cattrs.Converter(forbid_extra_keys=True, detailed_validation=False)
     c.register_structure_hook(Any, lambda v, _: v)
-    for cls in (InittabEntry, Pycache):
-        c.register_structure_hook(cls, make_dict_structure_fn(cls, c, _cattrs_forbid_extra_keys=True))
-        c.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, c, _cattrs_omit_if_default=True))
-    doc_structure = make_dict_structure_fn(
-        EmbedConfig, c, _cattrs_forbid_extra_keys=True,
-        options=override(struct_hook=lambda v, _: dict(v)))
+    parts = (InittabEntry, Pycache)
+    c.register_structure_hook_factory(
+        lambda t: t in parts, lambda t: make_dict_structure_fn(t, c, _cattrs_forbid_extra_keys=True))
+    c.register_unstructure_hook_factory(
+        lambda t: t in parts, lambda t: make_dict_unstructure_fn(t, c, _cattrs_omit_if_default=True))
 
-    def structure_doc(value: Dict[str, Any], cls: type) -> EmbedConfig:
-        return doc_structure({k: v for k, v in value.items() if k != "$schema"}, cls)
+    def doc_structure(_: type) -> Callable[[Dict[str, Any], type], EmbedConfig]:
+        inner = make_dict_structure_fn(EmbedConfig, c, _cattrs_forbid_extra_keys=True,
+                                       options=override(struct_hook=lambda v, _: dict(v)))
 
-    c.register_structure_hook(EmbedConfig, structure_doc)
-    c.register_unstructure_hook(EmbedConfig, make_dict_unstructure_fn(
+        def structure_doc(value: Dict[str, Any], cls: type) -> EmbedConfig:
+            return inner({k: v for k, v in value.items() if k != "$schema"}, cls)
+
+        return structure_doc
+
+    c.register_structure_hook_factory(lambda t: t is EmbedConfig, doc_structure)
+    c.register_unstructure_hook_factory(lambda t: t is EmbedConfig, lambda _: make_dict_unstructure_fn(
         EmbedConfig, c, _cattrs_omit_if_default=True,
         version=override(omit_if_default=False),
         profile=override(omit_if_default=False),

@@ -1,7 +1,7 @@
 """Printing problems: ``text``, ``json`` and ``github`` reporters.
 
 Results are gathered first and printed by one reporter chosen by name; the
-exit code is decided elsewhere (:mod:`embedcfg.cli`).
+exit code is decided elsewhere (the command line).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ __all__ = [
     "SCHEMA_ID",
     "build_schema",
     "describe_values",
+    "option_schema",
     "iter_problems",
     "iter_reference_problems",
     "render",
@@ -45,7 +46,8 @@ _BUILD_TEXT = {
 }
 
 
-def _option_schema(opt: Option) -> Dict[str, Any]:
+def option_schema(opt: Option) -> Dict[str, Any]:
+    """The JSON Schema of one option's value, with its description."""
     notes = [opt.doc]
     until = f" to {format_version(opt.until)}" if opt.until else " or newer"
     notes.append(f"CPython {format_version(opt.since)}{until}.")
@@ -113,7 +115,7 @@ def build_schema() -> Dict[str, Any]:
                 "additionalProperties": False,
                 "description": "CPython configuration options by PEP 741 name; absent means"
                                " the profile's default.",
-                "properties": {name: _option_schema(o) for name, o in OPTIONS.items()},
+                "properties": {name: option_schema(o) for name, o in OPTIONS.items()},
             },
             "inittab": {
                 "type": "array",
@@ -219,7 +221,7 @@ def describe_values(s: Mapping[str, Any]) -> str:
 
 
 def _accepts(value: Any, s: Mapping[str, Any]) -> bool:
-    return next(_check(value, s, (), ""), None) is None
+    return next(_check(value, s, ()), None) is None
 
 
 def _hint(value: Any, expected: str) -> str:
@@ -234,66 +236,66 @@ def _hint(value: Any, expected: str) -> str:
     return ""
 
 
-def _check(value: Any, s: Mapping[str, Any], parts: Tuple[Any, ...],
-           what: str) -> Iterator[Problem]:
-    pointer = pointer_from_parts(parts)
+def _check(value: Any, s: Mapping[str, Any], parts: Tuple[Any, ...]) -> Iterator[Problem]:
+    # Names and pointers are built only when a problem is reported: a valid
+    # document costs no string work.
+    def problem(code: str, text: str) -> Problem:
+        return Problem(code, text, pointer_from_parts(parts))
+
     expected = s.get("type")
     if expected is not None and _type_of(value) != expected:
-        yield Problem("EC100", f"{what or 'the document'} must be {_TYPE_NAMES[expected]},"
-                      f" found {_found(value)}{_hint(value, expected)}", pointer)
+        yield problem("EC100", f"{_name(parts)} must be {_TYPE_NAMES[expected]},"
+                      f" found {_found(value)}{_hint(value, expected)}")
         return
     if "const" in s and value != s["const"]:
         code = "EC106" if parts == ("version",) else "EC104"
-        yield Problem(code, f"{what} must be {_show(s['const'])}, found {_show(value)}", pointer)
+        yield problem(code, f"{_name(parts)} must be {_show(s['const'])}, found {_show(value)}")
         return
     if "enum" in s and value not in s["enum"]:
         import difflib  # only on the error path
 
         close = difflib.get_close_matches(str(value), [str(v) for v in s["enum"]], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        yield Problem("EC104", f"{what} must be {describe_values(s)}, found {_show(value)}{hint}",
-                      pointer)
+        yield problem("EC104", f"{_name(parts)} must be {describe_values(s)},"
+                      f" found {_show(value)}{hint}")
         return
     if "anyOf" in s and not any(_accepts(value, sub) for sub in s["anyOf"]):
-        yield Problem("EC103", f"{what} must be {describe_values(s)}, found {_show(value)}",
-                      pointer)
+        yield problem("EC103", f"{_name(parts)} must be {describe_values(s)}, found {_show(value)}")
         return
     lo, hi = s.get("minimum"), s.get("maximum")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        yield Problem("EC103", f"{what} must be {describe_values(s)}, found {_show(value)}",
-                      pointer)
+        yield problem("EC103", f"{_name(parts)} must be {describe_values(s)}, found {_show(value)}")
         return
     if "minLength" in s and len(value) < s["minLength"]:
-        yield Problem("EC107", f"{what} must not be empty", pointer)
+        yield problem("EC107", f"{_name(parts)} must not be empty")
         return
     if expected == "object":
         props: Mapping[str, Any] = s.get("properties", {})
         for key in s.get("required", ()):
             if key not in value:
-                where = f"{what} " if what else "the document "
-                yield Problem("EC105", f"{where}needs the key {key!r}"
-                              + (f" (add {key} = 1)" if key == "version" else ""), pointer)
+                add = " (add version = 1)" if key == "version" else ""
+                yield problem("EC105", f"{_name(parts)} needs the key {key!r}{add}")
         for key, item in value.items():
             sub = props.get(key)
-            if sub is None:
-                if s.get("additionalProperties", True) is False:
-                    yield _unknown_key(key, props, parts, what)
-                continue
-            yield from _check(item, sub, parts + (key,), _name(parts + (key,)))
+            if sub is not None:
+                yield from _check(item, sub, parts + (key,))
+            elif s.get("additionalProperties", True) is False:
+                yield _unknown_key(key, props, parts)
     elif expected == "array" and "items" in s:
         for i, item in enumerate(value):
-            yield from _check(item, s["items"], parts + (i,), _name(parts + (i,)))
+            yield from _check(item, s["items"], parts + (i,))
 
 
 def _name(parts: Sequence[Any]) -> str:
+    if not parts:
+        return "the document"
     if len(parts) == 2 and parts[0] == "options":
         return f"option {parts[1]!r}"
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
                    for i, p in enumerate(parts))
 
 
-def _unknown_key(key: str, props: Mapping[str, Any], parts: Tuple[Any, ...],
-                 what: str) -> Problem:
+def _unknown_key(key: str, props: Mapping[str, Any], parts: Tuple[Any, ...]) -> Problem:
     import difflib  # only on the error path
 
     pointer = pointer_from_parts(parts + (key,))
@@ -303,7 +305,7 @@ def _unknown_key(key: str, props: Mapping[str, Any], parts: Tuple[Any, ...],
     if parts == ("options",):
         return Problem("EC102", f"unknown option {key!r}{hint}"
                        + ("" if hint else "; see the option reference for the names"), pointer)
-    where = f"in {what}" if what else "at the top level"
+    where = f"in {_name(parts)}" if parts else "at the top level"
     allowed = ", ".join(k for k in props if k != "$schema")
     return Problem("EC101", f"unknown key {key!r} {where}{hint}"
                    + ("" if hint else f" (allowed: {allowed})"), pointer)
@@ -311,7 +313,7 @@ def _unknown_key(key: str, props: Mapping[str, Any], parts: Tuple[Any, ...],
 
 def iter_problems(raw: Any, schema: Optional[Mapping[str, Any]] = None) -> Iterator[Problem]:
     """Every place where ``raw`` breaks the schema, in document order."""
-    yield from _check(raw, schema if schema is not None else build_schema(), (), "")
+    yield from _check(raw, schema if schema is not None else build_schema(), ())
 
 
 def iter_reference_problems(raw: Any,
