@@ -36,6 +36,7 @@ __all__ = [
     "check",
     "inspect_target",
     "parse_requires_python",
+    "stdlib_names",
     "target_from_requires",
 ]
 
@@ -130,13 +131,31 @@ def target_from_requires(spec: str) -> Target:
     return Target(versions=versions, source=f"requires_python {spec!r}")
 
 
+def stdlib_names() -> FrozenSet[str]:
+    """Built-in and standard-library module names of the running interpreter.
+
+    3.10+ lists them in ``sys.stdlib_module_names``; before that the stdlib
+    directories are scanned. This function also runs inside --target
+    interpreters (its source is sent to them), so it uses nothing else.
+    """
+    import sys
+
+    names = set(sys.builtin_module_names) | set(getattr(sys, "stdlib_module_names", ()))
+    if not hasattr(sys, "stdlib_module_names"):
+        import os
+        import pkgutil
+        import sysconfig
+
+        dirs = [sysconfig.get_path("stdlib"),
+                os.path.join(sysconfig.get_path("platstdlib"), "lib-dynload")]
+        names.update(m.name for m in pkgutil.iter_modules(dirs))
+    return frozenset(names)
+
+
 _PROBE = r"""
 import json, sys, sysconfig
 v = sysconfig.get_config_var
-names = set(sys.builtin_module_names) | set(getattr(sys, "stdlib_module_names", ()))
-if not hasattr(sys, "stdlib_module_names"):
-    import os, pkgutil
-    names |= {m.name for m in pkgutil.iter_modules([os.path.dirname(os.__file__)])}
+names = stdlib_names()
 print(json.dumps({
     "version": list(sys.version_info[:3]),
     "implementation": sys.implementation.name,
@@ -157,9 +176,14 @@ def inspect_target(python: str, timeout: float = 30.0) -> Target:
     """
     import subprocess  # only --target needs it
 
+    import inspect
+    import textwrap
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    probe = ("from typing import FrozenSet\n"
+             + textwrap.dedent(inspect.getsource(stdlib_names)) + _PROBE)
     try:
-        proc = subprocess.run([python, "-I", "-S", "-c", _PROBE], capture_output=True,
+        proc = subprocess.run([python, "-I", "-S", "-c", probe], capture_output=True,
                               text=True, timeout=timeout, env=env, check=False)
     except (OSError, subprocess.SubprocessError) as e:
         raise ValueError(f"cannot run {python!r}: {e}") from e
@@ -198,7 +222,7 @@ def check(cfg: EmbedConfig, target: Optional[Target] = None) -> List[Problem]:
         problems.extend(_version_rules(cfg, t))
     problems.extend(_conflicts(cfg))
     problems.extend(_paths(cfg))
-    stdlib = target.stdlib if target is not None and target.stdlib is not None else _stdlib()
+    stdlib = target.stdlib if target is not None and target.stdlib is not None else stdlib_names()
     problems.extend(_inittab(cfg, stdlib))
     problems.extend(_values(cfg))
     return problems
@@ -377,12 +401,6 @@ def _paths(cfg: EmbedConfig) -> Iterator[Problem]:
         elif isinstance(value, tuple):
             found.extend(_path_problem(v, "options", name, i) for i, v in enumerate(value))
     yield from (p for p in found if p is not None)
-
-
-def _stdlib() -> FrozenSet[str]:
-    names = set(sys.builtin_module_names)
-    names.update(getattr(sys, "stdlib_module_names", ()))
-    return frozenset(names)
 
 
 def _inittab(cfg: EmbedConfig, stdlib: FrozenSet[str]) -> Iterator[Problem]:

@@ -311,7 +311,6 @@ def make_converter() -> cattrs.Converter:
     # embedcfg's cold start. Detailed validation is off because the schema
     # has already checked every value with better messages.
     c = cattrs.Converter(forbid_extra_keys=True, detailed_validation=False)
-    c.register_structure_hook(Any, lambda v, _: v)
     parts = (InittabEntry, Pycache)
     c.register_structure_hook_factory(
         lambda t: t in parts, lambda t: make_dict_structure_fn(t, c, _cattrs_forbid_extra_keys=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -50,3 +51,41 @@ def test_console_script_declared(wheel: Path) -> None:
     z = zipfile.ZipFile(wheel)
     (ep,) = [n for n in z.namelist() if n.endswith("entry_points.txt")]
     assert "embedcfg = embedcfg.cli:main" in z.read(ep).decode()
+
+
+def _pyenv_python(minor: str) -> Path:
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("pyenv is not installed: cannot find CPython " + minor)
+    found = sorted(Path(root, "versions").glob(f"{minor}.*/bin/python{minor}"))
+    if not found:
+        pytest.skip(f"CPython {minor} is not installed under pyenv")
+    return found[-1]
+
+
+def test_sdk_runs_on_oldest_supported_python(tmp_path: Path) -> None:
+    """Installed on CPython 3.9 (the oldest the SDK supports, with tomli instead of
+    tomllib), validate gives the same report as here for every corpus file."""
+    python = _pyenv_python("3.9")
+    venv = tmp_path / "venv39"
+    subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
+    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(ROOT)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(str(p) for d in ("valid", "invalid")
+                   for p in (ROOT / "tests" / "data" / d).iterdir())
+    runs = []
+    for script in (venv / "bin" / "embedcfg", Path(sys.executable).parent / "embedcfg"):
+        out = subprocess.run([str(script), "validate", "--format", "json", *files],
+                             capture_output=True, text=True, check=False)
+        assert out.returncode == 1 and out.stderr == ""
+        runs.append(out.stdout)
+    old, new = runs
+    # Messages may differ where they quote the parser (tomli and tomllib).
+    def stable(text: str) -> list:
+        return [(p["file"], p["code"], p["pointer"], p["line"])
+                for p in json.loads(text)["problems"]]
+
+    assert stable(old) == stable(new)
