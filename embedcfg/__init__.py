@@ -9,6 +9,15 @@ from ._api import dump, dumps, load, loads, validate
 from .errors import ConfigInvalid, LoadError, Problem, Severity, ShimError
 from .model import EmbedConfig, HashCheck, InittabEntry, Profile, Pycache, PycacheMode
 
+
+def inspect(python: "str | None" = None) -> EmbedConfig:
+    """The effective configuration of ``python`` (default: this interpreter)
+    as a document; :func:`embedcfg.introspect.inspect` also says where each
+    value came from and what was left out."""
+    from .introspect import inspect as _inspect
+
+    return _inspect(python).config
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -25,6 +34,7 @@ __all__ = [
     "ShimError",
     "dump",
     "dumps",
+    "inspect",
     "load",
     "loads",
     "validate",

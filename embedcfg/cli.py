@@ -93,6 +93,12 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     sh.add_argument("file", metavar="FILE")
     sh.add_argument("--as", dest="fmt", choices=("toml", "json", "canonical"), default="toml",
                     help="output form (canonical: what the C shim reads)")
+    i = sub.add_parser("inspect", stdout=stdout,
+                       help="print an interpreter's effective configuration as a document",
+                       description="Capture the effective configuration of PYTHON (default:"
+                       " the interpreter running embedcfg) as a document, to pin it.")
+    i.add_argument("--python", metavar="PYTHON", help="the interpreter to inspect")
+    i.add_argument("--format", choices=("toml", "json"), default="toml")
     return p
 
 
@@ -111,7 +117,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             parser.print_usage(stderr)
             return EXIT_USAGE
         command = {"validate": _validate, "schema": _schema, "convert": _convert,
-                   "show": _show}[args.command]
+                   "show": _show, "inspect": _inspect}[args.command]
         return command(args, stdout, stderr)
     except _UsageError as e:
         stderr.write(f"{e}\n")
@@ -213,6 +219,25 @@ def _show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(codec.canonical(cfg).decode("utf-8") + "\n")  # type: ignore[arg-type]
     else:
         stdout.write(codec.dumps(cfg, args.fmt))  # type: ignore[arg-type]
+    return EXIT_OK
+
+
+def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from . import codec, introspect
+
+    try:
+        found = introspect.inspect(args.python)
+    except ValueError as e:
+        stderr.write(f"embedcfg: error: --python: {e}\n")
+        return EXIT_USAGE
+    version = ".".join(map(str, found.version))
+    notes = [f"captured from CPython {version} through {found.source}"]
+    notes += [f"not captured: {name} ({why})" for name, why in sorted(found.skipped.items())]
+    if args.format == "toml":
+        stdout.write("".join(f"# {n}\n" for n in notes) + codec.dumps(found.config, "toml"))
+    else:
+        stdout.write(codec.dumps(found.config, "json"))
+        stderr.write("".join(f"embedcfg: {n}\n" for n in notes))
     return EXIT_OK
 
 

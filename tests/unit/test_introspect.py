@@ -1,0 +1,108 @@
+"""embedcfg inspect: real interpreters' effective configuration as a document."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+import embedcfg
+from embedcfg import cli, introspect
+
+
+def _interpreters() -> List[Path]:
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    found = []
+    for d in sorted(Path(root, "versions").glob("3.*")):
+        m = re.match(r"3\.(\d+)\.\d+$", d.name)
+        exe = d / "bin" / f"python3.{m.group(1)}" if m else None
+        if m and 8 <= int(m.group(1)) <= 14 and exe is not None and exe.exists():
+            found.append(exe)
+    return found
+
+
+INTERPRETERS = _interpreters()
+
+
+def _clean_env(**extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(extra)
+    return env
+
+
+def test_interpreters_found() -> None:
+    """Report which CPython versions these tests ran on."""
+    if not INTERPRETERS:
+        pytest.skip("no pyenv CPython 3.8-3.14 on this machine")
+
+
+@pytest.mark.parametrize("python", INTERPRETERS, ids=lambda p: p.name)
+def test_inspect_reflects_the_environment(python: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PYTHON* variables of the inspected process show up as option values, and the
+    captured document validates against that very interpreter."""
+    monkeypatch.setattr(os, "environ", _clean_env(PYTHONOPTIMIZE="2",
+                                                  PYTHONDONTWRITEBYTECODE="1",
+                                                  PYTHONWARNINGS="error::DeprecationWarning"))
+    found = introspect.inspect(str(python))
+    opts = found.config.options
+    assert found.source == "_testinternalcapi.get_configs()"
+    assert opts["optimization_level"] == 2
+    assert opts["write_bytecode"] is False
+    assert opts["warnoptions"] == ("error::DeprecationWarning",)
+    assert opts["use_environment"] is True
+    assert "argv" not in opts and found.skipped["argv"]
+    monkeypatch.undo()
+    assert embedcfg.validate(found.config, target=str(python)) == []
+
+
+@pytest.mark.parametrize("python", INTERPRETERS[:1] + INTERPRETERS[-1:], ids=lambda p: p.name)
+def test_inspect_without_test_modules_uses_sys(python: Path) -> None:
+    """Builds without _testinternalcapi are read through sys.flags and sys attributes."""
+    code = ("import sys; sys.modules['_testinternalcapi'] = None\n" + introspect.PROBE)
+    proc = subprocess.run([str(python), "-X", "utf8", "-c", code], capture_output=True,
+                          text=True, check=True, env=_clean_env(PYTHONOPTIMIZE="1"))
+    found = introspect.from_probe(__import__("json").loads(proc.stdout))
+    assert found.source == "sys attributes"
+    assert found.config.options["optimization_level"] == 1
+    assert found.config.options["utf8_mode"] is True
+    assert found.config.options["filesystem_encoding"] == "utf-8"
+
+
+def test_inspect_running_interpreter() -> None:
+    """Without --python, the interpreter running embedcfg is inspected in-process."""
+    found = introspect.inspect()
+    assert found.version == tuple(sys.version_info[:3])
+    opts = found.config.options
+    assert opts["optimization_level"] == sys.flags.optimize
+    assert opts["use_environment"] is (not sys.flags.ignore_environment)
+    assert opts["site_import"] is (not sys.flags.no_site)
+
+
+def test_cli_inspect_toml_and_json() -> None:
+    """The command prints a valid document; TOML carries the notes as comments."""
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.run(["inspect"], out, err) == 0
+    text = out.getvalue()
+    assert text.startswith(f"# captured from CPython {sys.version.split()[0]}")
+    assert embedcfg.validate(embedcfg.loads(text, "toml")) == []
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.run(["inspect", "--format", "json"], out, err) == 0
+    embedcfg.loads(out.getvalue(), "json")
+    assert "captured from" in err.getvalue()
+
+
+def test_cli_inspect_bad_python(tmp_path: Path) -> None:
+    """An interpreter that cannot be run is a usage error."""
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.run(["inspect", "--python", str(tmp_path / "nope")], out, err) == 2
+    assert "cannot run" in err.getvalue()
