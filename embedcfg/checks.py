@@ -174,26 +174,15 @@ def inspect_target(python: str, timeout: float = 30.0) -> Target:
 
     Raises ValueError with a user-facing message when it cannot be run.
     """
-    import subprocess  # only --target needs it
-
     import inspect
     import textwrap
+
+    from ._probe import run_json  # only --target needs it
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     probe = ("from typing import FrozenSet\n"
              + textwrap.dedent(inspect.getsource(stdlib_names)) + _PROBE)
-    try:
-        proc = subprocess.run([python, "-I", "-S", "-c", probe], capture_output=True,
-                              text=True, timeout=timeout, env=env, check=False)
-    except (OSError, subprocess.SubprocessError) as e:
-        raise ValueError(f"cannot run {python!r}: {e}") from e
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ValueError(f"{python!r} exited with status {proc.returncode}: {last}")
-    try:
-        info = json.loads(proc.stdout)
-    except ValueError as e:
-        raise ValueError(f"{python!r} did not answer like a CPython interpreter") from e
+    info = run_json(python, ["-I", "-S"], probe, env=env, timeout=timeout)
     if info["implementation"] != "cpython":
         raise ValueError(f"{python!r} is {info['implementation']}, not CPython")
     full = tuple(info["version"])

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import attrs
@@ -183,16 +182,6 @@ def inspect(python: Optional[str] = None, timeout: float = 60.0) -> Inspection:
                      "<embedcfg-probe>", "exec"), namespace)
         data = json.loads(json.dumps(namespace["probe"](), default=str))
         return from_probe(data)
-    try:
-        proc = subprocess.run([python, "-c", PROBE], capture_output=True, text=True,
-                              timeout=timeout, check=False, env=dict(os.environ))
-    except (OSError, subprocess.SubprocessError) as e:
-        raise ValueError(f"cannot run {python!r}: {e}") from e
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ValueError(f"{python!r} exited with status {proc.returncode}: {last}")
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError as e:
-        raise ValueError(f"{python!r} did not answer like a CPython interpreter") from e
-    return from_probe(data)
+    from ._probe import run_json
+
+    return from_probe(run_json(python, [], PROBE, env=os.environ, timeout=timeout))
