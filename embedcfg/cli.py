@@ -1,7 +1,8 @@
 """The ``embedcfg`` command line.
 
 Exit codes: 0 success (every file valid), 1 problems found (or a command
-failed on its input), 2 usage error. Only :func:`main` exits; :func:`run`
+failed on its input), 2 usage error; ``run`` exits with the application's
+status, or 78 (EX_CONFIG) when the document is refused. Only :func:`main` exits; :func:`run`
 takes its streams and returns the code, which is what the tests call.
 """
 
@@ -93,6 +94,23 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     sh.add_argument("file", metavar="FILE")
     sh.add_argument("--as", dest="fmt", choices=("toml", "json", "canonical"), default="toml",
                     help="output form (canonical: what the C shim reads)")
+    b = sub.add_parser("build", stdout=stdout, help="build the C shim and launcher",
+                       description="Compile the shim library and the launcher for an installed"
+                       " CPython (cached; rebuilt only when the sources change).")
+    b.add_argument("--python", metavar="PYTHON",
+                   help="the interpreter to build for (default: the one running embedcfg)")
+
+    r = sub.add_parser("run", stdout=stdout, help="run a document through the launcher",
+                       description="Validate DOCUMENT, build the launcher if needed, and run"
+                       " it; the exit status is the application's. An invalid document"
+                       " exits 78 (EX_CONFIG) without starting an interpreter.")
+    r.add_argument("document", metavar="DOCUMENT")
+    r.add_argument("args", nargs="*", metavar="ARG",
+                   help="arguments for the application (after --)")
+    r.add_argument("--python", metavar="PYTHON",
+                   help="the interpreter to run (default: the one of the document's lib,"
+                   " else the one running embedcfg)")
+
     i = sub.add_parser("inspect", stdout=stdout,
                        help="print an interpreter's effective configuration as a document",
                        description="Capture the effective configuration of PYTHON (default:"
@@ -117,7 +135,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             parser.print_usage(stderr)
             return EXIT_USAGE
         command = {"validate": _validate, "schema": _schema, "convert": _convert,
-                   "show": _show, "inspect": _inspect}[args.command]
+                   "show": _show, "inspect": _inspect, "build": _build, "run": _run}[args.command]
         return command(args, stdout, stderr)
     except _UsageError as e:
         stderr.write(f"{e}\n")
@@ -220,6 +238,42 @@ def _show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     else:
         stdout.write(codec.dumps(cfg, args.fmt))  # type: ignore[arg-type]
     return EXIT_OK
+
+
+#: Exit status of `run` for a document that is not valid (sysexits.h EX_CONFIG),
+#: the same as the launcher's for a configuration error.
+EXIT_CONFIG = 78
+
+
+def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from .build import build
+    from .errors import ShimError
+
+    try:
+        built = build(args.python, stderr=stderr)
+    except ShimError as e:
+        stderr.write(f"embedcfg: error: {e}\n")
+        return EXIT_PROBLEMS
+    stdout.write(f"CPython {'.'.join(map(str, built.version))}\n"
+                 f"shim:     {built.shim}\nlauncher: {built.launcher}\n")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import os
+
+    from . import shim
+    from .errors import ShimError
+
+    cfg = _load_for_output(args.document, stdout, stderr)
+    if cfg is None:
+        return EXIT_CONFIG
+    try:
+        return shim.run(cfg, args.args, args.python,  # type: ignore[arg-type]
+                        config_dir=os.path.dirname(os.path.abspath(args.document)))
+    except ShimError as e:
+        stderr.write(f"embedcfg: error: {e}\n")
+        return EXIT_CONFIG
 
 
 def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -1,0 +1,1971 @@
+/* embedcfg shim: the handle API of embedcfg.h and the applier.
+ *
+ * Setters only check and record values in the handle; the interpreter is
+ * touched by embedcfg_initialize() / embedcfg_fill_pyconfig() alone, so a
+ * launcher can refuse a document before anything is initialized.
+ *
+ * 3.8-3.13: PyPreConfig and PyConfig are filled through the generated option
+ * table (embedcfg_options.h: offsetof under PY_VERSION_HEX and build guards),
+ * preconfig first.  3.14+: PyInitConfig (PEP 741).  Every fallible step
+ * returns a status; errors are kept in the handle, never printed. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "embedcfg.h"
+#include "embedcfg_internal.h"
+#include "embedcfg_options.h"
+#include "jsonparse.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#ifndef _WIN32
+#  include <dlfcn.h>
+#endif
+
+#if PY_VERSION_HEX < 0x03080000
+#  error "embedcfg needs CPython 3.8 or newer"
+#endif
+
+#define ERROR_SIZE 1024
+
+typedef struct {
+    int set;
+    int64_t ival;        /* BOOL / INT kinds, and named ints (allocator) */
+    char *str;           /* STR kind */
+    char **list;         /* STR_LIST kind */
+    size_t len;
+} embedcfg_value;
+
+typedef struct {
+    char *name;          /* handed to CPython once registered: never freed */
+    char *symbol;        /* NULL when init is given */
+    char *library;       /* NULL: the host program */
+    embedcfg_initfunc init;
+} embedcfg_module;
+
+typedef struct {
+    const char *name;    /* option name (static) or "pycache" */
+    int status;
+    char *detail;
+} embedcfg_report;
+
+struct embedcfg_handle {
+    int python_profile;
+    int embedded;
+    char *origin;
+    char *config_dir;
+    char *lib;
+    char *requires_python;
+    embedcfg_value values[EMBEDCFG_OPTION_COUNT];
+    embedcfg_module *modules;
+    size_t n_modules;
+    size_t cap_modules;
+    embedcfg_report *report;
+    size_t n_report;
+    int has_exit;
+    int exitcode;
+    char error[ERROR_SIZE];
+};
+
+/* --- errors --------------------------------------------------------------- */
+
+static int fail(embedcfg_handle *h, const char *fmt, ...)
+{
+    va_list ap;
+    char *p;
+
+    va_start(ap, fmt);
+    vsnprintf(h->error, sizeof(h->error), fmt, ap);
+    va_end(ap);
+    /* one line: launchers print the message as is */
+    for (p = h->error; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+    return -1;
+}
+
+static int fail_option(embedcfg_handle *h, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    char detail[ERROR_SIZE];
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    return fail(h, "during setting %s: %s", name, detail);
+}
+
+const char *embedcfg_get_error(const embedcfg_handle *h)
+{
+    return h != NULL ? h->error : "no handle (out of memory?)";
+}
+
+int embedcfg_get_exit_code(const embedcfg_handle *h, int *exitcode)
+{
+    if (h == NULL || !h->has_exit) {
+        return 0;
+    }
+    if (exitcode != NULL) {
+        *exitcode = h->exitcode;
+    }
+    return 1;
+}
+
+unsigned long embedcfg_python_version_hex(void)
+{
+    return (unsigned long)PY_VERSION_HEX;
+}
+
+/* --- handle --------------------------------------------------------------- */
+
+static void clear_value(embedcfg_value *v)
+{
+    size_t i;
+
+    free(v->str);
+    for (i = 0; i < v->len; i++) {
+        free(v->list[i]);
+    }
+    free(v->list);
+    memset(v, 0, sizeof(*v));
+}
+
+embedcfg_handle *embedcfg_create(void)
+{
+    embedcfg_handle *h = (embedcfg_handle *)calloc(1, sizeof(*h));
+
+    if (h == NULL) {
+        return NULL;
+    }
+    h->origin = embedcfg__exe_dir();  /* NULL is fine: $ORIGIN then fails */
+    return h;
+}
+
+static void clear_report(embedcfg_handle *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n_report; i++) {
+        free(h->report[i].detail);
+    }
+    free(h->report);
+    h->report = NULL;
+    h->n_report = 0;
+}
+
+void embedcfg_free(embedcfg_handle *h)
+{
+    size_t i;
+
+    if (h == NULL) {
+        return;
+    }
+    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
+        clear_value(&h->values[i]);
+    }
+    for (i = 0; i < h->n_modules; i++) {
+        free(h->modules[i].name);  /* NULL once CPython owns it */
+        free(h->modules[i].symbol);
+        free(h->modules[i].library);
+    }
+    free(h->modules);
+    clear_report(h);
+    free(h->origin);
+    free(h->config_dir);
+    free(h->lib);
+    free(h->requires_python);
+    free(h);
+}
+
+static int replace_string(embedcfg_handle *h, char **slot, const char *value)
+{
+    char *copy = NULL;
+
+    if (value != NULL) {
+        copy = embedcfg__strdup(value);
+        if (copy == NULL) {
+            return fail(h, "out of memory");
+        }
+    }
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int embedcfg_set_origin(embedcfg_handle *h, const char *dir)
+{
+    if (h == NULL) {
+        return -1;
+    }
+    return replace_string(h, &h->origin, dir);
+}
+
+int embedcfg_set_config_dir(embedcfg_handle *h, const char *dir)
+{
+    if (h == NULL) {
+        return -1;
+    }
+    return replace_string(h, &h->config_dir, dir);
+}
+
+int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
+{
+    if (h == NULL) {
+        return -1;
+    }
+    if (profile != NULL && strcmp(profile, "isolated") == 0) {
+        h->python_profile = 0;
+        return 0;
+    }
+    if (profile != NULL && strcmp(profile, "python") == 0) {
+        h->python_profile = 1;
+        return 0;
+    }
+    return fail(h, "profile: expected \"isolated\" or \"python\", got \"%s\"",
+                profile != NULL ? profile : "(null)");
+}
+
+/* --- options -------------------------------------------------------------- */
+
+static const embedcfg_spec *find_spec(const char *name, size_t *index)
+{
+    size_t i;
+
+    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
+        if (strcmp(embedcfg_option_specs[i].name, name) == 0) {
+            if (index != NULL) {
+                *index = i;
+            }
+            return &embedcfg_option_specs[i];
+        }
+    }
+    return NULL;
+}
+
+static const char *build_name(embedcfg_build build)
+{
+    switch (build) {
+    case EMBEDCFG_BUILD_WINDOWS: return "Windows";
+    case EMBEDCFG_BUILD_FREE_THREADED: return "free-threaded";
+    case EMBEDCFG_BUILD_DEBUG: return "debug";
+    case EMBEDCFG_BUILD_STATS: return "Py_STATS";
+    case EMBEDCFG_BUILD_MACOS: return "macOS";
+    default: return "some";
+    }
+}
+
+/* The option exists in the CPython this library is compiled for. */
+static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
+{
+    char have[16];
+    char need[16];
+
+    embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
+    if ((unsigned long)PY_VERSION_HEX < spec->since) {
+        embedcfg__format_minor(spec->since, need, sizeof(need));
+        return fail_option(h, spec->name, "the option needs CPython %s or newer,"
+                           " but this shim is built for CPython %s", need, have);
+    }
+    if (spec->removed != 0 && (unsigned long)PY_VERSION_HEX >= spec->removed) {
+        embedcfg__format_minor(spec->removed, need, sizeof(need));
+        return fail_option(h, spec->name, "the option was removed in CPython %s,"
+                           " and this shim is built for CPython %s", need, have);
+    }
+    if (spec->build != EMBEDCFG_BUILD_NONE && spec->pre_offset == EMBEDCFG_NO_MEMBER
+        && spec->cfg_offset == EMBEDCFG_NO_MEMBER) {
+        return fail_option(h, spec->name, "the option exists only on %s builds of"
+                           " CPython, and this one is not", build_name(spec->build));
+    }
+    return 0;
+}
+
+static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t *index)
+{
+    const embedcfg_spec *spec;
+
+    if (name == NULL) {
+        fail(h, "option name is NULL");
+        return NULL;
+    }
+    spec = find_spec(name, index);
+    if (spec == NULL) {
+        fail(h, "unknown option '%s': not a PEP 741 option name embedcfg knows", name);
+        return NULL;
+    }
+    if (check_available(h, spec) < 0) {
+        return NULL;
+    }
+    return spec;
+}
+
+static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
+                             int64_t value, const char *shown)
+{
+    const embedcfg_value_since *vs;
+    char need[16];
+    char have[16];
+
+    for (vs = spec->values_since; vs != NULL && vs->since != 0; vs++) {
+        if (vs->value == value && (unsigned long)PY_VERSION_HEX < vs->since) {
+            embedcfg__format_minor(vs->since, need, sizeof(need));
+            embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
+            return fail_option(h, spec->name, "%s needs CPython %s or newer, but this"
+                               " shim is built for CPython %s", shown, need, have);
+        }
+    }
+    return 0;
+}
+
+int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+    int i;
+    int ok;
+    char shown[32];
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index);
+    if (spec == NULL) {
+        return -1;
+    }
+    if (spec->kind == EMBEDCFG_KIND_BOOL) {
+        if (value != 0 && value != 1) {
+            return fail_option(h, name, "expected a boolean (0 or 1), got %lld",
+                               (long long)value);
+        }
+    }
+    else if (spec->kind == EMBEDCFG_KIND_INT) {
+        ok = !spec->has_range || (value >= spec->minimum && value <= spec->maximum);
+        for (i = 0; i < spec->n_also && i < 2; i++) {
+            if (value == spec->also[i]) {
+                ok = 1;
+            }
+        }
+        if (!ok) {
+            if (spec->n_also > 0) {
+                return fail_option(h, name, "expected an integer from %lld to %lld (or"
+                                   " %lld), got %lld", (long long)spec->minimum,
+                                   (long long)spec->maximum, (long long)spec->also[0],
+                                   (long long)value);
+            }
+            return fail_option(h, name, "expected an integer from %lld to %lld, got %lld",
+                               (long long)spec->minimum, (long long)spec->maximum,
+                               (long long)value);
+        }
+        snprintf(shown, sizeof(shown), "%lld", (long long)value);
+        if (check_value_since(h, spec, value, shown) < 0) {
+            return -1;
+        }
+    }
+    else {
+        return fail_option(h, name, "expected %s, got an integer",
+                           spec->kind == EMBEDCFG_KIND_STR ? "a string" : "a list of strings");
+    }
+    clear_value(&h->values[index]);
+    h->values[index].set = 1;
+    h->values[index].ival = value;
+    return 0;
+}
+
+/* Expand anchors of a path option's value; returns a new string or NULL. */
+static char *option_path(embedcfg_handle *h, const embedcfg_spec *spec, const char *value)
+{
+    char err[512];
+    char *out = embedcfg__expand_path(value, h->origin, h->config_dir, 0, err, sizeof(err));
+
+    if (out == NULL) {
+        fail_option(h, spec->name, "%s", err);
+    }
+    return out;
+}
+
+static int check_string(embedcfg_handle *h, const char *name, const char *value)
+{
+    if (value == NULL) {
+        return fail_option(h, name, "the string is NULL");
+    }
+    if (!embedcfg__valid_utf8(value, strlen(value))) {
+        return fail_option(h, name, "the string is not valid UTF-8");
+    }
+    return 0;
+}
+
+int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+    const embedcfg_choice *choice = NULL;
+    char *copy = NULL;
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index);
+    if (spec == NULL) {
+        return -1;
+    }
+    if (spec->kind != EMBEDCFG_KIND_STR) {
+        return fail_option(h, name, "expected %s, got a string",
+                           spec->kind == EMBEDCFG_KIND_STR_LIST ? "a list of strings"
+                           : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
+    }
+    if (check_string(h, name, value) < 0) {
+        return -1;
+    }
+    if (spec->choices != NULL) {
+        const embedcfg_choice *c;
+        char names[256] = "";
+
+        for (c = spec->choices; c->name != NULL; c++) {
+            if (strcmp(c->name, value) == 0) {
+                choice = c;
+            }
+            if (strlen(names) + strlen(c->name) + 8 < sizeof(names)) {
+                strcat(names, names[0] != '\0' ? ", \"" : "\"");
+                strcat(names, c->name);
+                strcat(names, "\"");
+            }
+        }
+        if (choice == NULL) {
+            return fail_option(h, name, "expected one of %s, got \"%s\"", names, value);
+        }
+        if (choice->since != 0 && (unsigned long)PY_VERSION_HEX < choice->since) {
+            char need[16];
+            char have[16];
+
+            embedcfg__format_minor(choice->since, need, sizeof(need));
+            embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
+            return fail_option(h, name, "\"%s\" needs CPython %s or newer, but this shim"
+                               " is built for CPython %s", value, need, have);
+        }
+    }
+    if (spec->path) {
+        copy = option_path(h, spec, value);
+        if (copy == NULL) {
+            return -1;
+        }
+    }
+    else {
+        copy = embedcfg__strdup(value);
+        if (copy == NULL) {
+            return fail(h, "out of memory");
+        }
+    }
+    clear_value(&h->values[index]);
+    h->values[index].set = 1;
+    if (choice != NULL && spec->ctype != EMBEDCFG_CT_WSTR
+        && spec->ctype != EMBEDCFG_CT_WSTR_OPT) {
+        /* a named integer (allocator): keep the C value */
+        h->values[index].ival = choice->value;
+        free(copy);
+    }
+    else {
+        h->values[index].str = copy;
+    }
+    return 0;
+}
+
+static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v,
+                    size_t length, const char *const *items)
+{
+    char **grown;
+    size_t i;
+
+    if (length == 0) {
+        return 0;
+    }
+    if (items == NULL || length > ((size_t)-1) / sizeof(char *) - v->len) {
+        return fail_option(h, spec->name, "the list is NULL or too long");
+    }
+    for (i = 0; i < length; i++) {
+        if (check_string(h, spec->name, items[i]) < 0) {
+            return -1;
+        }
+    }
+    grown = (char **)realloc(v->list, (v->len + length) * sizeof(char *));
+    if (grown == NULL) {
+        return fail(h, "out of memory");
+    }
+    v->list = grown;
+    for (i = 0; i < length; i++) {
+        char *copy = spec->path ? option_path(h, spec, items[i])
+                                : embedcfg__strdup(items[i]);
+
+        if (copy == NULL) {
+            if (!spec->path) {
+                fail(h, "out of memory");
+            }
+            return -1;
+        }
+        v->list[v->len++] = copy;
+    }
+    return 0;
+}
+
+static int set_list(embedcfg_handle *h, const char *name, size_t length,
+                    const char *const *items, int append)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+    embedcfg_value fresh;
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index);
+    if (spec == NULL) {
+        return -1;
+    }
+    if (spec->kind != EMBEDCFG_KIND_STR_LIST) {
+        return fail_option(h, name, "expected %s, got a list of strings",
+                           spec->kind == EMBEDCFG_KIND_STR ? "a string"
+                           : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
+    }
+    if (append) {
+        h->values[index].set = 1;
+        return list_add(h, spec, &h->values[index], length, items);
+    }
+    /* build aside, so a failure leaves the previous value */
+    memset(&fresh, 0, sizeof(fresh));
+    if (list_add(h, spec, &fresh, length, items) < 0) {
+        clear_value(&fresh);
+        return -1;
+    }
+    clear_value(&h->values[index]);
+    h->values[index] = fresh;
+    h->values[index].set = 1;
+    return 0;
+}
+
+int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
+                         const char *const *items)
+{
+    return set_list(h, name, length, items, 0);
+}
+
+int embedcfg_append_strlist(embedcfg_handle *h, const char *name, size_t length,
+                            const char *const *items)
+{
+    return set_list(h, name, length, items, 1);
+}
+
+int embedcfg_has_option(const embedcfg_handle *h, const char *name)
+{
+    size_t index = 0;
+
+    if (h == NULL || name == NULL || find_spec(name, &index) == NULL) {
+        return 0;
+    }
+    return h->values[index].set;
+}
+
+static embedcfg_value *value_of(embedcfg_handle *h, const char *name)
+{
+    size_t index = 0;
+
+    if (find_spec(name, &index) == NULL || !h->values[index].set) {
+        return NULL;
+    }
+    return &h->values[index];
+}
+
+/* --- inittab -------------------------------------------------------------- */
+
+static int valid_module_name(const char *name)
+{
+    const char *p = name;
+    int start = 1;
+
+    if (*p == '\0') {
+        return 0;
+    }
+    for (; *p != '\0'; p++) {
+        char c = *p;
+        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        int digit = c >= '0' && c <= '9';
+
+        if (c == '.') {
+            if (start) {
+                return 0;
+            }
+            start = 1;
+        }
+        else if (alpha || (digit && !start)) {
+            start = 0;
+        }
+        else {
+            return 0;
+        }
+    }
+    return !start;
+}
+
+static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc init,
+                      const char *symbol, const char *library)
+{
+    embedcfg_module m;
+    size_t i;
+    char err[512];
+    const char *last;
+
+    if (h == NULL) {
+        return -1;
+    }
+    memset(&m, 0, sizeof(m));
+    if (name == NULL || !valid_module_name(name)) {
+        return fail(h, "inittab: '%s' is not a dotted module name",
+                    name != NULL ? name : "(null)");
+    }
+    for (i = 0; i < h->n_modules; i++) {
+        if (strcmp(h->modules[i].name, name) == 0) {
+            return fail(h, "inittab: module '%s' is already registered", name);
+        }
+    }
+    if (h->n_modules == h->cap_modules) {
+        size_t cap = h->cap_modules != 0 ? h->cap_modules * 2 : 8;
+        embedcfg_module *grown = (embedcfg_module *)realloc(h->modules, cap * sizeof(m));
+
+        if (grown == NULL) {
+            return fail(h, "out of memory");
+        }
+        h->modules = grown;
+        h->cap_modules = cap;
+    }
+    m.init = init;
+    m.name = embedcfg__strdup(name);
+    if (m.name == NULL) {
+        goto oom;
+    }
+    if (init == NULL) {
+        if (symbol != NULL) {
+            m.symbol = embedcfg__strdup(symbol);
+        }
+        else {
+            size_t size;
+
+            last = strrchr(name, '.');
+            last = last != NULL ? last + 1 : name;
+            size = strlen(last) + sizeof("PyInit_");
+            m.symbol = (char *)malloc(size);
+            if (m.symbol != NULL) {
+                snprintf(m.symbol, size, "PyInit_%s", last);
+            }
+        }
+        if (m.symbol == NULL) {
+            goto oom;
+        }
+        if (library != NULL) {
+            m.library = embedcfg__expand_path(library, h->origin, h->config_dir, 1,
+                                              err, sizeof(err));
+            if (m.library == NULL) {
+                free(m.name);
+                free(m.symbol);
+                return fail(h, "inittab '%s': library %s", name, err);
+            }
+        }
+    }
+    h->modules[h->n_modules++] = m;
+    return 0;
+
+oom:
+    free(m.name);
+    free(m.symbol);
+    return fail(h, "out of memory");
+}
+
+int embedcfg_add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc init)
+{
+    if (h != NULL && init == NULL) {
+        return fail(h, "inittab '%s': the init function is NULL", name != NULL ? name : "");
+    }
+    return add_module(h, name, init, NULL, NULL);
+}
+
+int embedcfg_add_module_symbol(embedcfg_handle *h, const char *name, const char *symbol,
+                               const char *library)
+{
+    return add_module(h, name, NULL, symbol, library);
+}
+
+/* Find the init functions of modules registered by symbol. */
+static int resolve_modules(embedcfg_handle *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n_modules; i++) {
+        embedcfg_module *m = &h->modules[i];
+#ifndef _WIN32
+        void *lib;
+        void *sym;
+
+        if (m->init != NULL) {
+            continue;
+        }
+        /* Never dlclose'd: the module's code runs for the process lifetime. */
+        lib = dlopen(m->library, RTLD_NOW | RTLD_GLOBAL);
+        if (lib == NULL) {
+            const char *why = dlerror();
+
+            return fail(h, "inittab '%s': cannot load %s: %s", m->name,
+                        m->library != NULL ? m->library : "the host program",
+                        why != NULL ? why : "unknown error");
+        }
+        dlerror();
+        sym = dlsym(lib, m->symbol);
+        if (sym == NULL) {
+            return fail(h, "inittab '%s': symbol %s not found in %s", m->name, m->symbol,
+                        m->library != NULL ? m->library : "the host program");
+        }
+        /* POSIX guarantees that a data pointer from dlsym converts to a
+         * function pointer; memcpy avoids the ISO C warning. */
+        memcpy(&m->init, &sym, sizeof(m->init));
+#else
+        if (m->init == NULL) {
+            return fail(h, "inittab '%s': symbol lookup is not supported here", m->name);
+        }
+#endif
+    }
+    return 0;
+}
+
+/* --- document ------------------------------------------------------------- */
+
+static const char *json_type(const embedcfg_json_value *v)
+{
+    return embedcfg_json_type_name(embedcfg_json_type_of(v));
+}
+
+static int expect(embedcfg_handle *h, const embedcfg_json_value *v, embedcfg_json_type type,
+                  const char *what)
+{
+    if (embedcfg_json_type_of(v) != type) {
+        return fail(h, "%s: expected %s, got %s (byte offset %lu)", what,
+                    embedcfg_json_type_name(type), json_type(v),
+                    (unsigned long)embedcfg_json_offset(v));
+    }
+    return 0;
+}
+
+static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json_value *v)
+{
+    const embedcfg_spec *spec = lookup(h, name, NULL);
+    embedcfg_json_type want;
+    size_t n;
+    size_t i;
+    const char **items = NULL;
+    int rc = -1;
+
+    if (spec == NULL) {
+        return -1;
+    }
+    switch (spec->kind) {
+    case EMBEDCFG_KIND_BOOL: want = EMBEDCFG_JSON_BOOL; break;
+    case EMBEDCFG_KIND_INT: want = EMBEDCFG_JSON_INT; break;
+    case EMBEDCFG_KIND_STR: want = EMBEDCFG_JSON_STRING; break;
+    default: want = EMBEDCFG_JSON_ARRAY; break;
+    }
+    if (embedcfg_json_type_of(v) != want) {
+        return fail_option(h, name, "expected %s, got %s (byte offset %lu)",
+                           embedcfg_json_type_name(want), json_type(v),
+                           (unsigned long)embedcfg_json_offset(v));
+    }
+    switch (spec->kind) {
+    case EMBEDCFG_KIND_BOOL:
+        return embedcfg_set_int(h, name, embedcfg_json_bool_value(v) ? 1 : 0);
+    case EMBEDCFG_KIND_INT:
+        return embedcfg_set_int(h, name, embedcfg_json_int_value(v));
+    case EMBEDCFG_KIND_STR:
+        return embedcfg_set_str(h, name, embedcfg_json_string_value(v, NULL));
+    default:
+        break;
+    }
+    n = embedcfg_json_array_len(v);
+    if (n > 0) {
+        items = (const char **)calloc(n, sizeof(char *));
+        if (items == NULL) {
+            return fail(h, "out of memory");
+        }
+    }
+    for (i = 0; i < n; i++) {
+        const embedcfg_json_value *item = embedcfg_json_array_item(v, i);
+
+        if (embedcfg_json_type_of(item) != EMBEDCFG_JSON_STRING) {
+            fail_option(h, name, "item %lu: expected a string, got %s (byte offset %lu)",
+                        (unsigned long)i, json_type(item),
+                        (unsigned long)embedcfg_json_offset(item));
+            goto done;
+        }
+        items[i] = embedcfg_json_string_value(item, NULL);
+    }
+    rc = embedcfg_set_strlist(h, name, n, items);
+
+done:
+    free(items);
+    return rc;
+}
+
+static int set_from_policy(embedcfg_handle *h, const char *name, int is_str,
+                           int64_t ival, const char *sval)
+{
+    embedcfg_value *v = value_of(h, name);
+
+    if (v != NULL) {
+        /* the Python side reports EC301; here a contradiction is an error too */
+        int same = is_str ? (v->str != NULL && strcmp(v->str, sval) == 0) : v->ival == ival;
+
+        if (!same) {
+            return fail(h, "pycache: the policy contradicts option '%s'; remove the option",
+                        name);
+        }
+        return 0;
+    }
+    return is_str ? embedcfg_set_str(h, name, sval) : embedcfg_set_int(h, name, ival);
+}
+
+static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
+{
+    const embedcfg_json_value *mode = embedcfg_json_object_get(pc, "mode");
+    const embedcfg_json_value *prefix = embedcfg_json_object_get(pc, "prefix");
+    const embedcfg_json_value *check = embedcfg_json_object_get(pc, "check");
+    const char *m = NULL;
+    size_t i;
+
+    for (i = 0; i < embedcfg_json_object_len(pc); i++) {
+        const char *key = embedcfg_json_object_key(pc, i, NULL);
+
+        if (strcmp(key, "mode") != 0 && strcmp(key, "prefix") != 0
+            && strcmp(key, "check") != 0) {
+            return fail(h, "pycache: unknown key '%s'", key);
+        }
+    }
+    if (mode != NULL) {
+        if (expect(h, mode, EMBEDCFG_JSON_STRING, "pycache.mode") < 0) {
+            return -1;
+        }
+        m = embedcfg_json_string_value(mode, NULL);
+        if (strcmp(m, "default") != 0 && strcmp(m, "prefix") != 0
+            && strcmp(m, "readonly") != 0 && strcmp(m, "off") != 0) {
+            return fail(h, "pycache.mode: expected \"default\", \"prefix\", \"readonly\" or"
+                        " \"off\", got \"%s\"", m);
+        }
+    }
+    if (prefix != NULL) {
+        if (expect(h, prefix, EMBEDCFG_JSON_STRING, "pycache.prefix") < 0) {
+            return -1;
+        }
+        if (m == NULL || strcmp(m, "prefix") != 0) {
+            return fail(h, "pycache.prefix is only used with mode \"prefix\"");
+        }
+    }
+    if (m != NULL && strcmp(m, "prefix") == 0) {
+        char err[512];
+        char *expanded;
+        int rc;
+
+        if (prefix == NULL) {
+            return fail(h, "pycache: mode \"prefix\" needs a prefix");
+        }
+        expanded = embedcfg__expand_path(embedcfg_json_string_value(prefix, NULL), h->origin,
+                                         h->config_dir, 0, err, sizeof(err));
+        if (expanded == NULL) {
+            return fail(h, "pycache.prefix: %s", err);
+        }
+        rc = set_from_policy(h, "pycache_prefix", 1, 0, expanded);
+        free(expanded);
+        if (rc < 0) {
+            return -1;
+        }
+    }
+    if (m != NULL && set_from_policy(h, "write_bytecode", 0,
+                                     strcmp(m, "default") == 0 || strcmp(m, "prefix") == 0,
+                                     NULL) < 0) {
+        return -1;
+    }
+    if (check != NULL) {
+        if (expect(h, check, EMBEDCFG_JSON_STRING, "pycache.check") < 0) {
+            return -1;
+        }
+        if (set_from_policy(h, "check_hash_pycs_mode", 1, 0,
+                            embedcfg_json_string_value(check, NULL)) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
+{
+    size_t i;
+    size_t k;
+
+    for (i = 0; i < embedcfg_json_array_len(list); i++) {
+        const embedcfg_json_value *e = embedcfg_json_array_item(list, i);
+        const embedcfg_json_value *name;
+        const embedcfg_json_value *init;
+        const embedcfg_json_value *library;
+
+        if (embedcfg_json_type_of(e) != EMBEDCFG_JSON_OBJECT) {
+            return fail(h, "inittab[%lu]: expected an object, got %s", (unsigned long)i,
+                        json_type(e));
+        }
+        for (k = 0; k < embedcfg_json_object_len(e); k++) {
+            const char *key = embedcfg_json_object_key(e, k, NULL);
+
+            if (strcmp(key, "name") != 0 && strcmp(key, "init") != 0
+                && strcmp(key, "library") != 0) {
+                return fail(h, "inittab[%lu]: unknown key '%s'", (unsigned long)i, key);
+            }
+        }
+        name = embedcfg_json_object_get(e, "name");
+        init = embedcfg_json_object_get(e, "init");
+        library = embedcfg_json_object_get(e, "library");
+        if (name == NULL) {
+            return fail(h, "inittab[%lu]: the name is missing", (unsigned long)i);
+        }
+        if (expect(h, name, EMBEDCFG_JSON_STRING, "inittab name") < 0
+            || (init != NULL && expect(h, init, EMBEDCFG_JSON_STRING, "inittab init") < 0)
+            || (library != NULL
+                && expect(h, library, EMBEDCFG_JSON_STRING, "inittab library") < 0)) {
+            return -1;
+        }
+        if (embedcfg_add_module_symbol(
+                h, embedcfg_json_string_value(name, NULL),
+                init != NULL ? embedcfg_json_string_value(init, NULL) : NULL,
+                library != NULL ? embedcfg_json_string_value(library, NULL) : NULL) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
+                           const char *key, char **slot, int is_lib)
+{
+    const embedcfg_json_value *v = embedcfg_json_object_get(doc, key);
+    char err[512];
+    char *value;
+
+    if (v == NULL) {
+        return 0;
+    }
+    if (expect(h, v, EMBEDCFG_JSON_STRING, key) < 0) {
+        return -1;
+    }
+    if (is_lib) {
+        value = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), h->origin,
+                                      h->config_dir, 1, err, sizeof(err));
+        if (value == NULL) {
+            return fail(h, "lib: %s", err);
+        }
+    }
+    else {
+        value = embedcfg__strdup(embedcfg_json_string_value(v, NULL));
+        if (value == NULL) {
+            return fail(h, "out of memory");
+        }
+    }
+    free(*slot);
+    *slot = value;
+    return 0;
+}
+
+static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
+{
+    static const char *const known[] = {
+        "$schema", "version", "profile", "lib", "requires_python", "embedded",
+        "options", "inittab", "pycache", NULL
+    };
+    const embedcfg_json_value *v;
+    size_t i;
+
+    if (embedcfg_json_type_of(doc) != EMBEDCFG_JSON_OBJECT) {
+        return fail(h, "the document must be an object, got %s", json_type(doc));
+    }
+    for (i = 0; i < embedcfg_json_object_len(doc); i++) {
+        const char *key = embedcfg_json_object_key(doc, i, NULL);
+        size_t k;
+        int found = 0;
+
+        for (k = 0; known[k] != NULL; k++) {
+            if (strcmp(known[k], key) == 0) {
+                found = 1;
+            }
+        }
+        if (!found) {
+            return fail(h, "unknown key '%s' (byte offset %lu)", key,
+                        (unsigned long)embedcfg_json_offset(embedcfg_json_object_value(doc, i)));
+        }
+    }
+    v = embedcfg_json_object_get(doc, "version");
+    if (v == NULL) {
+        return fail(h, "version: missing; the document format version is 1");
+    }
+    if (expect(h, v, EMBEDCFG_JSON_INT, "version") < 0) {
+        return -1;
+    }
+    if (embedcfg_json_int_value(v) != 1) {
+        return fail(h, "version: this shim reads format version 1, got %lld",
+                    (long long)embedcfg_json_int_value(v));
+    }
+    v = embedcfg_json_object_get(doc, "profile");
+    if (v != NULL) {
+        if (expect(h, v, EMBEDCFG_JSON_STRING, "profile") < 0
+            || embedcfg_set_profile(h, embedcfg_json_string_value(v, NULL)) < 0) {
+            return -1;
+        }
+    }
+    v = embedcfg_json_object_get(doc, "embedded");
+    if (v != NULL) {
+        if (expect(h, v, EMBEDCFG_JSON_BOOL, "embedded") < 0) {
+            return -1;
+        }
+        h->embedded = embedcfg_json_bool_value(v) ? 1 : 0;
+    }
+    if (load_string_key(h, doc, "lib", &h->lib, 1) < 0
+        || load_string_key(h, doc, "requires_python", &h->requires_python, 0) < 0) {
+        return -1;
+    }
+    if (h->requires_python != NULL) {
+        char err[256];
+
+        if (embedcfg_version_matches(h->requires_python, 3, 0, 0, err, sizeof(err)) < 0) {
+            return fail(h, "requires_python: %s", err);
+        }
+    }
+    v = embedcfg_json_object_get(doc, "options");
+    if (v != NULL) {
+        if (expect(h, v, EMBEDCFG_JSON_OBJECT, "options") < 0) {
+            return -1;
+        }
+        for (i = 0; i < embedcfg_json_object_len(v); i++) {
+            if (load_option(h, embedcfg_json_object_key(v, i, NULL),
+                            embedcfg_json_object_value(v, i)) < 0) {
+                return -1;
+            }
+        }
+    }
+    v = embedcfg_json_object_get(doc, "inittab");
+    if (v != NULL) {
+        if (expect(h, v, EMBEDCFG_JSON_ARRAY, "inittab") < 0 || load_inittab(h, v) < 0) {
+            return -1;
+        }
+    }
+    v = embedcfg_json_object_get(doc, "pycache");
+    if (v != NULL) {
+        if (expect(h, v, EMBEDCFG_JSON_OBJECT, "pycache") < 0 || load_pycache(h, v) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
+{
+    embedcfg_json_value *doc = NULL;
+    embedcfg_json_error err;
+    int rc;
+
+    if (h == NULL) {
+        return -1;
+    }
+    if (buf == NULL) {
+        return fail(h, "the document buffer is NULL");
+    }
+    memset(&err, 0, sizeof(err));
+    if (embedcfg_json_parse(buf, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc, &err) < 0) {
+        return fail(h, "invalid document at line %lu, column %lu (byte offset %lu): %s",
+                    (unsigned long)err.line, (unsigned long)err.column,
+                    (unsigned long)err.offset, err.message);
+    }
+    rc = load_document(h, doc);
+    embedcfg_json_free(doc);
+    return rc;
+}
+
+int embedcfg_load_file(embedcfg_handle *h, const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    char err[512];
+    char *dir;
+    int rc;
+
+    if (h == NULL) {
+        return -1;
+    }
+    if (path == NULL) {
+        return fail(h, "the document path is NULL");
+    }
+    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len, err,
+                            sizeof(err)) < 0) {
+        return fail(h, "%s", err);
+    }
+    dir = embedcfg__dirname_of(path);
+    if (dir == NULL) {
+        free(data);
+        return fail(h, "out of memory");
+    }
+    free(h->config_dir);
+    h->config_dir = dir;
+    rc = embedcfg_load_buffer(h, data, len);
+    free(data);
+    if (rc < 0) {
+        /* name the file, keep the detail */
+        char detail[ERROR_SIZE];
+
+        memcpy(detail, h->error, sizeof(detail));
+        fail(h, "%s: %s", path, detail);
+    }
+    return rc;
+}
+
+const char *embedcfg_get_lib(const embedcfg_handle *h)
+{
+    return h != NULL && h->lib != NULL ? h->lib : "";
+}
+
+const char *embedcfg_get_requires_python(const embedcfg_handle *h)
+{
+    return h != NULL && h->requires_python != NULL ? h->requires_python : "";
+}
+
+int embedcfg_is_embedded(const embedcfg_handle *h)
+{
+    return h != NULL && h->embedded;
+}
+
+/* --- applying: shared ------------------------------------------------------ */
+
+static int check_running_version(embedcfg_handle *h)
+{
+    int major;
+    int minor;
+    int micro;
+    char err[256];
+    const char *version = Py_GetVersion();
+
+    if (embedcfg__parse_version(version, &major, &minor, &micro) < 0) {
+        return fail(h, "cannot read the CPython version from \"%.40s\"", version);
+    }
+    if ((unsigned long)major != ((unsigned long)PY_VERSION_HEX >> 24)
+        || (unsigned long)minor != (((unsigned long)PY_VERSION_HEX >> 16) & 0xFF)) {
+        char built[16];
+
+        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, built, sizeof(built));
+        return fail(h, "the running libpython is CPython %d.%d.%d, but this shim is built for"
+                    " CPython %s", major, minor, micro, built);
+    }
+    if (h->requires_python != NULL) {
+        int r = embedcfg_version_matches(h->requires_python, major, minor, micro, err,
+                                         sizeof(err));
+
+        if (r < 0) {
+            return fail(h, "requires_python: %s", err);
+        }
+        if (r == 0) {
+            return fail(h, "CPython %d.%d.%d does not satisfy requires_python '%s'",
+                        major, minor, micro, h->requires_python);
+        }
+    }
+    return 0;
+}
+
+/* The isolated profile does not configure the locale; without UTF-8 mode the
+ * encodings come out ASCII even under a UTF-8 locale.  Unless the document
+ * decides, isolated means UTF-8 (see docs/explanation/shim.md). */
+static int wants_utf8_default(embedcfg_handle *h)
+{
+    return !h->python_profile && value_of(h, "utf8_mode") == NULL;
+}
+
+static void add_report(embedcfg_handle *h, const char *name, int status, const char *fmt, ...)
+{
+    va_list ap;
+    char detail[512];
+    embedcfg_report *grown;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    grown = (embedcfg_report *)realloc(h->report, (h->n_report + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return;  /* the report is best effort; the status is still returned */
+    }
+    h->report = grown;
+    h->report[h->n_report].name = name;
+    h->report[h->n_report].status = status;
+    h->report[h->n_report].detail = embedcfg__strdup(detail);
+    h->n_report++;
+}
+
+size_t embedcfg_attach_report_len(const embedcfg_handle *h)
+{
+    return h != NULL ? h->n_report : 0;
+}
+
+int embedcfg_attach_report_item(const embedcfg_handle *h, size_t i, const char **name,
+                                const char **detail)
+{
+    if (h == NULL || i >= h->n_report) {
+        return -1;
+    }
+    if (name != NULL) {
+        *name = h->report[i].name;
+    }
+    if (detail != NULL) {
+        *detail = h->report[i].detail != NULL ? h->report[i].detail : "";
+    }
+    return h->report[i].status;
+}
+
+/* --- the environment ------------------------------------------------------------ */
+
+/* PYTHON* variables CPython reads even when the member was set explicitly
+ * (flags merged with max(), "set if present"), measured on 3.8-3.13 by
+ * tests/integration/test_environment.py.  When the environment is read, the
+ * variable of every option the document sets is removed from the process
+ * environment before init, so the document wins.  (The option table has no
+ * environment column yet; this list is keyed by its names.) */
+static const struct {
+    const char *option;
+    const char *variable;
+} env_overrides[] = {
+    {"allocator", "PYTHONMALLOC"},
+    {"buffered_stdio", "PYTHONUNBUFFERED"},
+    {"code_debug_ranges", "PYTHONNODEBUGRANGES"},
+    {"coerce_c_locale", "PYTHONCOERCECLOCALE"},
+    {"cpu_count", "PYTHON_CPU_COUNT"},
+    {"dev_mode", "PYTHONDEVMODE"},
+    {"dump_refs", "PYTHONDUMPREFS"},
+    {"faulthandler", "PYTHONFAULTHANDLER"},
+    {"hash_seed", "PYTHONHASHSEED"},
+    {"home", "PYTHONHOME"},
+    {"import_time", "PYTHONPROFILEIMPORTTIME"},
+    {"inspect", "PYTHONINSPECT"},
+    {"int_max_str_digits", "PYTHONINTMAXSTRDIGITS"},
+    {"legacy_windows_fs_encoding", "PYTHONLEGACYWINDOWSFSENCODING"},
+    {"legacy_windows_stdio", "PYTHONLEGACYWINDOWSSTDIO"},
+    {"malloc_stats", "PYTHONMALLOCSTATS"},
+    {"module_search_paths", "PYTHONPATH"},
+    {"optimization_level", "PYTHONOPTIMIZE"},
+    {"parser_debug", "PYTHONDEBUG"},
+    {"perf_profiling", "PYTHONPERFSUPPORT"},
+    {"platlibdir", "PYTHONPLATLIBDIR"},
+    {"pycache_prefix", "PYTHONPYCACHEPREFIX"},
+    {"pythonpath_env", "PYTHONPATH"},
+    {"safe_path", "PYTHONSAFEPATH"},
+    {"stdio_encoding", "PYTHONIOENCODING"},
+    {"stdio_errors", "PYTHONIOENCODING"},
+    {"tracemalloc", "PYTHONTRACEMALLOC"},
+    {"use_hash_seed", "PYTHONHASHSEED"},
+    {"user_site_directory", "PYTHONNOUSERSITE"},
+    {"utf8_mode", "PYTHONUTF8"},
+    {"verbose", "PYTHONVERBOSE"},
+    {"warn_default_encoding", "PYTHONWARNDEFAULTENCODING"},
+    {"warnoptions", "PYTHONWARNINGS"},
+    {"write_bytecode", "PYTHONDONTWRITEBYTECODE"},
+    {NULL, NULL}
+};
+
+/* Will CPython read PYTHON* variables with this handle's settings? */
+static int reads_environment(embedcfg_handle *h)
+{
+    embedcfg_value *v = value_of(h, "use_environment");
+    embedcfg_value *iso = value_of(h, "isolated");
+
+    if (iso != NULL && iso->ival) {
+        return 0;  /* isolated forces use_environment off */
+    }
+    if (v != NULL) {
+        return v->ival != 0;
+    }
+    if (iso != NULL) {
+        return !iso->ival;
+    }
+    return h->python_profile;
+}
+
+static void neutralize_environment(embedcfg_handle *h)
+{
+    size_t i;
+
+    if (!reads_environment(h)) {
+        return;
+    }
+    for (i = 0; env_overrides[i].option != NULL; i++) {
+        if (value_of(h, env_overrides[i].option) != NULL) {
+            unsetenv(env_overrides[i].variable);
+        }
+    }
+}
+
+/* getpath (3.11-3.13) reads PYTHONEXECUTABLE even with use_environment = 0
+ * (measured): hide it during init when the environment must not be read,
+ * and put it back afterwards for child processes. */
+static char *hide_executable_variable(embedcfg_handle *h)
+{
+    const char *value;
+    char *saved;
+
+    if (reads_environment(h) || (value = getenv("PYTHONEXECUTABLE")) == NULL) {
+        return NULL;
+    }
+    saved = embedcfg__strdup(value);
+    if (saved != NULL) {
+        unsetenv("PYTHONEXECUTABLE");
+    }
+    return saved;
+}
+
+static void restore_executable_variable(char *saved)
+{
+    if (saved != NULL) {
+        setenv("PYTHONEXECUTABLE", saved, 1);
+        free(saved);
+    }
+}
+
+/* --- applying: PyPreConfig / PyConfig through the table ---------------------- */
+
+/* UTF-8 (already validated) to a new wchar_t string. */
+static wchar_t *to_wide(const char *s)
+{
+    size_t n = strlen(s);
+    wchar_t *out = (wchar_t *)malloc((n + 1) * sizeof(wchar_t));
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+
+    if (out == NULL) {
+        return NULL;
+    }
+    while (*p != 0) {
+        uint32_t cp;
+        int extra;
+
+        if (*p < 0x80) {
+            cp = *p;
+            extra = 0;
+        }
+        else if (*p < 0xE0) {
+            cp = *p & 0x1Fu;
+            extra = 1;
+        }
+        else if (*p < 0xF0) {
+            cp = *p & 0x0Fu;
+            extra = 2;
+        }
+        else {
+            cp = *p & 0x07u;
+            extra = 3;
+        }
+        p++;
+        while (extra-- > 0 && *p != 0) {
+            cp = (cp << 6) | (*p & 0x3Fu);
+            p++;
+        }
+#if WCHAR_MAX <= 0xFFFF
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            out[o++] = (wchar_t)(0xD800 + (cp >> 10));
+            cp = 0xDC00 + (cp & 0x3FF);
+        }
+#endif
+        out[o++] = (wchar_t)cp;
+    }
+    out[o] = L'\0';
+    return out;
+}
+
+static int status_failed(embedcfg_handle *h, PyStatus status, const char *during)
+{
+    if (PyStatus_IsExit(status)) {
+        h->has_exit = 1;
+        h->exitcode = status.exitcode;
+        return fail(h, "%s: CPython asked to exit with status %d", during, status.exitcode);
+    }
+    return fail(h, "%s: %s%s%s", during, status.func != NULL ? status.func : "",
+                status.func != NULL ? "() " : "",
+                status.err_msg != NULL ? status.err_msg : "unknown error");
+}
+
+static void fill_preconfig(embedcfg_handle *h, PyPreConfig *pre)
+{
+    size_t i;
+
+    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
+        const embedcfg_spec *spec = &embedcfg_option_specs[i];
+
+        if (h->values[i].set && spec->pre_offset != EMBEDCFG_NO_MEMBER) {
+            int value = (int)h->values[i].ival;
+
+            memcpy((char *)pre + spec->pre_offset, &value, sizeof(value));
+        }
+    }
+    if (wants_utf8_default(h)) {
+        pre->utf8_mode = 1;
+    }
+}
+
+static int preinitialize(embedcfg_handle *h)
+{
+    PyPreConfig pre;
+    PyStatus status;
+
+    if (h->python_profile) {
+        PyPreConfig_InitPythonConfig(&pre);
+    }
+    else {
+        PyPreConfig_InitIsolatedConfig(&pre);
+    }
+    fill_preconfig(h, &pre);
+    status = Py_PreInitialize(&pre);
+    if (PyStatus_Exception(status)) {
+        return status_failed(h, status, "preinitializing");
+    }
+    return 0;
+}
+
+static int fill_config(embedcfg_handle *h, PyConfig *config)
+{
+    size_t i;
+    size_t k;
+    PyStatus status;
+
+    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
+        const embedcfg_spec *spec = &embedcfg_option_specs[i];
+        embedcfg_value *v = &h->values[i];
+        char *member;
+
+        if (!v->set || spec->cfg_offset == EMBEDCFG_NO_MEMBER) {
+            continue;
+        }
+        member = (char *)config + spec->cfg_offset;
+        switch (spec->ctype) {
+        case EMBEDCFG_CT_BOOL:
+        case EMBEDCFG_CT_INT:
+        case EMBEDCFG_CT_UINT: {
+            int value = (int)v->ival;
+
+            memcpy(member, &value, sizeof(value));
+            break;
+        }
+        case EMBEDCFG_CT_ULONG: {
+            unsigned long value = (unsigned long)v->ival;
+
+            memcpy(member, &value, sizeof(value));
+            break;
+        }
+        case EMBEDCFG_CT_WSTR:
+        case EMBEDCFG_CT_WSTR_OPT: {
+            wchar_t *w = to_wide(v->str != NULL ? v->str : "");
+
+            if (w == NULL) {
+                return fail(h, "out of memory");
+            }
+            status = PyConfig_SetString(config, (wchar_t **)(void *)member, w);
+            free(w);
+            if (PyStatus_Exception(status)) {
+                char during[128];
+
+                snprintf(during, sizeof(during), "during setting %s", spec->name);
+                return status_failed(h, status, during);
+            }
+            break;
+        }
+        case EMBEDCFG_CT_WSTR_LIST: {
+            wchar_t **items = NULL;
+            int rc = 0;
+
+            if (v->len > 0) {
+                items = (wchar_t **)calloc(v->len, sizeof(wchar_t *));
+                if (items == NULL) {
+                    return fail(h, "out of memory");
+                }
+            }
+            for (k = 0; k < v->len; k++) {
+                items[k] = to_wide(v->list[k]);
+                if (items[k] == NULL) {
+                    rc = fail(h, "out of memory");
+                    break;
+                }
+            }
+            if (rc == 0) {
+                status = PyConfig_SetWideStringList(config, (PyWideStringList *)(void *)member,
+                                                    (Py_ssize_t)v->len, items);
+                if (PyStatus_Exception(status)) {
+                    char during[128];
+
+                    snprintf(during, sizeof(during), "during setting %s", spec->name);
+                    rc = status_failed(h, status, during);
+                }
+            }
+            for (k = 0; k < v->len && items != NULL; k++) {
+                free(items[k]);
+            }
+            free(items);
+            if (rc < 0) {
+                return -1;
+            }
+            break;
+        }
+        }
+    }
+    /* As PEP 741 does: giving the path sets it, giving a seed uses it. */
+    if (value_of(h, "module_search_paths") != NULL
+        && value_of(h, "module_search_paths_set") == NULL) {
+        config->module_search_paths_set = 1;
+    }
+    if (value_of(h, "hash_seed") != NULL && value_of(h, "use_hash_seed") == NULL) {
+        config->use_hash_seed = 1;
+    }
+    return 0;
+}
+
+static int append_inittab(embedcfg_handle *h)
+{
+    size_t i;
+
+    if (resolve_modules(h) < 0) {
+        return -1;
+    }
+    for (i = 0; i < h->n_modules; i++) {
+        embedcfg_module *m = &h->modules[i];
+
+        if (PyImport_AppendInittab(m->name, m->init) < 0) {
+            return fail(h, "inittab '%s': PyImport_AppendInittab failed", m->name);
+        }
+        /* CPython keeps the pointer for the process lifetime: hand it over. */
+        m->name = NULL;
+    }
+    return 0;
+}
+
+int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
+{
+    if (h == NULL) {
+        return -1;
+    }
+    h->has_exit = 0;
+    h->error[0] = '\0';
+    if (config == NULL) {
+        return fail(h, "the PyConfig pointer is NULL");
+    }
+    if (Py_IsInitialized()) {
+        return fail(h, "an interpreter is already running: fill_pyconfig is for hosts"
+                    " that initialize it afterwards");
+    }
+    if (check_running_version(h) < 0 || preinitialize(h) < 0
+        || fill_config(h, (PyConfig *)config) < 0 || append_inittab(h) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* --- attach ------------------------------------------------------------------ */
+
+static PyObject *str_list(const embedcfg_value *v)
+{
+    PyObject *list = PyList_New(0);
+    size_t i;
+
+    if (list == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < v->len; i++) {
+        PyObject *s = PyUnicode_FromString(v->list[i]);
+
+        if (s == NULL || PyList_Append(list, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    return list;
+}
+
+static void report_exception(embedcfg_handle *h, const char *name)
+{
+    PyObject *value;
+    PyObject *text = NULL;
+    const char *msg = NULL;
+#if PY_VERSION_HEX >= 0x030C0000
+    /* PyErr_Fetch is deprecated since 3.12 */
+    value = PyErr_GetRaisedException();
+#else
+    PyObject *type = NULL;
+    PyObject *tb = NULL;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+#endif
+    if (value != NULL) {
+        text = PyObject_Str(value);
+    }
+    if (text != NULL) {
+        msg = PyUnicode_AsUTF8(text);
+    }
+    add_report(h, name, EMBEDCFG_NOT_APPLIED, "failed: %s", msg != NULL ? msg : "error");
+    Py_XDECREF(text);
+    Py_XDECREF(value);
+    PyErr_Clear();
+}
+
+static int attach_search_paths(const embedcfg_value *v, int *added)
+{
+    PyObject *path = PySys_GetObject("path");  /* borrowed */
+    size_t i;
+
+    *added = 0;
+    if (path == NULL || !PyList_Check(path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
+        return -1;
+    }
+    for (i = 0; i < v->len; i++) {
+        PyObject *s = PyUnicode_FromString(v->list[i]);
+        int present;
+
+        if (s == NULL) {
+            return -1;
+        }
+        present = PySequence_Contains(path, s);
+        if (present == 0) {
+            present = PyList_Append(path, s);
+            *added += present == 0;
+        }
+        Py_DECREF(s);
+        if (present < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int attach_warnoptions(const embedcfg_value *v)
+{
+    PyObject *warnings = PyImport_ImportModule("warnings");
+    PyObject *warnoptions = PySys_GetObject("warnoptions");  /* borrowed */
+    size_t i;
+    int rc = -1;
+
+    if (warnings == NULL) {
+        return -1;
+    }
+    for (i = 0; i < v->len; i++) {
+        PyObject *r = PyObject_CallMethod(warnings, "_setoption", "s", v->list[i]);
+        PyObject *s;
+
+        if (r == NULL) {
+            goto done;
+        }
+        Py_DECREF(r);
+        if (warnoptions != NULL && PyList_Check(warnoptions)) {
+            s = PyUnicode_FromString(v->list[i]);
+            if (s == NULL || PyList_Append(warnoptions, s) < 0) {
+                Py_XDECREF(s);
+                goto done;
+            }
+            Py_DECREF(s);
+        }
+    }
+    rc = 0;
+
+done:
+    Py_DECREF(warnings);
+    return rc;
+}
+
+static void attach_one(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v)
+{
+    const char *name = spec->name;
+    PyObject *obj = NULL;
+    int rc;
+
+    if (strcmp(name, "module_search_paths") == 0) {
+        int added = 0;
+
+        if (attach_search_paths(v, &added) < 0) {
+            report_exception(h, name);
+        }
+        else {
+            add_report(h, name, EMBEDCFG_APPLIED, "%d entr%s added to sys.path", added,
+                       added == 1 ? "y" : "ies");
+        }
+        return;
+    }
+    if (strcmp(name, "pycache_prefix") == 0) {
+        obj = PyUnicode_FromString(v->str != NULL ? v->str : "");
+        rc = obj != NULL ? PySys_SetObject("pycache_prefix", obj) : -1;
+        Py_XDECREF(obj);
+        if (rc < 0) {
+            report_exception(h, name);
+        }
+        else {
+            add_report(h, name, EMBEDCFG_APPLIED, "sys.pycache_prefix set");
+        }
+        return;
+    }
+    if (strcmp(name, "write_bytecode") == 0) {
+        rc = PySys_SetObject("dont_write_bytecode", v->ival ? Py_False : Py_True);
+        if (rc < 0) {
+            report_exception(h, name);
+        }
+        else {
+            add_report(h, name, EMBEDCFG_APPLIED, "sys.dont_write_bytecode set to %s",
+                       v->ival ? "False" : "True");
+        }
+        return;
+    }
+    if (strcmp(name, "warnoptions") == 0) {
+        if (attach_warnoptions(v) < 0) {
+            report_exception(h, name);
+        }
+        else {
+            add_report(h, name, EMBEDCFG_APPLIED, "warning filters added");
+        }
+        return;
+    }
+    if (strcmp(name, "argv") == 0) {
+        obj = str_list(v);
+        rc = obj != NULL ? PySys_SetObject("argv", obj) : -1;
+        Py_XDECREF(obj);
+        if (rc < 0) {
+            report_exception(h, name);
+        }
+        else {
+            add_report(h, name, EMBEDCFG_APPLIED, "sys.argv set");
+        }
+        return;
+    }
+#if PY_VERSION_HEX >= 0x030E0000
+    /* PEP 741: the public options can be changed at run time. */
+    if (spec->visibility == EMBEDCFG_VIS_PUBLIC) {
+        if (spec->kind == EMBEDCFG_KIND_STR_LIST) {
+            obj = str_list(v);
+        }
+        else if (spec->kind == EMBEDCFG_KIND_STR) {
+            obj = PyUnicode_FromString(v->str != NULL ? v->str : "");
+        }
+        else if (spec->kind == EMBEDCFG_KIND_BOOL) {
+            obj = PyBool_FromLong((long)v->ival);
+        }
+        else {
+            obj = PyLong_FromLongLong((long long)v->ival);
+        }
+        rc = obj != NULL ? PyConfig_Set(name, obj) : -1;
+        Py_XDECREF(obj);
+        if (rc < 0) {
+            report_exception(h, name);
+        }
+        else {
+            add_report(h, name, EMBEDCFG_APPLIED, "set with PyConfig_Set");
+        }
+        return;
+    }
+#endif
+    add_report(h, name, EMBEDCFG_NOT_APPLIED,
+               "fixed at init: it cannot be changed in a running interpreter");
+}
+
+static int attach(embedcfg_handle *h)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    size_t i;
+
+    clear_report(h);
+    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
+        if (h->values[i].set) {
+            attach_one(h, &embedcfg_option_specs[i], &h->values[i]);
+        }
+    }
+    for (i = 0; i < h->n_modules; i++) {
+        add_report(h, "inittab", EMBEDCFG_NOT_APPLIED,
+                   "module '%s' not registered: the inittab cannot change after init",
+                   h->modules[i].name != NULL ? h->modules[i].name : "?");
+    }
+    PyGILState_Release(gil);
+    return 0;
+}
+
+/* --- initialize ---------------------------------------------------------------- */
+
+#if PY_VERSION_HEX >= 0x030E0000
+/* PEP 741.  Small on purpose: it cannot be run on the machines this shim is
+ * tested on (see docs/explanation/shim.md). */
+static int initconfig_failed(embedcfg_handle *h, PyInitConfig *c, const char *during)
+{
+    const char *msg = NULL;
+    int code = 0;
+
+    if (PyInitConfig_GetExitCode(c, &code)) {
+        h->has_exit = 1;
+        h->exitcode = code;
+        return fail(h, "%s: CPython asked to exit with status %d", during, code);
+    }
+    PyInitConfig_GetError(c, &msg);
+    return fail(h, "%s: %s", during, msg != NULL ? msg : "unknown error");
+}
+
+static int initialize_pep741(embedcfg_handle *h)
+{
+    /* The python profile on PyInitConfig, which starts isolated. */
+    static const struct { const char *name; int64_t value; } python_profile[] = {
+        {"isolated", 0}, {"use_environment", 1}, {"user_site_directory", 1},
+        {"safe_path", 0}, {"install_signal_handlers", 1}, {"pathconfig_warnings", 1},
+        {"configure_c_stdio", 1}, {"parse_argv", 1}, {"configure_locale", 1},
+        {NULL, 0}
+    };
+    PyInitConfig *c = PyInitConfig_Create();
+    char during[128];
+    char *saved = NULL;
+    size_t i;
+    size_t k;
+    int r;
+    int rc = -1;
+
+    if (c == NULL) {
+        return fail(h, "out of memory");
+    }
+    for (i = 0; h->python_profile && python_profile[i].name != NULL; i++) {
+        if (PyInitConfig_SetInt(c, python_profile[i].name, python_profile[i].value) < 0) {
+            initconfig_failed(h, c, "applying the python profile");
+            goto done;
+        }
+    }
+    if (wants_utf8_default(h) && PyInitConfig_SetInt(c, "utf8_mode", 1) < 0) {
+        initconfig_failed(h, c, "during setting utf8_mode");
+        goto done;
+    }
+    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
+        const embedcfg_spec *spec = &embedcfg_option_specs[i];
+        embedcfg_value *v = &h->values[i];
+
+        if (!v->set) {
+            continue;
+        }
+        snprintf(during, sizeof(during), "during setting %s", spec->name);
+        if (spec->kind == EMBEDCFG_KIND_STR_LIST) {
+            r = PyInitConfig_SetStrList(c, spec->name, v->len, v->list);
+        }
+        else if (spec->kind == EMBEDCFG_KIND_STR && v->str != NULL) {
+            r = PyInitConfig_SetStr(c, spec->name, v->str);  /* never NULL */
+        }
+        else {
+            r = PyInitConfig_SetInt(c, spec->name, v->ival);
+        }
+        if (r < 0) {
+            initconfig_failed(h, c, during);
+            goto done;
+        }
+    }
+    if (resolve_modules(h) < 0) {
+        goto done;
+    }
+    for (k = 0; k < h->n_modules; k++) {
+        if (PyInitConfig_AddModule(c, h->modules[k].name, h->modules[k].init) < 0) {
+            initconfig_failed(h, c, "registering the inittab");
+            goto done;
+        }
+        h->modules[k].name = NULL;  /* 3.14 stores the pointer: never free it */
+    }
+    neutralize_environment(h);
+    saved = hide_executable_variable(h);
+    r = Py_InitializeFromInitConfig(c);
+    restore_executable_variable(saved);
+    if (r < 0) {
+        initconfig_failed(h, c, "initializing CPython");
+        goto done;
+    }
+    rc = 0;
+
+done:
+    PyInitConfig_Free(c);
+    return rc;
+}
+#endif
+
+#if PY_VERSION_HEX < 0x030E0000
+static int initialize_pep587(embedcfg_handle *h)
+{
+    PyConfig config;
+    PyStatus status;
+    char *saved = NULL;
+    int rc = -1;
+
+    /* find the inittab symbols before anything is initialized */
+    if (resolve_modules(h) < 0) {
+        return -1;
+    }
+    neutralize_environment(h);
+    if (preinitialize(h) < 0) {
+        return -1;
+    }
+    if (h->python_profile) {
+        PyConfig_InitPythonConfig(&config);
+    }
+    else {
+        PyConfig_InitIsolatedConfig(&config);
+    }
+    if (fill_config(h, &config) < 0 || append_inittab(h) < 0) {
+        goto done;
+    }
+    saved = hide_executable_variable(h);
+    status = Py_InitializeFromConfig(&config);
+    restore_executable_variable(saved);
+    if (PyStatus_Exception(status)) {
+        status_failed(h, status, "initializing CPython");
+        goto done;
+    }
+    rc = 0;
+
+done:
+    PyConfig_Clear(&config);
+    return rc;
+}
+#endif
+
+int embedcfg_initialize(embedcfg_handle *h)
+{
+    if (h == NULL) {
+        return -1;
+    }
+    h->has_exit = 0;
+    h->error[0] = '\0';
+    if (check_running_version(h) < 0) {
+        return -1;
+    }
+    if (Py_IsInitialized()) {
+        if (!h->embedded) {
+            return fail(h, "an interpreter is already running; set embedded = true to"
+                        " attach to it instead of initializing");
+        }
+        return attach(h);
+    }
+    if (h->embedded) {
+        return fail(h, "embedded = true, but no interpreter is running to attach to;"
+                    " set embedded = false to initialize one");
+    }
+#if PY_VERSION_HEX >= 0x030E0000
+    return initialize_pep741(h);
+#else
+    return initialize_pep587(h);
+#endif
+}
+
+int embedcfg_run_main(embedcfg_handle *h)
+{
+    (void)h;
+    return Py_RunMain();
+}

@@ -1,0 +1,127 @@
+/* Internal declarations shared by the shim library and the launcher.
+ * Not installed for hosts: they include embedcfg.h only. */
+
+#ifndef EMBEDCFG_INTERNAL_H
+#define EMBEDCFG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The option table's row type (rows: embedcfg_options.h, generated). */
+
+typedef enum {
+    EMBEDCFG_CT_BOOL,
+    EMBEDCFG_CT_INT,
+    EMBEDCFG_CT_UINT,
+    EMBEDCFG_CT_ULONG,
+    EMBEDCFG_CT_WSTR,
+    EMBEDCFG_CT_WSTR_OPT,
+    EMBEDCFG_CT_WSTR_LIST
+} embedcfg_ctype;
+
+typedef enum {
+    EMBEDCFG_KIND_BOOL,
+    EMBEDCFG_KIND_INT,
+    EMBEDCFG_KIND_STR,
+    EMBEDCFG_KIND_STR_LIST
+} embedcfg_kind;
+
+typedef enum {
+    EMBEDCFG_ST_CONFIG,
+    EMBEDCFG_ST_PRECONFIG,
+    EMBEDCFG_ST_BOTH
+} embedcfg_struct;
+
+typedef enum {
+    EMBEDCFG_VIS_PUBLIC,
+    EMBEDCFG_VIS_READ_ONLY,
+    EMBEDCFG_VIS_INIT_ONLY
+} embedcfg_visibility;
+
+typedef enum {
+    EMBEDCFG_BUILD_NONE,
+    EMBEDCFG_BUILD_WINDOWS,
+    EMBEDCFG_BUILD_FREE_THREADED,
+    EMBEDCFG_BUILD_DEBUG,
+    EMBEDCFG_BUILD_STATS,
+    EMBEDCFG_BUILD_MACOS
+} embedcfg_build;
+
+typedef struct {
+    const char *name;
+    int value;              /* C value (PyMemAllocatorName, or an index) */
+    unsigned long since;    /* PY_VERSION_HEX of the first minor, 0: all */
+} embedcfg_choice;
+
+typedef struct {
+    int64_t value;
+    unsigned long since;
+} embedcfg_value_since;
+
+/* Offset of a member the compiled-for CPython does not have. */
+#define EMBEDCFG_NO_MEMBER ((size_t)-1)
+
+typedef struct {
+    const char *name;
+    embedcfg_ctype ctype;
+    embedcfg_kind kind;
+    embedcfg_struct where;
+    embedcfg_visibility visibility;
+    embedcfg_build build;
+    unsigned long since;      /* PY_VERSION_HEX of the first minor */
+    unsigned long removed;    /* first minor without it; 0: still there */
+    int has_range;
+    int64_t minimum;
+    int64_t maximum;
+    int n_also;               /* values allowed outside [minimum, maximum] */
+    int64_t also[2];
+    const embedcfg_choice *choices;          /* NULL-terminated, or NULL */
+    const embedcfg_value_since *values_since; /* {0, 0}-terminated, or NULL */
+    int path;                 /* a path: anchors expanded, must be absolute */
+    size_t pre_offset;        /* offsetof(PyPreConfig, name) or NO_MEMBER */
+    size_t cfg_offset;        /* offsetof(PyConfig, name) or NO_MEMBER */
+} embedcfg_spec;
+
+/* Helpers without a Python dependency (embedcfg_util.c). */
+
+/* Format "3.11" from a PY_VERSION_HEX into buf. */
+void embedcfg__format_minor(unsigned long hex, char *buf, size_t size);
+
+/* Parse "3.11.7..." (Py_GetVersion) into numbers; -1 when it is not one. */
+int embedcfg__parse_version(const char *text, int *major, int *minor,
+                            int *micro);
+
+/* Expand a leading $ORIGIN / $CONFIG_DIR (also ${...}) in `path`.
+ * allow_name: a bare file name without '/' is accepted as is (dlopen
+ * searches the system directories for it).  Returns a malloc'ed string, or
+ * NULL with a message in err. */
+char *embedcfg__expand_path(const char *path, const char *origin,
+                            const char *config_dir, int allow_name,
+                            char *err, size_t err_size);
+
+/* Directory of a file path (malloc'ed), made absolute with realpath when the
+ * file exists.  NULL when out of memory. */
+char *embedcfg__dirname_of(const char *path);
+
+/* Directory of the running executable (malloc'ed), or NULL. */
+char *embedcfg__exe_dir(void);
+
+/* strdup, without relying on POSIX being enabled. */
+char *embedcfg__strdup(const char *s);
+
+/* 1 when s[0:len] is valid UTF-8 (no overlongs, no surrogates). */
+int embedcfg__valid_utf8(const char *s, size_t len);
+
+/* Read a whole file of at most max_len bytes.  0 or -1 with err. */
+int embedcfg__read_file(const char *path, size_t max_len, char **data,
+                        size_t *len, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMBEDCFG_INTERNAL_H */

@@ -1,0 +1,339 @@
+/* embedcfg-launch DOCUMENT [args...]: run an application from a document.
+ *
+ * The launcher is not linked against libpython.  It reads the document's
+ * `lib` and `requires_python` with the parser alone, dlopen()s that libpython
+ * with RTLD_GLOBAL, checks its version against the CPython minor this
+ * launcher (and its shim library) was built for and against requires_python,
+ * then loads the shim library built for that minor, whose Python symbols
+ * resolve against the libpython already loaded.  A configuration error exits
+ * 78 (EX_CONFIG) with one line "embedcfg: error: ..." on stderr, before the
+ * interpreter is touched; otherwise the exit code is Py_RunMain()'s.
+ *
+ * Build-time definitions (embedcfg.build passes them):
+ *   EMBEDCFG_TARGET_HEX   PY_VERSION_HEX of the headers the shim was built with
+ *   EMBEDCFG_DEFAULT_LIB  the libpython of that interpreter
+ *   EMBEDCFG_SHIM_NAME    file name of the shim library, next to the launcher */
+
+#if !defined(_XOPEN_SOURCE)
+#  define _XOPEN_SOURCE 700
+#endif
+
+#include "embedcfg.h"
+#include "embedcfg_internal.h"
+#include "jsonparse.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef EMBEDCFG_TARGET_HEX
+#  error "define EMBEDCFG_TARGET_HEX (embedcfg.build does)"
+#endif
+#ifndef EMBEDCFG_DEFAULT_LIB
+#  error "define EMBEDCFG_DEFAULT_LIB (embedcfg.build does)"
+#endif
+#ifndef EMBEDCFG_SHIM_NAME
+#  define EMBEDCFG_SHIM_NAME "libembedcfg.so"
+#endif
+
+#define EX_USAGE_ 64
+
+typedef struct {
+    embedcfg_handle *(*create)(void);
+    void (*free_)(embedcfg_handle *);
+    const char *(*get_error)(const embedcfg_handle *);
+    int (*get_exit_code)(const embedcfg_handle *, int *);
+    int (*set_origin)(embedcfg_handle *, const char *);
+    int (*load_file)(embedcfg_handle *, const char *);
+    int (*has_option)(const embedcfg_handle *, const char *);
+    int (*append_strlist)(embedcfg_handle *, const char *, size_t, const char *const *);
+    int (*initialize)(embedcfg_handle *);
+    int (*run_main)(embedcfg_handle *);
+    unsigned long (*version_hex)(void);
+} shim_api;
+
+typedef struct {
+    char message[1024];
+} launch_error;
+
+static int config_error(launch_error *e, const char *fmt, ...)
+{
+    va_list ap;
+    char *p;
+
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    va_end(ap);
+    for (p = e->message; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+    return -1;
+}
+
+/* `lib`, `requires_python` and `embedded` of the document, without Python. */
+static int read_head(const char *path, const char *origin, char **lib, char **requires,
+                     int *embedded, launch_error *e)
+{
+    char *data = NULL;
+    size_t len = 0;
+    char err[512];
+    embedcfg_json_value *doc = NULL;
+    embedcfg_json_error jerr;
+    const embedcfg_json_value *v;
+    char *config_dir = NULL;
+    int rc = -1;
+
+    *lib = NULL;
+    *requires = NULL;
+    *embedded = 0;
+    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len, err,
+                            sizeof(err)) < 0) {
+        config_error(e, "%s", err);
+        goto done;
+    }
+    memset(&jerr, 0, sizeof(jerr));
+    if (embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc, &jerr) < 0) {
+        config_error(e, "%s: invalid document at line %lu, column %lu: %s", path,
+                     (unsigned long)jerr.line, (unsigned long)jerr.column, jerr.message);
+        goto done;
+    }
+    v = embedcfg_json_object_get(doc, "embedded");
+    *embedded = embedcfg_json_type_of(v) == EMBEDCFG_JSON_BOOL && embedcfg_json_bool_value(v);
+    v = embedcfg_json_object_get(doc, "requires_python");
+    if (v != NULL) {
+        if (embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
+            config_error(e, "%s: requires_python: expected a string", path);
+            goto done;
+        }
+        *requires = embedcfg__strdup(embedcfg_json_string_value(v, NULL));
+        if (*requires == NULL) {
+            config_error(e, "out of memory");
+            goto done;
+        }
+    }
+    v = embedcfg_json_object_get(doc, "lib");
+    if (v == NULL) {
+        *lib = embedcfg__strdup(EMBEDCFG_DEFAULT_LIB);
+        if (*lib == NULL) {
+            config_error(e, "out of memory");
+            goto done;
+        }
+    }
+    else {
+        if (embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
+            config_error(e, "%s: lib: expected a string", path);
+            goto done;
+        }
+        config_dir = embedcfg__dirname_of(path);
+        *lib = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), origin, config_dir,
+                                     1, err, sizeof(err));
+        if (*lib == NULL) {
+            config_error(e, "%s: lib: %s", path, err);
+            goto done;
+        }
+    }
+    rc = 0;
+
+done:
+    embedcfg_json_free(doc);
+    free(data);
+    free(config_dir);
+    return rc;
+}
+
+static int load_symbol(void *lib, const char *name, void *slot, size_t size,
+                       const char *path, launch_error *e)
+{
+    void *sym = dlsym(lib, name);
+
+    if (sym == NULL) {
+        return config_error(e, "%s has no symbol %s: not an embedcfg shim library", path,
+                            name);
+    }
+    memcpy(slot, &sym, size);
+    return 0;
+}
+
+#define LOAD(field, name) \
+    load_symbol(lib, name, &api->field, sizeof(api->field), path, e)
+
+static int load_shim(const char *path, shim_api *api, launch_error *e)
+{
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+
+    if (lib == NULL) {
+        const char *why = dlerror();
+
+        return config_error(e, "cannot load the shim library %s: %s", path,
+                            why != NULL ? why : "unknown error");
+    }
+    /* never dlclose'd: the interpreter runs its code until exit */
+    if (LOAD(create, "embedcfg_create") < 0 || LOAD(free_, "embedcfg_free") < 0
+        || LOAD(get_error, "embedcfg_get_error") < 0
+        || LOAD(get_exit_code, "embedcfg_get_exit_code") < 0
+        || LOAD(set_origin, "embedcfg_set_origin") < 0
+        || LOAD(load_file, "embedcfg_load_file") < 0
+        || LOAD(has_option, "embedcfg_has_option") < 0
+        || LOAD(append_strlist, "embedcfg_append_strlist") < 0
+        || LOAD(initialize, "embedcfg_initialize") < 0
+        || LOAD(run_main, "embedcfg_run_main") < 0
+        || LOAD(version_hex, "embedcfg_python_version_hex") < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Load libpython and check its version; before any Python code runs. */
+static int load_python(const char *lib, const char *requires, launch_error *e)
+{
+    void *handle;
+    void *sym;
+    const char *(*get_version)(void);
+    int major;
+    int minor;
+    int micro;
+    char want[16];
+    char err[256];
+    int r;
+
+    if (lib[0] == '\0') {
+        return config_error(e, "lib: the CPython this launcher was built for has no shared"
+                            " libpython; set lib to one");
+    }
+    handle = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
+    if (handle == NULL) {
+        const char *why = dlerror();
+
+        return config_error(e, "lib: cannot load %s: %s", lib,
+                            why != NULL ? why : "unknown error");
+    }
+    sym = dlsym(handle, "Py_GetVersion");
+    if (sym == NULL) {
+        return config_error(e, "lib: %s is not a libpython (no Py_GetVersion)", lib);
+    }
+    memcpy(&get_version, &sym, sizeof(get_version));
+    if (embedcfg__parse_version(get_version(), &major, &minor, &micro) < 0) {
+        return config_error(e, "lib: cannot read the version of %s", lib);
+    }
+    embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want, sizeof(want));
+    if ((unsigned long)major != ((unsigned long)EMBEDCFG_TARGET_HEX >> 24)
+        || (unsigned long)minor != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
+        return config_error(e, "lib: %s is CPython %d.%d.%d, but this launcher is built for"
+                            " CPython %s; build one for it (embedcfg build --python"
+                            " python%d.%d) or point lib at a CPython %s library", lib,
+                            major, minor, micro, want, major, minor, want);
+    }
+    if (requires != NULL) {
+        r = embedcfg_version_matches(requires, major, minor, micro, err, sizeof(err));
+        if (r < 0) {
+            return config_error(e, "requires_python: %s", err);
+        }
+        if (r == 0) {
+            return config_error(e, "lib: %s is CPython %d.%d.%d, which does not satisfy"
+                                " requires_python '%s'", lib, major, minor, micro, requires);
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    launch_error e;
+    char *origin = NULL;
+    char *lib = NULL;
+    char *requires = NULL;
+    char *shim_path = NULL;
+    int embedded = 0;
+    shim_api api;
+    embedcfg_handle *h = NULL;
+    int code = EMBEDCFG_EXIT_CONFIG;
+    int exit_code = 0;
+    size_t size;
+
+    memset(&e, 0, sizeof(e));
+    memset(&api, 0, sizeof(api));
+    if (argc < 2) {
+        fprintf(stderr, "usage: embedcfg-launch DOCUMENT [args...]\n");
+        return EX_USAGE_;
+    }
+    origin = embedcfg__exe_dir();
+    if (origin == NULL) {
+        config_error(&e, "cannot tell the launcher's directory");
+        goto done;
+    }
+    if (read_head(argv[1], origin, &lib, &requires, &embedded, &e) < 0) {
+        goto done;
+    }
+    if (embedded) {
+        config_error(&e, "%s: embedded = true attaches to a running interpreter; the"
+                     " launcher starts one (set embedded = false)", argv[1]);
+        goto done;
+    }
+    if (load_python(lib, requires, &e) < 0) {
+        goto done;
+    }
+    size = strlen(origin) + sizeof(EMBEDCFG_SHIM_NAME) + 2;
+    shim_path = (char *)malloc(size);
+    if (shim_path == NULL) {
+        config_error(&e, "out of memory");
+        goto done;
+    }
+    snprintf(shim_path, size, "%s/%s", origin, EMBEDCFG_SHIM_NAME);
+    if (load_shim(shim_path, &api, &e) < 0) {
+        goto done;
+    }
+    if ((api.version_hex() >> 16) != ((unsigned long)EMBEDCFG_TARGET_HEX >> 16)) {
+        config_error(&e, "%s is built for another CPython than this launcher", shim_path);
+        goto done;
+    }
+    h = api.create();
+    if (h == NULL) {
+        config_error(&e, "out of memory");
+        goto done;
+    }
+    if (api.set_origin(h, origin) < 0 || api.load_file(h, argv[1]) < 0) {
+        config_error(&e, "%s", api.get_error(h));
+        goto done;
+    }
+    if (argc > 2) {
+        /* the command line's arguments follow the document's argv */
+        if (!api.has_option(h, "argv")
+            && api.append_strlist(h, "argv", 1, (const char *const *)argv) < 0) {
+            config_error(&e, "%s", api.get_error(h));
+            goto done;
+        }
+        if (api.append_strlist(h, "argv", (size_t)(argc - 2),
+                               (const char *const *)(argv + 2)) < 0) {
+            config_error(&e, "%s", api.get_error(h));
+            goto done;
+        }
+    }
+    if (api.initialize(h) < 0) {
+        if (api.get_exit_code(h, &exit_code)) {
+            code = exit_code;  /* parse_argv: --help is 0, a bad option 2 */
+        }
+        else {
+            config_error(&e, "%s", api.get_error(h));
+        }
+        goto done;
+    }
+    code = api.run_main(h);
+
+done:
+    if (e.message[0] != '\0') {
+        fprintf(stderr, "embedcfg: error: %s\n", e.message);
+        code = EMBEDCFG_EXIT_CONFIG;
+    }
+    if (h != NULL) {
+        api.free_(h);
+    }
+    free(shim_path);
+    free(requires);
+    free(lib);
+    free(origin);
+    return code;
+}

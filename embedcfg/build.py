@@ -1,0 +1,228 @@
+"""Compile the C shim and the launcher for an installed CPython, with a cache.
+
+The shim library (``libembedcfg.so``) is compiled against the target
+interpreter's own headers and is not linked against libpython: its Python
+symbols resolve when it is loaded, either by the launcher after it loaded
+``lib`` with ``RTLD_GLOBAL`` or by ``ctypes.PyDLL`` inside a running
+interpreter. The launcher (``embedcfg-launch``) links only ``-ldl``.
+
+Results are cached under ``$EMBEDCFG_CACHE_DIR``, else
+``$XDG_CACHE_HOME/embedcfg``, else ``~/.cache/embedcfg``, in a directory
+keyed by a hash of the sources, the compiler and the target interpreter. A
+build is announced on stderr once; unchanged inputs are never rebuilt.
+Concurrent builds are safe: each builds in its own temporary directory and
+renames it into place; the first rename wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional, TextIO, Tuple
+
+import attrs
+
+from .errors import ShimError
+
+__all__ = ["LAUNCHER_NAME", "SHIM_NAME", "Built", "Target", "build", "cache_dir",
+           "probe", "source_dir"]
+
+SHIM_NAME = "libembedcfg.so"
+LAUNCHER_NAME = "embedcfg-launch"
+_SHIM_SOURCES = ("embedcfg.c", "embedcfg_util.c", "jsonparse.c")
+_LAUNCHER_SOURCES = ("launcher.c", "embedcfg_util.c", "jsonparse.c")
+_WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
+
+
+@attrs.frozen
+class Target:
+    """What the build needs to know about the target interpreter."""
+
+    executable: str
+    version: Tuple[int, int, int]
+    hexversion: int
+    includes: Tuple[str, ...]
+    ccshared: Tuple[str, ...]
+    #: The shared libpython, or None for a statically linked interpreter.
+    libpython: Optional[str]
+
+
+@attrs.frozen
+class Built:
+    """The built shim library and launcher for one interpreter."""
+
+    shim: Path
+    launcher: Path
+    version: Tuple[int, int, int]
+    python: str
+    libpython: Optional[str]
+    directory: Path
+
+
+_PROBE = r"""
+import json, os, sys, sysconfig
+v = sysconfig.get_config_var
+paths = sysconfig.get_paths()
+lib = None
+if v("Py_ENABLE_SHARED"):
+    for name in (v("INSTSONAME"), v("LDLIBRARY")):
+        if name and os.path.exists(os.path.join(v("LIBDIR") or "", name)):
+            lib = os.path.join(v("LIBDIR"), name)
+            break
+print(json.dumps({
+    "executable": sys.executable,
+    "version": list(sys.version_info[:3]),
+    "hexversion": sys.hexversion,
+    "implementation": sys.implementation.name,
+    "includes": sorted({paths["include"], paths["platinclude"]}),
+    "ccshared": v("CCSHARED") or "-fPIC",
+    "libpython": lib,
+}))
+"""
+
+
+def probe(python: Optional[str] = None) -> Target:
+    """Ask ``python`` (default: this interpreter) for its headers and library."""
+    exe = python or sys.executable
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    try:
+        proc = subprocess.run([exe, "-I", "-S", "-c", _PROBE], capture_output=True, text=True,
+                              env=env, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise ShimError(f"cannot run {exe!r}: {e}") from e
+    if proc.returncode != 0:
+        raise ShimError(f"{exe!r} exited with status {proc.returncode}:"
+                        f" {proc.stderr.strip()[-300:]}")
+    info = json.loads(proc.stdout)
+    if info["implementation"] != "cpython":
+        raise ShimError(f"{exe!r} is {info['implementation']}, not CPython")
+    version = tuple(info["version"])
+    if version < (3, 8):
+        raise ShimError(f"{exe!r} is CPython {'.'.join(map(str, version))}; embedcfg needs"
+                        " 3.8 or newer")
+    return Target(executable=info["executable"], version=version,
+                  hexversion=info["hexversion"], includes=tuple(info["includes"]),
+                  ccshared=tuple(shlex.split(info["ccshared"])), libpython=info["libpython"])
+
+
+def source_dir() -> Path:
+    """The C sources: inside the package (wheel) or the checkout's capi_shim/."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "capi_shim", here.parent / "capi_shim"):
+        if (candidate / "embedcfg.c").is_file():
+            return candidate
+    raise ShimError(f"the C sources of the shim are missing (looked in {here / 'capi_shim'}"
+                    f" and {here.parent / 'capi_shim'})")
+
+
+def cache_dir() -> Path:
+    """Where built shims are kept."""
+    explicit = os.environ.get("EMBEDCFG_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "embedcfg"
+
+
+def _compiler() -> List[str]:
+    return shlex.split(os.environ.get("CC") or "cc")
+
+
+def _compiler_id(cc: List[str]) -> str:
+    try:
+        proc = subprocess.run([*cc, "--version"], capture_output=True, text=True, timeout=30,
+                              check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise ShimError(f"no C compiler: {' '.join(cc)} cannot be run ({e}); install one or"
+                        " set CC") from e
+    return proc.stdout + proc.stderr
+
+
+def _commands(src: Path, out: Path, target: Target, cc: List[str]) -> List[List[str]]:
+    inc = [f"-I{src}", *(f"-I{i}" for i in target.includes)]
+    shim = [*cc, *_WARNINGS, "-O2", *target.ccshared, "-shared", *inc,
+            *(str(src / s) for s in _SHIM_SOURCES), "-o", str(out / SHIM_NAME), "-ldl"]
+    defines = [
+        f"-DEMBEDCFG_TARGET_HEX=0x{target.hexversion:08X}UL",
+        "-DEMBEDCFG_DEFAULT_LIB=" + json.dumps(target.libpython or ""),
+        "-DEMBEDCFG_SHIM_NAME=" + json.dumps(SHIM_NAME),
+    ]
+    launcher = [*cc, *_WARNINGS, "-O2", f"-I{src}", *defines,
+                *(str(src / s) for s in _LAUNCHER_SOURCES), "-o", str(out / LAUNCHER_NAME),
+                "-ldl"]
+    return [shim, launcher]
+
+
+def _key(src: Path, target: Target, cc: List[str], compiler_id: str) -> str:
+    h = hashlib.sha256()
+    for path in sorted(src.iterdir()):
+        if path.suffix in (".c", ".h"):
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    # Not the executable's path: every venv of one interpreter shares its build.
+    what = {k: v for k, v in attrs.asdict(target).items() if k != "executable"}
+    h.update(json.dumps([cc, compiler_id, what, _WARNINGS]).encode())
+    return h.hexdigest()[:20]
+
+
+def _load(directory: Path, target: Target) -> Optional[Built]:
+    shim, launcher = directory / SHIM_NAME, directory / LAUNCHER_NAME
+    if not (shim.is_file() and launcher.is_file() and (directory / "info.json").is_file()):
+        return None
+    return Built(shim=shim, launcher=launcher, version=target.version,
+                 python=target.executable, libpython=target.libpython, directory=directory)
+
+
+def build(python: Optional[str] = None, *, stderr: Optional[TextIO] = None,
+          cache: Optional[Path] = None) -> Built:
+    """Build (or find in the cache) the shim and launcher for ``python``.
+
+    Raises :class:`~embedcfg.errors.ShimError` when the interpreter cannot be
+    probed or the compiler fails.
+    """
+    target = probe(python)
+    src = source_dir()
+    cc = _compiler()
+    compiler_id = _compiler_id(cc)
+    root = cache if cache is not None else cache_dir()
+    tag = f"cp{target.version[0]}{target.version[1]}"
+    final = root / f"{tag}-{_key(src, target, cc, compiler_id)}"
+    found = _load(final, target)
+    if found is not None:
+        return found
+    out = stderr if stderr is not None else sys.stderr
+    version = ".".join(map(str, target.version))
+    out.write(f"embedcfg: building shim for CPython {version} ({target.executable})"
+              f" in {final}\n")
+    out.flush()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{tag}-", dir=root))
+    try:
+        for cmd in _commands(src, tmp, target, cc):
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise ShimError(f"compiling the shim for CPython {version} failed:\n"
+                                f"{' '.join(map(shlex.quote, cmd))}\n{proc.stderr.strip()}")
+        info: Dict[str, Any] = {"python": target.executable, "version": list(target.version),
+                                "libpython": target.libpython}
+        (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            # Another process renamed its build first: use that one.
+            if _load(final, target) is None:
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    built = _load(final, target)
+    if built is None:  # pragma: no cover - only if the cache is tampered with
+        raise ShimError(f"the build in {final} is incomplete")
+    return built

@@ -1,0 +1,110 @@
+"""The launcher refuses bad documents before the interpreter is touched:
+exit 78 (EX_CONFIG) and exactly one line ``embedcfg: error: ...``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Dict, Tuple
+
+import pytest
+
+from embedcfg import build as _build
+from embedcfg.model import EmbedConfig
+
+from .conftest import Shim, clean_env
+
+EX_CONFIG = 78
+
+
+def _one_line_error(proc: Any) -> str:
+    assert proc.returncode == EX_CONFIG, (proc.returncode, proc.stderr)
+    assert proc.stderr.startswith("embedcfg: error: "), proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stdout == ""
+    return str(proc.stderr)
+
+
+def test_lib_of_another_minor_is_refused(shim: Shim, shims: Any,
+                                         pythons: Dict[Tuple[int, int], str],
+                                         tmp_path: Path) -> None:
+    """A launcher built for one minor given another minor's libpython: exit 78, no crash."""
+    others = [m for m in sorted(pythons) if m != shim.minor]
+    if not others:
+        pytest.skip("only one CPython installed")
+    other = _build.probe(pythons[others[-1]]).libpython
+    assert other is not None
+    proc = shim.launch(EmbedConfig(lib=other, options={"run_command": "print('ran')"}),
+                       directory=tmp_path)
+    err = _one_line_error(proc)
+    assert f"built for CPython {shim.minor[0]}.{shim.minor[1]}" in err
+
+
+def test_relative_lib_is_refused(shim: Shim, tmp_path: Path) -> None:
+    """lib = "lib/libpython..." would resolve against the current directory: refused."""
+    planted = tmp_path / "lib"
+    planted.mkdir()
+    proc = shim.launch(EmbedConfig(lib="lib/libpython3.so"), directory=tmp_path)
+    assert "relative path" in _one_line_error(proc)
+
+
+def test_requires_python_is_checked(shim: Shim, tmp_path: Path) -> None:
+    """The loaded libpython must satisfy requires_python."""
+    proc = shim.launch(EmbedConfig(requires_python=">=4.0",
+                                   options={"run_command": "print('ran')"}),
+                       directory=tmp_path)
+    assert "requires_python '>=4.0'" in _one_line_error(proc)
+    ok = shim.launch(EmbedConfig(requires_python=f"=={shim.minor[0]}.{shim.minor[1]}.*",
+                                 options={"run_command": "print('ran')"}), directory=tmp_path)
+    assert ok.stdout == "ran\n", ok.stderr
+
+
+def test_origin_anchored_lib(shim: Shim, tmp_path: Path) -> None:
+    """lib = "$ORIGIN/..." resolves against the launcher's own directory."""
+    libpython = shim.built.libpython
+    assert libpython is not None
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy2(shim.built.launcher, app / shim.built.launcher.name)
+    shutil.copy2(shim.built.shim, app / shim.built.shim.name)
+    os.symlink(libpython, app / Path(libpython).name)
+    doc = tmp_path / "doc.json"
+    from embedcfg import codec
+
+    doc.write_bytes(codec.canonical(EmbedConfig(
+        lib=f"$ORIGIN/{Path(libpython).name}",
+        options={"run_command": "import sys; print(sys.version_info[:2])"})))
+    import subprocess
+
+    proc = subprocess.run([str(app / shim.built.launcher.name), str(doc)], capture_output=True,
+                          text=True, env=clean_env(), timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(shim.minor)
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b'{"version":1,"options":{"utf8_mode":5}}', "during setting utf8_mode"),
+    (b'{"version":1,"options":{"no_such_option":1}}', "unknown option 'no_such_option'"),
+    (b'{"version":1,"options":{"verbose":-5}}', "during setting verbose"),
+    (b'{"version":1,"options":{"check_hash_pycs_mode":"sometimes"}}',
+     "during setting check_hash_pycs_mode"),
+    (b'{"version":1,"options":{"pycache_prefix":"relative/dir"}}', "relative path"),
+    (b'{"version":1,"options":{"int_max_str_digits":5}}', "int_max_str_digits"),
+    (b'{"version":2}', "format version 1"),
+    (b'{"version":1,"options":{"verbose":1,"verbose":2}}', "invalid document"),
+    (b'{"version":1,"embedded":true}', "embedded = true"),
+    (b'[1, 2', "invalid document"),
+    (b'\xff', "invalid document"),
+])
+def test_bad_documents(shim: Shim, tmp_path: Path, text: bytes, expected: str) -> None:
+    """Documents the shim refuses: exit 78 and one line that names the problem."""
+    doc = tmp_path / "doc.json"
+    doc.write_bytes(text)
+    err = _one_line_error(shim.launch_file(doc))
+    assert expected in err
+
+
+def test_missing_document(shim: Shim, tmp_path: Path) -> None:
+    """A document that cannot be read is a configuration error too."""
+    assert "cannot read" in _one_line_error(shim.launch_file(tmp_path / "missing.json"))

@@ -1,0 +1,113 @@
+"""embedcfg.shim: the ctypes handle API (in process: setters never initialize
+Python) and run() through the launcher (in a child)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from embedcfg import shim as shim_mod
+from embedcfg.errors import ShimError
+from embedcfg.model import EmbedConfig, InittabEntry
+
+from .conftest import Shim
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> object:
+    from embedcfg import build as _build
+    import io
+
+    built = _build.build(sys.executable, cache=tmp_path_factory.mktemp("cache"),
+                         stderr=io.StringIO())
+    return shim_mod.load_library(built.shim)
+
+
+@pytest.fixture
+def handle(library: object) -> Iterator[shim_mod.Handle]:
+    with shim_mod.Handle(library) as h:  # type: ignore[arg-type]
+        yield h
+
+
+def test_setters_check_values_and_name_the_option(handle: shim_mod.Handle) -> None:
+    """A bad value is refused with a message that names the option."""
+    handle.set_int("verbose", 2)
+    with pytest.raises(ShimError, match="during setting utf8_mode: expected a boolean"):
+        handle.set_int("utf8_mode", 5)
+    with pytest.raises(ShimError, match="from 0 to 65535, got 70000"):
+        handle.set_int("tracemalloc", 70000)
+    with pytest.raises(ShimError, match="unknown option 'nope'"):
+        handle.set_str("nope", "x")
+
+
+def test_version_guards_of_the_table(handle: shim_mod.Handle) -> None:
+    """Options newer than the compiled-for CPython are refused with the version needed."""
+    if sys.version_info >= (3, 13):
+        pytest.skip("needs an interpreter older than 3.13")
+    with pytest.raises(ShimError, match="needs CPython 3.13 or newer"):
+        handle.set_int("cpu_count", 2)
+    with pytest.raises(ShimError, match="removed"):
+        handle.set_int("show_alloc_count", 1)
+
+
+def test_document_anchors_are_expanded(handle: shim_mod.Handle, tmp_path: Path) -> None:
+    """$CONFIG_DIR in lib is the directory of the loaded document."""
+    doc = tmp_path / "doc.json"
+    doc.write_text('{"version":1,"lib":"$CONFIG_DIR/libpython3.so","requires_python":">=3.8"}',
+                   encoding="utf-8")
+    handle.load_file(doc)
+    assert handle.lib == f"{tmp_path.resolve()}/libpython3.so"
+    assert handle.requires_python == ">=3.8"
+    assert not handle.embedded
+
+
+def test_inittab_names_are_checked(handle: shim_mod.Handle) -> None:
+    """Invalid and duplicate inittab names are refused."""
+    handle.add_module("pkg.mod")
+    with pytest.raises(ShimError, match="already registered"):
+        handle.add_module("pkg.mod")
+    with pytest.raises(ShimError, match="not a dotted module name"):
+        handle.add_module("bad name")
+
+
+def test_strlist_and_has_option(handle: shim_mod.Handle) -> None:
+    """set_strlist replaces, append adds; has_option tells what was set."""
+    assert not handle.has_option("argv")
+    handle.set_strlist("argv", ["a"])
+    handle.set_strlist("argv", ["b"], append=True)
+    assert handle.has_option("argv")
+
+
+def test_run_returns_the_exit_code(shim: Shim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   shim_cache: Path) -> None:
+    """embedcfg.shim.run: the exit code of the application, 78 for a config error."""
+    monkeypatch.setenv("EMBEDCFG_CACHE_DIR", str(shim_cache))
+    cfg = EmbedConfig(options={"run_command": "import sys; sys.exit(len(sys.argv))"})
+    assert shim_mod.run(cfg, ["x", "y"], python=shim.python, config_dir=tmp_path) == 3
+    bad = EmbedConfig(inittab=[InittabEntry(name="nothere")])
+    assert shim_mod.run(bad, python=shim.python, config_dir=tmp_path) == 78
+
+
+def test_run_builds_for_the_document_lib(tmp_path: Path,
+                                         pythons: "dict[tuple[int, int], str]") -> None:
+    """Without python=, the interpreter installed with the document's lib is used."""
+    from embedcfg import build as _build
+
+    if not pythons:
+        pytest.skip("no pyenv CPython installed")
+    python = pythons[min(pythons)]
+    lib = _build.probe(python).libpython
+    assert lib is not None
+    cfg = EmbedConfig(lib=lib)
+    assert Path(shim_mod._python_for(cfg, None)).resolve() == Path(python).resolve()
+    assert shim_mod._python_for(EmbedConfig(), None) == sys.executable
+
+
+def test_run_needs_config_dir_for_config_dir_anchors() -> None:
+    """A document using $CONFIG_DIR cannot run without saying what it stands for."""
+    cfg = EmbedConfig(options={"module_search_paths": ["$CONFIG_DIR/app"]})
+    with pytest.raises(ShimError, match="pass config_dir"):
+        shim_mod.run(cfg)
