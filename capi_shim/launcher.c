@@ -21,6 +21,7 @@
 #include "embedcfg.h"
 #include "embedcfg_internal.h"
 #include "jsonparse.h"
+#include "pathsec.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -75,6 +76,14 @@ static int config_error(launch_error *e, const char *fmt, ...)
 }
 
 /* `lib`, `requires_python` and `embedded` of the document, without Python. */
+/* EMBEDCFG_ALLOW_INSECURE_PATHS=1 turns the path checks off: for development
+ * trees only (documented in docs/explanation/security.rst). */
+static int allow_insecure_paths(void)
+{
+    const char *v = getenv("EMBEDCFG_ALLOW_INSECURE_PATHS");
+    return v != NULL && strcmp(v, "1") == 0;
+}
+
 static int read_head(const char *path, const char *origin, char **lib, char **requires,
                      int *embedded, launch_error *e)
 {
@@ -133,6 +142,19 @@ static int read_head(const char *path, const char *origin, char **lib, char **re
                                      1, err, sizeof(err));
         if (*lib == NULL) {
             config_error(e, "%s: lib: %s", path, err);
+            goto done;
+        }
+    }
+    /* Paths that other users can write to (or a planted pyvenv.cfg) would
+     * let them run code in this process: refuse before anything is loaded.
+     * Only stat() calls, so this costs next to nothing. */
+    if (!allow_insecure_paths()) {
+        if (config_dir == NULL) {
+            config_dir = embedcfg__dirname_of(path);
+        }
+        if (embedcfg_pathsec_check_document(doc, origin, config_dir, EMBEDCFG_DEFAULT_LIB, err,
+                                            sizeof(err)) < 0) {
+            config_error(e, "%s", err);
             goto done;
         }
     }

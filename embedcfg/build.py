@@ -37,7 +37,7 @@ __all__ = ["LAUNCHER_NAME", "SHIM_NAME", "Built", "Target", "build", "cache_dir"
 SHIM_NAME = "libembedcfg.so"
 LAUNCHER_NAME = "embedcfg-launch"
 _SHIM_SOURCES = ("embedcfg.c", "embedcfg_util.c", "jsonparse.c")
-_LAUNCHER_SOURCES = ("launcher.c", "embedcfg_util.c", "jsonparse.c")
+_LAUNCHER_SOURCES = ("launcher.c", "embedcfg_util.c", "jsonparse.c", "pathsec.c")
 _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 
 

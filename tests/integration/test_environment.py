@@ -62,6 +62,9 @@ def test_document_wins_over_the_environment(shim: Shim, tmp_path: Path) -> None:
     cases = [c for c in CONTRADICTIONS if shim.minor >= c[4]]
     options: Dict[str, Any] = {name: value for name, value, _, _, _ in cases}
     env = clean_env(**{var: value for _, _, var, value, _ in cases})
+    # The document's values point into /tmp, which the launcher's path
+    # checks would refuse; this test is about precedence over PYTHON*.
+    env["EMBEDCFG_ALLOW_INSECURE_PATHS"] = "1"
     env["PYTHONWARNINGS"] = "error"
     env["PYTHONPATH"] = "/tmp/embedcfg-env-path"
     base = dump_of(shim.launch(EmbedConfig(options={"run_command": DUMP}), directory=tmp_path))

@@ -188,8 +188,11 @@ def test_whole_config_is_preset_plus_overrides(shim: Shim, tmp_path: Path) -> No
         return
     options = _options_for(shim.minor, base)
     assert len(options) >= 25
+    # The values are about configuration plumbing, not path security: some
+    # point into /tmp, which the launcher's path checks (tested on their own
+    # in test_security.py) would rightly refuse.
     proc = shim.launch(EmbedConfig(options={**options, "run_command": DUMP}),
-                       directory=tmp_path)
+                       directory=tmp_path, env=clean_env(EMBEDCFG_ALLOW_INSECURE_PATHS="1"))
     got = dump_of(proc)
     expected = _expected(shim.minor, base, options)
     for section in ("pre_config", "config"):
@@ -207,6 +210,7 @@ def _compare_sys_only(shim: Shim, tmp_path: Path) -> None:
                "warnoptions": ["ignore::DeprecationWarning"], "argv": ["prog", "a"],
                "xoptions": ["k=v"]}
     got = dump_of(shim.launch(EmbedConfig(options={**options, "run_command": DUMP}),
+                              env=clean_env(EMBEDCFG_ALLOW_INSECURE_PATHS="1"),
                               directory=tmp_path))
     assert got["flags"]["optimize"] == 2
     assert got["flags"]["quiet"] == 1

@@ -156,3 +156,19 @@ def test_python_dash_m_and_console_script() -> None:
         proc = subprocess.run(argv, capture_output=True, text=True, check=False)
         assert (proc.returncode, proc.stderr) == (0, ""), argv
         assert proc.stdout.startswith("ok: 1 file(s)")
+
+
+def test_target_checks_paths_on_this_machine(tmp_path: Path) -> None:
+    """With --target, a pycache prefix others could create is refused (EC410);
+    --allow-insecure-paths makes it a warning."""
+    doc = _write(tmp_path / "p.toml", 'version = 1\n[pycache]\nmode = "prefix"\n'
+                 f'prefix = "/tmp/embedcfg-test-{tmp_path.name}/pyc"\n')
+    code, out, _ = _run("validate", "--format", "json", "--target", sys.executable, doc)
+    assert code == 1
+    problems = json.loads(out)["problems"]
+    assert [(p["code"], p["pointer"], p["severity"]) for p in problems] == [
+        ("EC410", "/pycache/prefix", "error")]
+    code, out, _ = _run("validate", "--format", "json", "--target", sys.executable,
+                        "--allow-insecure-paths", doc)
+    assert code == 0
+    assert [p["severity"] for p in json.loads(out)["problems"]] == ["warning"]

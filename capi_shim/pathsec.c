@@ -1,0 +1,729 @@
+/* Path security checks before init; see pathsec.h for the rules.
+ *
+ * Kept in step with embedcfg/security.py: the same chain walk, the same
+ * sticky-bit rule, the same pyvenv.cfg candidates.  lstat() and realpath()
+ * only: no file is opened. */
+
+#if !defined(_XOPEN_SOURCE)
+#  define _XOPEN_SOURCE 700
+#endif
+
+#include "pathsec.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define PYVENV_FILE "pyvenv.cfg"
+
+typedef struct {
+    char *buf;
+    size_t size;
+} msgbuf;
+
+static int refuse(msgbuf *m, const char *fmt, ...)
+{
+    va_list ap;
+    char *p;
+
+    if (m->buf == NULL || m->size == 0) {
+        return -1;
+    }
+    va_start(ap, fmt);
+    vsnprintf(m->buf, m->size, fmt, ap);
+    va_end(ap);
+    for (p = m->buf; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+    return -1;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *out = (char *)malloc(n + 1);
+
+    if (out != NULL) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+    }
+    return out;
+}
+
+static char *join3(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    size_t lc = strlen(c);
+    char *out = (char *)malloc(la + lb + lc + 1);
+
+    if (out != NULL) {
+        memcpy(out, a, la);
+        memcpy(out + la, b, lb);
+        memcpy(out + la + lb, c, lc + 1);
+    }
+    return out;
+}
+
+/* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it). */
+static char *normalize(const char *path)
+{
+    size_t len = strlen(path);
+    char *out = (char *)malloc(len + 2);
+    const char *p = path;
+    size_t o = 0;
+
+    if (out == NULL) {
+        return NULL;
+    }
+    while (*p != '\0') {
+        const char *start;
+        size_t n;
+
+        while (*p == '/') {
+            p++;
+        }
+        start = p;
+        while (*p != '\0' && *p != '/') {
+            p++;
+        }
+        n = (size_t)(p - start);
+        if (n == 0 || (n == 1 && start[0] == '.')) {
+            continue;
+        }
+        out[o++] = '/';
+        memcpy(out + o, start, n);
+        o += n;
+    }
+    if (o == 0) {
+        out[o++] = '/';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Cut the last component: "/a/b" -> "/a", "/a" -> "/"; 0 at the root. */
+static int to_parent(char *path)
+{
+    char *slash = strrchr(path, '/');
+
+    if (slash == NULL || (slash == path && path[1] == '\0')) {
+        return 0;
+    }
+    if (slash == path) {
+        path[1] = '\0';
+    }
+    else {
+        *slash = '\0';
+    }
+    return 1;
+}
+
+static void mode_text(mode_t mode, char out[11])
+{
+    static const char rwx[] = "rwxrwxrwx";
+    int i;
+
+    out[0] = S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : S_ISREG(mode) ? '-' : '?';
+    for (i = 0; i < 9; i++) {
+        out[1 + i] = (mode & (mode_t)(0400 >> i)) ? rwx[i] : '-';
+    }
+    if (mode & S_ISVTX) {
+        out[9] = (mode & S_IXOTH) ? 't' : 'T';
+    }
+    out[10] = '\0';
+}
+
+static void owner_text(uid_t uid, char *out, size_t size)
+{
+    struct passwd pw;
+    struct passwd *found = NULL;
+    char buf[1024];
+
+    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != NULL
+        && found->pw_name != NULL) {
+        snprintf(out, size, "uid %lu (%s)", (unsigned long)uid, found->pw_name);
+    }
+    else {
+        snprintf(out, size, "uid %lu", (unsigned long)uid);
+    }
+}
+
+static void user_name(uid_t uid, char *out, size_t size)
+{
+    struct passwd pw;
+    struct passwd *found = NULL;
+    char buf[1024];
+
+    if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != NULL
+        && found->pw_name != NULL) {
+        snprintf(out, size, "%s", found->pw_name);
+    }
+    else {
+        snprintf(out, size, "%lu", (unsigned long)uid);
+    }
+}
+
+/* Walk `path` (normalized, absolute) and its ancestors, leaf first. */
+static int inspect_chain(const char *what, const char *path, int contents, uid_t me,
+                         msgbuf *m)
+{
+    char *cur = dup_n(path, strlen(path));
+    char *missing = NULL;    /* the highest missing component so far */
+    int child_owned = 1;
+    int leaf = 1;
+    int rc = -1;
+    struct stat st;
+    char mode[11];
+    char owner[160];
+    char self[160];
+    char name[128];
+    const char *role;
+    const char *of;
+    const char *close;
+
+    if (cur == NULL) {
+        refuse(m, "%s: out of memory", what);
+        goto done;
+    }
+    for (;;) {
+        if (lstat(cur, &st) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR) {
+                free(missing);
+                missing = dup_n(cur, strlen(cur));
+                if (missing == NULL) {
+                    refuse(m, "%s: out of memory", what);
+                    goto done;
+                }
+                leaf = 0;
+                if (!to_parent(cur)) {
+                    break;
+                }
+                continue;
+            }
+            refuse(m, "%s: %s cannot be inspected (%s); make it searchable by this user,"
+                   " or choose another path", what, cur, strerror(errno));
+            goto done;
+        }
+        mode_text(st.st_mode, mode);
+        owner_text(st.st_uid, owner, sizeof(owner));
+        if (leaf) {
+            role = "";
+        }
+        else if (missing != NULL) {
+            role = " (the nearest existing ancestor of ";
+        }
+        else {
+            role = " (an ancestor of ";
+        }
+        of = leaf ? "" : path;
+        close = leaf ? "" : ")";
+        if (st.st_uid != 0 && st.st_uid != me) {
+            owner_text(me, self, sizeof(self));
+            user_name(me, name, sizeof(name));
+            refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or root"
+                   " (mode %s (%04lo)): that user can change what is loaded from it; fix:"
+                   " chown %s %s, or move the files to a directory the current user or root"
+                   " owns", what, cur, role, of, close, owner, self, mode,
+                   (unsigned long)(st.st_mode & 07777), name, cur);
+            goto done;
+        }
+        if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            int sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
+            int adds_matter = (leaf && contents) || missing != NULL;
+
+            if (!(sticky && !adds_matter && child_owned && !leaf)) {
+                const char *who = (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH)
+                    ? "its group and all users"
+                    : (st.st_mode & S_IWGRP) ? "its group" : "all users";
+
+                if (missing != NULL) {
+                    refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner %s):"
+                           " another user could create %s first and plant code that this"
+                           " interpreter runs; fix: chmod go-w %s, or create %s first"
+                           " (mode 0755)", what, cur, role, of, close, who, mode,
+                           (unsigned long)(st.st_mode & 07777), owner, missing, cur, missing);
+                }
+                else {
+                    refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner %s):"
+                           " whoever can write it can plant code that this interpreter runs;"
+                           " fix: chmod go-w %s", what, cur, role, of, close, who, mode,
+                           (unsigned long)(st.st_mode & 07777), owner, cur);
+                }
+                goto done;
+            }
+        }
+        child_owned = 1;  /* refused above otherwise */
+        free(missing);
+        missing = NULL;
+        leaf = 0;
+        if (!to_parent(cur)) {
+            break;
+        }
+    }
+    rc = 0;
+
+done:
+    free(missing);
+    free(cur);
+    return rc;
+}
+
+/* The resolved form of `path`: realpath() of its nearest existing ancestor,
+ * with the missing rest appended (as Python's os.path.realpath does).
+ * NULL when it cannot be resolved (the written chain is still checked). */
+static char *resolved(const char *path)
+{
+    char *head = dup_n(path, strlen(path));
+    char *real = NULL;
+    char *out = NULL;
+    size_t head_len;
+
+    if (head == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        real = realpath(head, NULL);
+        if (real != NULL) {
+            break;
+        }
+        if (!to_parent(head)) {
+            free(head);
+            return NULL;
+        }
+    }
+    head_len = strlen(head);
+    if (head_len == 1) {
+        head_len = 0;  /* "/" : the rest starts with its own slash */
+    }
+    out = join3(real, "", path + head_len);  /* normalize() drops a doubled '/' */
+    free(real);
+    free(head);
+    return out;
+}
+
+static int check_one(const embedcfg_pathsec_item *item, uid_t me, msgbuf *m)
+{
+    const char *what = item->what != NULL ? item->what : "path";
+    char *norm;
+    char *real = NULL;
+    char *real_norm = NULL;
+    int rc = -1;
+
+    if (item->path == NULL || item->path[0] != '/') {
+        return refuse(m, "%s: '%s' is not an absolute path; it cannot be checked", what,
+                      item->path != NULL ? item->path : "(null)");
+    }
+    norm = normalize(item->path);
+    if (norm == NULL) {
+        return refuse(m, "%s: out of memory", what);
+    }
+    if (inspect_chain(what, norm, item->kind == EMBEDCFG_PATHSEC_CONTENTS, me, m) < 0) {
+        goto done;
+    }
+    real = resolved(norm);
+    if (real != NULL) {
+        real_norm = normalize(real);
+        if (real_norm == NULL) {
+            refuse(m, "%s: out of memory", what);
+            goto done;
+        }
+        if (strcmp(real_norm, norm) != 0
+            && inspect_chain(what, real_norm, item->kind == EMBEDCFG_PATHSEC_CONTENTS, me,
+                             m) < 0) {
+            goto done;
+        }
+    }
+    rc = 0;
+
+done:
+    free(real_norm);
+    free(real);
+    free(norm);
+    return rc;
+}
+
+static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
+{
+    char *norm;
+    char *parent = NULL;
+    char *candidate = NULL;
+    const char *sep;
+    struct stat st;
+    char mode[11];
+    char owner[160];
+    int pass;
+    int rc = -1;
+
+    if (dir == NULL || dir[0] != '/') {
+        return 0;  /* no directory known: nothing CPython could find either */
+    }
+    norm = normalize(dir);
+    if (norm == NULL) {
+        return refuse(m, "out of memory");
+    }
+    parent = dup_n(norm, strlen(norm));
+    if (parent == NULL) {
+        refuse(m, "out of memory");
+        goto done;
+    }
+    to_parent(parent);
+    for (pass = 0; pass < 2; pass++) {
+        const char *base = pass == 0 ? norm : parent;
+
+        if (pass == 1 && strcmp(parent, norm) == 0) {
+            break;
+        }
+        sep = strcmp(base, "/") == 0 ? "" : "/";
+        free(candidate);
+        candidate = join3(base, sep, PYVENV_FILE);
+        if (candidate == NULL) {
+            refuse(m, "out of memory");
+            goto done;
+        }
+        if (lstat(candidate, &st) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR) {
+                continue;
+            }
+            refuse(m, "%s cannot be inspected (%s); the launcher must know whether it exists",
+                   candidate, strerror(errno));
+            goto done;
+        }
+        mode_text(st.st_mode, mode);
+        owner_text(st.st_uid, owner, sizeof(owner));
+        refuse(m, "unexpected %s in %s%s (owner %s, mode %s (%04lo)): CPython reads it at"
+               " start-up even for an isolated configuration, and it can redirect sys.prefix"
+               " to where .pth files run code; fix: remove it, or give the launcher a"
+               " directory of its own (not a virtual environment's bin/)",
+               candidate, pass == 0 ? "" : "the parent of ", label, owner, mode,
+               (unsigned long)(st.st_mode & 07777));
+        goto done;
+    }
+    rc = 0;
+
+done:
+    free(candidate);
+    free(parent);
+    free(norm);
+    return rc;
+}
+
+int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
+                           const char *origin, char *err, size_t err_size)
+{
+    msgbuf m;
+    uid_t me = geteuid();
+    size_t i;
+
+    m.buf = err;
+    m.size = err_size;
+    if (err != NULL && err_size > 0) {
+        err[0] = '\0';
+    }
+    if (items == NULL && n > 0) {
+        return refuse(&m, "no paths given");
+    }
+    for (i = 0; i < n; i++) {
+        if (check_one(&items[i], me, &m) < 0) {
+            return -1;
+        }
+    }
+    if (origin != NULL) {
+        return check_pyvenv("the launcher's directory ($ORIGIN)", origin, &m);
+    }
+    return 0;
+}
+
+/* --- the document ------------------------------------------------------ */
+
+typedef struct {
+    embedcfg_pathsec_item *items;
+    char **owned;      /* expanded strings and labels, freed at the end */
+    size_t len;
+    size_t cap;
+    size_t owned_len;
+    size_t owned_cap;
+} item_list;
+
+static int keep(item_list *l, char *s)
+{
+    if (s == NULL) {
+        return -1;
+    }
+    if (l->owned_len == l->owned_cap) {
+        size_t cap = l->owned_cap ? l->owned_cap * 2 : 16;
+        char **grown = (char **)realloc(l->owned, cap * sizeof(char *));
+
+        if (grown == NULL) {
+            free(s);
+            return -1;
+        }
+        l->owned = grown;
+        l->owned_cap = cap;
+    }
+    l->owned[l->owned_len++] = s;
+    return 0;
+}
+
+static int anchored(const char *value, const char *anchor, size_t *skip)
+{
+    size_t n = strlen(anchor);
+
+    if (strncmp(value, anchor, n) == 0 && (value[n] == '\0' || value[n] == '/')) {
+        *skip = n;
+        return 1;
+    }
+    return 0;
+}
+
+/* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
+static char *expand(const char *what, const char *value, const char *origin,
+                    const char *config_dir, msgbuf *m)
+{
+    size_t skip = 0;
+    const char *base = NULL;
+    char *out;
+
+    if (anchored(value, "$ORIGIN", &skip)) {
+        base = origin;
+    }
+    else if (anchored(value, "$CONFIG_DIR", &skip)) {
+        base = config_dir;
+    }
+    else if (value[0] == '/') {
+        out = dup_n(value, strlen(value));
+        if (out == NULL) {
+            refuse(m, "%s: out of memory", what);
+        }
+        return out;
+    }
+    else if (value[0] == '$') {
+        refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR or an"
+               " absolute path", what, value);
+        return NULL;
+    }
+    else {
+        /* the shim's own wording (embedcfg__expand_path) */
+        refuse(m, "%s: '%s' is a relative path, which would resolve against the current"
+               " directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute path", what, value);
+        return NULL;
+    }
+    if (base == NULL || base[0] != '/') {
+        refuse(m, "%s: '%s': the anchor's directory is unknown", what, value);
+        return NULL;
+    }
+    out = join3(base, "", value + skip);
+    if (out == NULL) {
+        refuse(m, "%s: out of memory", what);
+    }
+    return out;
+}
+
+static int add_item(item_list *l, const char *label, size_t index, int indexed,
+                    const embedcfg_json_value *v, int kind, int allow_name,
+                    const char *origin, const char *config_dir, msgbuf *m)
+{
+    char what[128];
+    const char *value;
+    char *path;
+    char *what_copy;
+    size_t len;
+
+    if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
+        return 0;  /* the shim reports wrong types; here only paths matter */
+    }
+    value = embedcfg_json_string_value(v, NULL);
+    if (value == NULL) {
+        return 0;
+    }
+    if (indexed) {
+        snprintf(what, sizeof(what), label, (unsigned long)index);
+    }
+    else {
+        snprintf(what, sizeof(what), "%s", label);
+    }
+    if (allow_name && value[0] != '$' && strchr(value, '/') == NULL) {
+        return 0;  /* a library name: dlopen searches the system directories only */
+    }
+    len = strlen(value);
+    if (kind == EMBEDCFG_PATHSEC_CONTENTS
+        && ((len >= 4 && strcmp(value + len - 4, ".zip") == 0)
+            || (len >= 4 && strcmp(value + len - 4, ".egg") == 0)
+            || (len >= 4 && strcmp(value + len - 4, ".whl") == 0))) {
+        kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
+    }
+    path = expand(what, value, origin, config_dir, m);
+    if (path == NULL) {
+        return -1;
+    }
+    if (keep(l, path) < 0) {
+        return refuse(m, "out of memory");
+    }
+    what_copy = dup_n(what, strlen(what));
+    if (keep(l, what_copy) < 0) {
+        return refuse(m, "out of memory");
+    }
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        embedcfg_pathsec_item *grown =
+            (embedcfg_pathsec_item *)realloc(l->items, cap * sizeof(*grown));
+
+        if (grown == NULL) {
+            return refuse(m, "out of memory");
+        }
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->len].what = what_copy;
+    l->items[l->len].path = path;
+    l->items[l->len].kind = kind;
+    l->len++;
+    return 0;
+}
+
+int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
+                                    const char *origin, const char *config_dir,
+                                    const char *default_lib,
+                                    char *err, size_t err_size)
+{
+    item_list l;
+    msgbuf m;
+    const embedcfg_json_value *options = NULL;
+    const embedcfg_json_value *pycache;
+    const embedcfg_json_value *v;
+    const embedcfg_json_value *inittab;
+    char *exe = NULL;
+    size_t i;
+    int rc = -1;
+
+    memset(&l, 0, sizeof(l));
+    m.buf = err;
+    m.size = err_size;
+    if (err != NULL && err_size > 0) {
+        err[0] = '\0';
+    }
+    if (doc == NULL || embedcfg_json_type_of(doc) != EMBEDCFG_JSON_OBJECT) {
+        return refuse(&m, "the document is not an object");
+    }
+    v = embedcfg_json_object_get(doc, "options");
+    if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_OBJECT) {
+        options = v;
+    }
+    pycache = embedcfg_json_object_get(doc, "pycache");
+    v = NULL;
+    if (pycache != NULL && embedcfg_json_type_of(pycache) == EMBEDCFG_JSON_OBJECT) {
+        const embedcfg_json_value *mode = embedcfg_json_object_get(pycache, "mode");
+
+        if (mode != NULL && embedcfg_json_type_of(mode) == EMBEDCFG_JSON_STRING
+            && strcmp(embedcfg_json_string_value(mode, NULL), "prefix") == 0) {
+            v = embedcfg_json_object_get(pycache, "prefix");
+        }
+        if (v != NULL && add_item(&l, "pycache.prefix", 0, 0, v, EMBEDCFG_PATHSEC_CONTENTS,
+                                  0, origin, config_dir, &m) < 0) {
+            goto done;
+        }
+    }
+    if (v == NULL && options != NULL
+        && add_item(&l, "options.pycache_prefix", 0, 0,
+                    embedcfg_json_object_get(options, "pycache_prefix"),
+                    EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir, &m) < 0) {
+        goto done;
+    }
+    v = embedcfg_json_object_get(doc, "lib");
+    if (v != NULL) {
+        if (add_item(&l, "lib", 0, 0, v, EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
+                     &m) < 0) {
+            goto done;
+        }
+    }
+    else if (default_lib != NULL && default_lib[0] == '/') {
+        embedcfg_pathsec_item *grown =
+            (embedcfg_pathsec_item *)realloc(l.items, (l.cap + 1) * sizeof(*grown));
+
+        if (grown == NULL) {
+            refuse(&m, "out of memory");
+            goto done;
+        }
+        l.items = grown;
+        l.cap += 1;
+        l.items[l.len].what = "lib (the default libpython)";
+        l.items[l.len].path = default_lib;
+        l.items[l.len].kind = EMBEDCFG_PATHSEC_FILE;
+        l.len++;
+    }
+    inittab = embedcfg_json_object_get(doc, "inittab");
+    if (inittab != NULL && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
+        for (i = 0; i < embedcfg_json_array_len(inittab); i++) {
+            const embedcfg_json_value *entry = embedcfg_json_array_item(inittab, i);
+
+            if (entry == NULL || embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
+                continue;
+            }
+            if (add_item(&l, "inittab[%lu].library", i, 1,
+                         embedcfg_json_object_get(entry, "library"), EMBEDCFG_PATHSEC_FILE,
+                         1, origin, config_dir, &m) < 0) {
+                goto done;
+            }
+        }
+    }
+    v = options != NULL ? embedcfg_json_object_get(options, "module_search_paths") : NULL;
+    if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_ARRAY) {
+        for (i = 0; i < embedcfg_json_array_len(v); i++) {
+            if (add_item(&l, "options.module_search_paths[%lu]", i, 1,
+                         embedcfg_json_array_item(v, i), EMBEDCFG_PATHSEC_CONTENTS, 0,
+                         origin, config_dir, &m) < 0) {
+                goto done;
+            }
+        }
+    }
+    if (embedcfg_pathsec_check(l.items, l.len, origin, err, err_size) < 0) {
+        goto done;
+    }
+    /* CPython also looks for pyvenv.cfg beside and above the executable:
+     * options.executable, else program_name when it is a path. */
+    for (i = 0; i < 2 && options != NULL; i++) {
+        const char *name = i == 0 ? "executable" : "program_name";
+        const char *value;
+        char label[64];
+
+        v = embedcfg_json_object_get(options, name);
+        if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
+            continue;
+        }
+        value = embedcfg_json_string_value(v, NULL);
+        if (value == NULL || (value[0] != '$' && strchr(value, '/') == NULL)) {
+            continue;
+        }
+        free(exe);
+        exe = expand(name, value, origin, config_dir, &m);
+        if (exe == NULL) {
+            if (err != NULL && err_size > 0) {
+                err[0] = '\0';  /* not expandable: the shim reports it */
+            }
+            continue;
+        }
+        to_parent(exe);
+        snprintf(label, sizeof(label), "the directory of option '%s'", name);
+        if (check_pyvenv(label, exe, &m) < 0) {
+            goto done;
+        }
+    }
+    rc = 0;
+
+done:
+    free(exe);
+    for (i = 0; i < l.owned_len; i++) {
+        free(l.owned[i]);
+    }
+    free(l.owned);
+    free(l.items);
+    return rc;
+}
