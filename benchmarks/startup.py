@@ -1,0 +1,221 @@
+"""Start-up cost of the launcher, as ratios measured in one run.
+
+Three ways to start the same interpreter and run ``pass``:
+
+* ``launcher``: ``embedcfg-launch`` with a typical document (30 options, 20
+  module search paths, 5 inittab entries resolved by symbol from a library);
+* ``host``: a minimal hand-written C host making the same PyPreConfig /
+  PyConfig calls (same options, same paths, the same 5 inittab entries,
+  resolved with dlopen/dlsym as well);
+* ``python``: ``python -I -S -c pass``.
+
+Reports wall-clock medians and, when valgrind is installed, callgrind
+instruction totals (stable on a noisy machine), then the ratios. The target
+of issue 3: the launcher costs at most 1 % more instructions than the host.
+
+    python benchmarks/startup.py [--python PYTHON] [--runs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from embedcfg import build as _build  # noqa: E402
+from embedcfg import codec  # noqa: E402
+from embedcfg.model import EmbedConfig, InittabEntry  # noqa: E402
+from embedcfg.options import OPTIONS, CType, Struct  # noqa: E402
+
+MODULES = [f"bench_mod{i}" for i in range(5)]
+
+EXT = "#define PY_SSIZE_T_CLEAN\n#include <Python.h>\n" + "".join(
+    f"static struct PyModuleDef def{i} = {{PyModuleDef_HEAD_INIT, \"{m}\", NULL, -1,"
+    f" NULL, NULL, NULL, NULL, NULL}};\n"
+    f"PyMODINIT_FUNC PyInit_{m}(void) {{ return PyModule_Create(&def{i}); }}\n"
+    for i, m in enumerate(MODULES))
+
+
+def typical_options(stdlib_paths: Sequence[str], directory: Path) -> Dict[str, Any]:
+    """30 options a real application would set (all present since 3.8)."""
+    paths = list(stdlib_paths) + [str(directory / f"app{i}") for i in
+                                  range(20 - len(stdlib_paths))]
+    return {
+        "argv": ["app"], "buffered_stdio": True, "bytes_warning": 0,
+        "check_hash_pycs_mode": "default", "configure_c_stdio": False, "dump_refs": False,
+        "faulthandler": False, "filesystem_errors": "surrogateescape", "hash_seed": 0,
+        "import_time": 0, "inspect": False, "install_signal_handlers": True,
+        "interactive": False, "malloc_stats": False, "module_search_paths": paths,
+        "optimization_level": 1, "parser_debug": False, "pathconfig_warnings": False,
+        "quiet": True, "run_command": "pass", "show_ref_count": False, "site_import": False,
+        "skip_source_first_line": False, "tracemalloc": 0, "user_site_directory": False,
+        "utf8_mode": True, "verbose": 0, "warnoptions": ["ignore::DeprecationWarning"],
+        "write_bytecode": False, "xoptions": ["app=1"],
+    }
+
+
+def _c_wide(text: str) -> str:
+    return 'L"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def host_source(options: Dict[str, Any], library: Path) -> str:
+    """The hand-written host: the same calls, one statement per option."""
+    pre: List[str] = []
+    cfg: List[str] = []
+    for name, value in options.items():
+        opt = OPTIONS[name]
+        if opt.struct is Struct.PRECONFIG:
+            pre.append(f"    pre.{name} = {int(value)};")
+        elif opt.ctype in (CType.WSTR, CType.WSTR_OPT):
+            cfg.append(f"    st = PyConfig_SetString(&c, &c.{name}, {_c_wide(value)});"
+                       " if (PyStatus_Exception(st)) goto fail;")
+        elif opt.ctype is CType.WSTR_LIST:
+            for item in value:
+                cfg.append(f"    st = PyWideStringList_Append(&c.{name}, {_c_wide(item)});"
+                           " if (PyStatus_Exception(st)) goto fail;")
+        else:
+            cfg.append(f"    c.{name} = {int(value)};")
+    tab = "\n".join(
+        f'    sym = dlsym(lib, "PyInit_{m}"); if (sym == NULL) return 78;'
+        f" memcpy(&fn, &sym, sizeof(fn));"
+        f' if (PyImport_AppendInittab("{m}", fn) < 0) return 78;' for m in MODULES)
+    return f"""
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <dlfcn.h>
+#include <string.h>
+int main(void)
+{{
+    PyPreConfig pre;
+    PyConfig c;
+    PyStatus st;
+    void *lib;
+    void *sym;
+    PyObject *(*fn)(void);
+    PyPreConfig_InitIsolatedConfig(&pre);
+{chr(10).join(pre)}
+    st = Py_PreInitialize(&pre);
+    if (PyStatus_Exception(st)) Py_ExitStatusException(st);
+    PyConfig_InitIsolatedConfig(&c);
+{chr(10).join(cfg)}
+    c.module_search_paths_set = 1;
+    lib = dlopen("{library}", RTLD_NOW | RTLD_GLOBAL);
+    if (lib == NULL) return 78;
+{tab}
+    st = Py_InitializeFromConfig(&c);
+    PyConfig_Clear(&c);
+    if (PyStatus_Exception(st)) Py_ExitStatusException(st);
+    return Py_RunMain();
+fail:
+    PyConfig_Clear(&c);
+    Py_ExitStatusException(st);
+}}
+"""
+
+
+def _compile(cmd: List[str]) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"compile failed: {' '.join(cmd)}\n{proc.stderr}")
+
+
+def _env() -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["LANG"] = "C.UTF-8"
+    return env
+
+
+def wall(cmd: List[str], runs: int) -> float:
+    """Median wall-clock seconds of ``runs`` runs (after one warm-up)."""
+    env = _env()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def instructions(cmd: List[str]) -> Optional[int]:
+    """callgrind's instruction total for one run, or None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    proc = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           *cmd], capture_output=True, text=True, env=_env(), check=False)
+    m = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
+    if proc.returncode != 0 or m is None:
+        raise SystemExit(f"callgrind failed for {cmd}:\n{proc.stderr[-2000:]}")
+    return int(m.group(1))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--python", default=sys.executable, help="the interpreter to start")
+    p.add_argument("--runs", type=int, default=30, help="wall-clock runs per variant")
+    p.add_argument("--no-callgrind", action="store_true", help="skip instruction counts")
+    args = p.parse_args(argv)
+
+    built = _build.build(args.python, stderr=io.StringIO())
+    target = _build.probe(args.python)
+    if target.libpython is None:
+        raise SystemExit(f"{args.python} has no shared libpython")
+    lib = Path(target.libpython)
+    probe = subprocess.run([args.python, "-I", "-S", "-c",
+                            "import sys; print('\\n'.join(p for p in sys.path if p))"],
+                           capture_output=True, text=True, check=True, env=_env())
+    stdlib_paths = probe.stdout.split()
+    with tempfile.TemporaryDirectory(prefix="embedcfg-bench-") as tmp:
+        d = Path(tmp)
+        inc = [f"-I{i}" for i in target.includes]
+        (d / "ext.c").write_text(EXT, encoding="utf-8")
+        _compile(["cc", "-O2", "-fPIC", "-shared", *inc, str(d / "ext.c"),
+                  "-o", str(d / "libbench.so")])
+        options = typical_options(stdlib_paths, d)
+        assert len(options) == 30 and len(options["module_search_paths"]) == 20
+        cfg = EmbedConfig(options=options, inittab=[
+            InittabEntry(name=m, library="$CONFIG_DIR/libbench.so") for m in MODULES])
+        doc = d / "app.json"
+        doc.write_bytes(codec.canonical(cfg))
+        (d / "host.c").write_text(host_source(options, d / "libbench.so"), encoding="utf-8")
+        _compile(["cc", "-O2", *inc, str(d / "host.c"), "-o", str(d / "host"),
+                  f"-L{lib.parent}", f"-Wl,-rpath,{lib.parent}",
+                  "-l" + lib.name.split(".so")[0][3:], "-ldl"])
+        variants = {
+            "launcher": [str(built.launcher), str(doc)],
+            "host": [str(d / "host")],
+            "python": [args.python, "-I", "-S", "-c", "pass"],
+        }
+        version = ".".join(map(str, built.version))
+        print(f"CPython {version}: {args.runs} runs each, 30 options, 20 search paths,"
+              " 5 inittab entries")
+        medians = {name: wall(cmd, args.runs) for name, cmd in variants.items()}
+        counts = {name: (None if args.no_callgrind else instructions(cmd))
+                  for name, cmd in variants.items()}
+        for name in variants:
+            ins = f"{counts[name]:>14,}" if counts[name] is not None else "             -"
+            print(f"  {name:9} wall median {medians[name] * 1000:8.2f} ms   instructions {ins}")
+        print(f"  wall: launcher/host {medians['launcher'] / medians['host']:.3f},"
+              f" launcher/python {medians['launcher'] / medians['python']:.3f}")
+        if counts["launcher"] is not None and counts["host"] and counts["python"]:
+            over = counts["launcher"] / counts["host"]
+            print(f"  instructions: launcher/host {over:.4f} ({(over - 1) * 100:+.2f} %),"
+                  f" launcher/python {counts['launcher'] / counts['python']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
