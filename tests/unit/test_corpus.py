@@ -120,3 +120,16 @@ def test_too_large_file(tmp_path: Path) -> None:
     code, out, _ = _run("validate", "--format", "json", str(big))
     assert code == 1
     assert [p["code"] for p in json.loads(out)["problems"]] == ["EC003"]
+
+
+def test_examples_pass_an_independent_schema_validator() -> None:
+    """check-jsonschema (jsonschema underneath) accepts every example against the
+    committed schema: editors and other tools see the same contract."""
+    import subprocess
+    import sys
+
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    files = [str(ROOT / name) for name in EXAMPLES]
+    proc = subprocess.run([str(tool), "--schemafile", str(ROOT / "schema" / "embedcfg-1.schema.json"),
+                           *files], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
