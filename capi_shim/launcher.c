@@ -56,7 +56,7 @@ typedef struct {
 } shim_api;
 
 typedef struct {
-    char message[1024];
+    char message[2048];
 } launch_error;
 
 static int config_error(launch_error *e, const char *fmt, ...)
@@ -89,7 +89,7 @@ static int read_head(const char *path, const char *origin, char **lib, char **re
 {
     char *data = NULL;
     size_t len = 0;
-    char err[512];
+    char err[2048]; /* path-security messages name a path, owner, mode and fix */
     embedcfg_json_value *doc = NULL;
     embedcfg_json_error jerr;
     const embedcfg_json_value *v;

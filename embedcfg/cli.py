@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any, List, NoReturn, Optional, Sequence, TextIO
 
-__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "main", "run"]
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "add_precompile_arguments", "main", "run"]
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -121,9 +121,7 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
                         " paths with the target interpreter, into exactly the place the"
                         " [pycache] policy reads from. Nothing is half-written; exit 1 lists"
                         " the modules that failed.")
-    from .precompile import add_arguments
-
-    add_arguments(pc)
+    add_precompile_arguments(pc)
 
     i = sub.add_parser("inspect", stdout=stdout,
                        help="print an interpreter's effective configuration as a document",
@@ -132,6 +130,21 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     i.add_argument("--python", metavar="PYTHON", help="the interpreter to inspect")
     i.add_argument("--format", choices=("toml", "json"), default="toml")
     return p
+
+
+def add_precompile_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``embedcfg precompile``."""
+    p.add_argument("file", metavar="DOCUMENT", help=".toml or .json document")
+    p.add_argument("--python", metavar="PYTHON",
+                   help="the target interpreter (default: the one running embedcfg); its"
+                   " CPython minor must be the one the application runs with")
+    p.add_argument("--stdlib", action="store_true",
+                   help="also compile the target's standard library (without its test suite)")
+    p.add_argument("--unchecked-hash", action="store_true",
+                   help="write unchecked hash-based pycs (PEP 552): never compared with the"
+                   " sources; for immutable images only")
+    p.add_argument("--origin", metavar="DIR",
+                   help="what $ORIGIN means: the directory the launcher will run from")
 
 
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
@@ -188,7 +201,7 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             from .security import check_paths
 
             problems.extend(parsed.locate(check_paths(
-                cfg, config_dir=os.path.dirname(os.path.abspath(name)), origin=None,
+                cfg, config_dir=os.path.dirname(os.path.realpath(name)), origin=None,
                 allow_insecure=args.allow_insecure_paths)))
     failed = any(p.is_error or args.strict for p in problems)
     report(args.format, problems, args.files, failed, stdout)

@@ -47,7 +47,6 @@ __all__ = [
     "PrecompileError",
     "PrecompileResult",
     "Progress",
-    "add_arguments",
     "command",
     "main_precompile",
     "plan",
@@ -467,21 +466,6 @@ class _Bar:
             self.stream.flush()
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of ``embedcfg precompile``."""
-    p.add_argument("file", metavar="DOCUMENT", help=".toml or .json document")
-    p.add_argument("--python", metavar="PYTHON",
-                   help="the target interpreter (default: the one running embedcfg); its"
-                   " CPython minor must be the one the application runs with")
-    p.add_argument("--stdlib", action="store_true",
-                   help="also compile the target's standard library (without its test suite)")
-    p.add_argument("--unchecked-hash", action="store_true",
-                   help="write unchecked hash-based pycs (PEP 552): never compared with the"
-                   " sources; for immutable images only")
-    p.add_argument("--origin", metavar="DIR",
-                   help="what $ORIGIN means: the directory the launcher will run from")
-
-
 def command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Run ``embedcfg precompile`` from parsed arguments; return the exit code."""
     from . import _api, codec
@@ -523,8 +507,10 @@ def command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def main_precompile(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """``embedcfg precompile`` with its own argument parsing (usage errors: 2)."""
+    from .cli import add_precompile_arguments
+
     p = argparse.ArgumentParser(prog="embedcfg precompile", add_help=False)
-    add_arguments(p)
+    add_precompile_arguments(p)
     try:
         args = p.parse_args(list(argv))
     except SystemExit as e:  # argparse already wrote the usage error to sys.stderr
