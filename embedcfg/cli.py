@@ -123,6 +123,10 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
                         " the modules that failed.")
     add_precompile_arguments(pc)
 
+    # Listed here for --help; its own parser (embedcfg.bake) takes the rest.
+    sub.add_parser("bake", stdout=stdout, add_help=False,
+                   help="write a document's inittab as a sorted C table (bake --help)")
+
     i = sub.add_parser("inspect", stdout=stdout,
                        help="print an interpreter's effective configuration as a document",
                        description="Capture the effective configuration of PYTHON (default:"
@@ -149,6 +153,10 @@ def add_precompile_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """Run the command line ``argv`` (without the program name)."""
+    if argv and argv[0] == "bake":
+        from .bake import main_bake
+
+        return main_bake(argv[1:], stdout, stderr)
     parser = _parser(stdout)
     try:
         if not argv:

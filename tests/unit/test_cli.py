@@ -172,3 +172,16 @@ def test_target_checks_paths_on_this_machine(tmp_path: Path) -> None:
                         "--allow-insecure-paths", doc)
     assert code == 0
     assert [p["severity"] for p in json.loads(out)["problems"]] == ["warning"]
+
+
+def test_bake_writes_the_sorted_table(tmp_path: Path) -> None:
+    """embedcfg bake turns the example's inittab into C: every module, sorted by name."""
+    out_c = tmp_path / "table.c"
+    code, out, err = _run("bake", str(ROOT / "examples" / "static-app" / "app.toml"),
+                          "-o", str(out_c))
+    assert code == 0, err
+    text = out_c.read_text()
+    names = [e.name for e in embedcfg.load(ROOT / "examples" / "static-app" / "app.toml").inittab]
+    positions = [text.index(f'"{n}"') for n in sorted(names)]
+    assert positions == sorted(positions)
+    assert _run("bake")[0] == 2
