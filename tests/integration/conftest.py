@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
@@ -25,30 +24,11 @@ from embedcfg import build as _build
 from embedcfg import codec
 from embedcfg.model import EmbedConfig
 
-MINORS: Tuple[Tuple[int, int], ...] = tuple((3, m) for m in range(8, 15))
+from ..pythons import MINORS, pyenv_pythons
 
 
 def _pyenv_pythons() -> Dict[Tuple[int, int], str]:
-    found: Dict[Tuple[int, int], str] = {}
-    pyenv = shutil.which("pyenv")
-    if pyenv is None:
-        return found
-    try:
-        root = subprocess.run([pyenv, "root"], capture_output=True, text=True, timeout=30,
-                              check=True).stdout.strip()
-        names = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True,
-                               timeout=30, check=True).stdout.split()
-    except (OSError, subprocess.SubprocessError):
-        return found
-    for name in names:
-        parts = name.split(".")
-        if len(parts) < 2 or not (parts[0].isdigit() and parts[1].isdigit()):
-            continue
-        minor = (int(parts[0]), int(parts[1]))
-        exe = Path(root, "versions", name, "bin", f"python{minor[0]}.{minor[1]}")
-        if minor in MINORS and exe.exists() and not name.endswith("t"):
-            found.setdefault(minor, str(exe))
-    return found
+    return {minor: str(exe) for minor, exe in pyenv_pythons().items()}
 
 
 @pytest.fixture(scope="session")

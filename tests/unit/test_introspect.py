@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import pytest
 
 import embedcfg
 from embedcfg import cli, introspect
+from tests.pythons import pyenv_pythons
 
 
-def _interpreters() -> List[Path]:
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return []
-    found = []
-    for d in sorted(Path(root, "versions").glob("3.*")):
-        m = re.match(r"3\.(\d+)\.\d+$", d.name)
-        exe = d / "bin" / f"python3.{m.group(1)}" if m else None
-        if m and 8 <= int(m.group(1)) <= 14 and exe is not None and exe.exists():
-            found.append(exe)
-    return found
-
-
-INTERPRETERS = _interpreters()
+INTERPRETERS = list(pyenv_pythons().values())
 
 
 def _clean_env(**extra: str) -> Dict[str, str]:

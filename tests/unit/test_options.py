@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Dict, Optional, Set, Tuple
 
 import pytest
 
+from tests.pythons import pyenv_pythons
 from embedcfg.options import (
     KNOWN_VERSIONS,
     OPTIONS,
@@ -96,25 +96,17 @@ def test_runtime_settable_matches_pep741_public_set():
 # The headers of every installed CPython are the final word on which struct
 # members exist in which version.
 
-def _pyenv_versions() -> Dict[Tuple[int, int], Path]:
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return {}
-    found: Dict[Tuple[int, int], Path] = {}
-    for d in sorted(Path(root, "versions").glob("3.*")):
-        m = re.match(r"3\.(\d+)\.\d+$", d.name)
-        if not m:
-            continue
-        minor = (3, int(m.group(1)))
-        header = d / "include" / f"python3.{minor[1]}" / "cpython" / "initconfig.h"
+def _headers() -> Dict[Tuple[int, int], Path]:
+    found = {}
+    for minor, exe in pyenv_pythons().items():
+        header = (exe.parent.parent / "include" / f"python3.{minor[1]}" / "cpython"
+                  / "initconfig.h")
         if minor in KNOWN_VERSIONS and header.exists():
             found[minor] = header
     return found
 
 
-HEADERS = _pyenv_versions()
+HEADERS = _headers()
 
 
 def _members(header: Path, struct: str) -> Dict[str, Optional[str]]:

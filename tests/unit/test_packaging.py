@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pythons import pyenv_pythons
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -54,15 +56,10 @@ def test_console_script_declared(wheel: Path) -> None:
 
 
 def _pyenv_python(minor: str) -> Path:
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("pyenv is not installed: cannot find CPython " + minor)
-    found = sorted(Path(root, "versions").glob(f"{minor}.*/bin/python{minor}"))
-    if not found:
+    found = pyenv_pythons().get((3, int(minor.split(".")[1])))
+    if found is None:
         pytest.skip(f"CPython {minor} is not installed under pyenv")
-    return found[-1]
+    return found
 
 
 def test_sdk_runs_on_oldest_supported_python(tmp_path: Path) -> None:
