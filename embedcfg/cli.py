@@ -24,11 +24,38 @@ class _UsageError(Exception):
     pass
 
 
+def _columns() -> int:
+    """The terminal width, found as shutil.get_terminal_size finds it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+        if columns > 0:
+            return columns
+    except (KeyError, ValueError):
+        pass
+    stream = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stream.fileno()).columns or 80) if stream else 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without importing shutil (and with it
+    bz2, lzma and zlib): that import was 2 % of a one-file validate run,
+    which CI and pre-commit pay on every call."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: Optional[int] = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, minus its habit of printing to sys.stdout and exiting: the
     streams are run()'s and the exit code is decided in one place."""
 
     def __init__(self, *args: Any, stdout: Optional[TextIO] = None, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
         self._stdout = stdout
 
@@ -57,13 +84,21 @@ def _version() -> str:
     return __version__
 
 
-def _parser(stdout: TextIO) -> argparse.ArgumentParser:
+def _parser(stdout: TextIO, command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``command``, only that sub-command's
+    (building all of them costs about as much as validating a file)."""
     p = _Parser(prog="embedcfg", description="Configuration as data for embedded CPython.",
                 epilog="Exit status: 0 success, 1 problems found, 2 usage error.",
                 stdout=stdout)
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, add in _COMMANDS.items():
+        if command is None or command == name:
+            add(sub, stdout)
+    return p
 
+
+def _add_validate(sub: Any, stdout: TextIO) -> None:
     v = sub.add_parser("validate", stdout=stdout, help="check documents (exit 1 on any problem)",
                        description="Check documents against the schema and the semantic"
                        " rules. Exit status: 0 all valid, 1 problems, 2 usage error.")
@@ -79,6 +114,8 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     v.add_argument("--engine", choices=("embedcfg", "jsonschema"), default="embedcfg",
                    help="schema evaluator: embedcfg's (fast) or jsonschema (the reference)")
 
+
+def _add_schema(sub: Any, stdout: TextIO) -> None:
     s = sub.add_parser("schema", stdout=stdout, help="print or write the JSON Schema",
                        description="Print the JSON Schema of the document format.")
     g = s.add_mutually_exclusive_group()
@@ -87,23 +124,32 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     g.add_argument("--check", metavar="PATH", nargs="?", const="schema/embedcfg-1.schema.json",
                    help="exit 1 when PATH differs from the generated schema")
 
+
+def _add_convert(sub: Any, stdout: TextIO) -> None:
     c = sub.add_parser("convert", stdout=stdout, help="convert a document between JSON and TOML",
                        description="Convert IN to OUT; formats come from the extensions."
                        " OUT is written atomically, and only when IN is valid.")
     c.add_argument("input", metavar="IN")
     c.add_argument("output", metavar="OUT")
 
+
+def _add_show(sub: Any, stdout: TextIO) -> None:
     sh = sub.add_parser("show", stdout=stdout, help="print a validated document in normal form",
                         description="Validate FILE and print it in normal form.")
     sh.add_argument("file", metavar="FILE")
     sh.add_argument("--as", dest="fmt", choices=("toml", "json", "canonical"), default="toml",
                     help="output form (canonical: what the C shim reads)")
+
+
+def _add_build(sub: Any, stdout: TextIO) -> None:
     b = sub.add_parser("build", stdout=stdout, help="build the C shim and launcher",
                        description="Compile the shim library and the launcher for an installed"
                        " CPython (cached; rebuilt only when the sources change).")
     b.add_argument("--python", metavar="PYTHON",
                    help="the interpreter to build for (default: the one running embedcfg)")
 
+
+def _add_run(sub: Any, stdout: TextIO) -> None:
     r = sub.add_parser("run", stdout=stdout, help="run a document through the launcher",
                        description="Validate DOCUMENT, build the launcher if needed, and run"
                        " it; the exit status is the application's. An invalid document"
@@ -115,6 +161,8 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
                    help="the interpreter to run (default: the one of the document's lib,"
                    " else the one running embedcfg)")
 
+
+def _add_precompile(sub: Any, stdout: TextIO) -> None:
     pc = sub.add_parser("precompile", stdout=stdout,
                         help="compile the modules a document's interpreter will import",
                         description="Compile every module on the document's module search"
@@ -123,17 +171,28 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
                         " the modules that failed.")
     add_precompile_arguments(pc)
 
+
+def _add_bake(sub: Any, stdout: TextIO) -> None:
     # Listed here for --help; its own parser (embedcfg.bake) takes the rest.
     sub.add_parser("bake", stdout=stdout, add_help=False,
                    help="write a document's inittab as a sorted C table (bake --help)")
 
+
+def _add_inspect(sub: Any, stdout: TextIO) -> None:
     i = sub.add_parser("inspect", stdout=stdout,
                        help="print an interpreter's effective configuration as a document",
                        description="Capture the effective configuration of PYTHON (default:"
                        " the interpreter running embedcfg) as a document, to pin it.")
     i.add_argument("--python", metavar="PYTHON", help="the interpreter to inspect")
     i.add_argument("--format", choices=("toml", "json"), default="toml")
-    return p
+
+
+#: Every sub-command and what adds its parser, in --help order.
+_COMMANDS = {
+    "validate": _add_validate, "schema": _add_schema, "convert": _add_convert,
+    "show": _add_show, "build": _add_build, "run": _add_run, "precompile": _add_precompile,
+    "bake": _add_bake, "inspect": _add_inspect,
+}
 
 
 def add_precompile_arguments(p: argparse.ArgumentParser) -> None:
@@ -157,7 +216,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         from .bake import main_bake
 
         return main_bake(argv[1:], stdout, stderr)
-    parser = _parser(stdout)
+    parser = _parser(stdout, argv[0] if argv and argv[0] in _COMMANDS else None)
     try:
         if not argv:
             parser.print_usage(stderr)

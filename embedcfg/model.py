@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from types import MappingProxyType
-from typing import Mapping, Optional, Sequence, Tuple, Union
+from typing import Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 import attrs
 
@@ -62,6 +62,13 @@ def _freeze_options(value: Mapping[str, object]) -> Mapping[str, OptionValue]:
     return MappingProxyType(frozen)  # type: ignore[arg-type]
 
 
+def _entries(value: Iterable["InittabEntry"]) -> Tuple["InittabEntry", ...]:
+    # A Python function rather than ``tuple`` itself: attrs inspects a
+    # converter's signature, and for a builtin that means compiling
+    # tokenize's large regular expression, several ms of every start-up.
+    return tuple(value)
+
+
 @attrs.frozen
 class InittabEntry:
     """A statically linked extension module to register before init."""
@@ -101,7 +108,7 @@ class EmbedConfig:
     options: Mapping[str, OptionValue] = attrs.field(
         factory=dict, converter=_freeze_options, hash=False
     )
-    inittab: Tuple[InittabEntry, ...] = attrs.field(default=(), converter=tuple)
+    inittab: Tuple[InittabEntry, ...] = attrs.field(default=(), converter=_entries)
     pycache: Optional[Pycache] = None
 
     def with_options(self, **options: Union[OptionValue, Sequence[str]]) -> "EmbedConfig":
