@@ -1,12 +1,16 @@
 """Start-up cost of the launcher, as ratios measured in one run.
 
-Three ways to start the same interpreter and run ``pass``:
+Four ways to start the same interpreter and run ``pass``:
 
 * ``launcher``: ``embedcfg-launch`` with a typical document (30 options, 20
   module search paths, 5 inittab entries resolved by symbol from a library);
 * ``host``: a minimal hand-written C host making the same PyPreConfig /
   PyConfig calls (same options, same paths, the same 5 inittab entries,
-  resolved with dlopen/dlsym as well);
+  resolved with dlopen/dlsym as well), linked with libpython;
+* ``host-dlopen``: the same host, not linked with libpython but loading it
+  with dlopen/dlsym at run time as the launcher must (the document picks
+  the libpython); the two hosts' difference is the dynamic linker's price
+  for that choice, which no launcher code can remove;
 * ``python``: ``python -I -S -c pass``.
 
 Reports wall-clock medians and, when valgrind is installed, callgrind
@@ -70,8 +74,20 @@ def _c_wide(text: str) -> str:
     return 'L"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def host_source(options: Dict[str, Any], library: Path) -> str:
-    """The hand-written host: the same calls, one statement per option."""
+#: The CPython calls a host makes, for the variant that dlopen()s libpython.
+_API = ("PyPreConfig_InitIsolatedConfig", "Py_PreInitialize", "PyStatus_Exception",
+        "Py_ExitStatusException", "PyConfig_InitIsolatedConfig", "PyConfig_SetString",
+        "PyWideStringList_Append", "PyImport_AppendInittab", "Py_InitializeFromConfig",
+        "PyConfig_Clear", "Py_RunMain")
+
+
+def host_source(options: Dict[str, Any], library: Path, libpython: Optional[Path] = None) -> str:
+    """The hand-written host: the same calls, one statement per option.
+
+    With ``libpython``, the host is not linked with it but dlopen()s it and
+    takes every function with dlsym, as the launcher must (it picks the
+    libpython at run time): the difference to the linked host is what that
+    choice costs in the dynamic linker, whoever writes the host."""
     pre: List[str] = []
     cfg: List[str] = []
     for name, value in options.items():
@@ -91,11 +107,21 @@ def host_source(options: Dict[str, Any], library: Path) -> str:
         f'    sym = dlsym(lib, "PyInit_{m}"); if (sym == NULL) return 78;'
         f" memcpy(&fn, &sym, sizeof(fn));"
         f' if (PyImport_AppendInittab("{m}", fn) < 0) return 78;' for m in MODULES)
+    load = ""
+    header = ""
+    if libpython is not None:
+        header = "".join(f"static __typeof__({f}) *p_{f};\n" for f in _API) + "".join(
+            f"#define {f} p_{f}\n" for f in _API)
+        load = (f'    void *py = dlopen("{libpython}", RTLD_LAZY | RTLD_GLOBAL);\n'
+                "    if (py == NULL) return 78;\n" + "".join(
+                    f'    sym = dlsym(py, "{f}"); if (sym == NULL) return 78;'
+                    f" memcpy(&p_{f}, &sym, sizeof(sym));\n" for f in _API))
     return f"""
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <dlfcn.h>
 #include <string.h>
+{header}
 int main(void)
 {{
     PyPreConfig pre;
@@ -104,7 +130,7 @@ int main(void)
     void *lib;
     void *sym;
     PyObject *(*fn)(void);
-    PyPreConfig_InitIsolatedConfig(&pre);
+{load}    PyPreConfig_InitIsolatedConfig(&pre);
 {chr(10).join(pre)}
     st = Py_PreInitialize(&pre);
     if (PyStatus_Exception(st)) Py_ExitStatusException(st);
@@ -194,9 +220,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _compile(["cc", "-O2", *inc, str(d / "host.c"), "-o", str(d / "host"),
                   f"-L{lib.parent}", f"-Wl,-rpath,{lib.parent}",
                   "-l" + lib.name.split(".so")[0][3:], "-ldl"])
+        (d / "host_dl.c").write_text(host_source(options, d / "libbench.so", lib),
+                                     encoding="utf-8")
+        _compile(["cc", "-O2", *inc, str(d / "host_dl.c"), "-o", str(d / "host-dlopen"),
+                  "-ldl"])
         variants = {
             "launcher": [str(built.launcher), str(doc)],
             "host": [str(d / "host")],
+            "host-dlopen": [str(d / "host-dlopen")],
             "python": [args.python, "-I", "-S", "-c", "pass"],
         }
         version = ".".join(map(str, built.version))
@@ -207,12 +238,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   for name, cmd in variants.items()}
         for name in variants:
             ins = f"{counts[name]:>14,}" if counts[name] is not None else "             -"
-            print(f"  {name:9} wall median {medians[name] * 1000:8.2f} ms   instructions {ins}")
+            print(f"  {name:11} wall median {medians[name] * 1000:8.2f} ms   instructions {ins}")
         print(f"  wall: launcher/host {medians['launcher'] / medians['host']:.3f},"
               f" launcher/python {medians['launcher'] / medians['python']:.3f}")
         if counts["launcher"] is not None and counts["host"] and counts["python"]:
             over = counts["launcher"] / counts["host"]
+            dl = counts["launcher"] / counts["host-dlopen"]
             print(f"  instructions: launcher/host {over:.4f} ({(over - 1) * 100:+.2f} %),"
+                  f" launcher/host-dlopen {dl:.4f} ({(dl - 1) * 100:+.2f} %),"
                   f" launcher/python {counts['launcher'] / counts['python']:.3f}")
     return 0
 

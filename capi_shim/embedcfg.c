@@ -234,16 +234,30 @@ int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
 
 /* --- options -------------------------------------------------------------- */
 
+/* Binary search over the generated name order: a document sets every
+ * option through here, and a linear scan was most of the launcher's own
+ * start-up cost after the dynamic linker's. */
 static const embedcfg_spec *find_spec(const char *name, size_t *index)
 {
-    size_t i;
+    size_t lo = 0;
+    size_t hi = EMBEDCFG_OPTION_COUNT;
 
-    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
-        if (strcmp(embedcfg_option_specs[i].name, name) == 0) {
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        size_t i = embedcfg_option_by_name[mid];
+        int cmp = strcmp(name, embedcfg_option_specs[i].name);
+
+        if (cmp == 0) {
             if (index != NULL) {
                 *index = i;
             }
             return &embedcfg_option_specs[i];
+        }
+        if (cmp < 0) {
+            hi = mid;
+        }
+        else {
+            lo = mid + 1;
         }
     }
     return NULL;
@@ -267,13 +281,14 @@ static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
     char have[16];
     char need[16];
 
-    embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
     if ((unsigned long)PY_VERSION_HEX < spec->since) {
+        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
         embedcfg__format_minor(spec->since, need, sizeof(need));
         return fail_option(h, spec->name, "the option needs CPython %s or newer,"
                            " but this shim is built for CPython %s", need, have);
     }
     if (spec->removed != 0 && (unsigned long)PY_VERSION_HEX >= spec->removed) {
+        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
         embedcfg__format_minor(spec->removed, need, sizeof(need));
         return fail_option(h, spec->name, "the option was removed in CPython %s,"
                            " and this shim is built for CPython %s", need, have);
@@ -426,17 +441,19 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
         const embedcfg_choice *c;
         char names[256] = "";
 
-        for (c = spec->choices; c->name != NULL; c++) {
+        for (c = spec->choices; c->name != NULL && choice == NULL; c++) {
             if (strcmp(c->name, value) == 0) {
                 choice = c;
             }
-            if (strlen(names) + strlen(c->name) + 8 < sizeof(names)) {
-                strcat(names, names[0] != '\0' ? ", \"" : "\"");
-                strcat(names, c->name);
-                strcat(names, "\"");
-            }
         }
         if (choice == NULL) {
+            for (c = spec->choices; c->name != NULL; c++) {
+                if (strlen(names) + strlen(c->name) + 8 < sizeof(names)) {
+                    strcat(names, names[0] != '\0' ? ", \"" : "\"");
+                    strcat(names, c->name);
+                    strcat(names, "\"");
+                }
+            }
             return fail_option(h, name, "expected one of %s, got \"%s\"", names, value);
         }
         if (choice->since != 0 && (unsigned long)PY_VERSION_HEX < choice->since) {
@@ -1092,12 +1109,42 @@ int embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
     return rc;
 }
 
+int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
+                          const char *file)
+{
+    char *dir;
+    int rc;
+
+    if (h == NULL) {
+        return -1;
+    }
+    if (doc == NULL || file == NULL) {
+        return fail(h, "the document or its file name is NULL");
+    }
+    dir = embedcfg__dirname_of(file);
+    if (dir == NULL) {
+        return fail(h, "out of memory");
+    }
+    free(h->config_dir);
+    h->config_dir = dir;
+    rc = load_document(h, doc);
+    if (rc < 0) {
+        /* name the file, keep the detail */
+        char detail[ERROR_SIZE];
+
+        memcpy(detail, h->error, sizeof(detail));
+        fail(h, "%s: %s", file, detail);
+    }
+    return rc;
+}
+
 int embedcfg_load_file(embedcfg_handle *h, const char *path)
 {
     char *data = NULL;
     size_t len = 0;
     char err[512];
-    char *dir;
+    embedcfg_json_value *doc = NULL;
+    embedcfg_json_error jerr;
     int rc;
 
     if (h == NULL) {
@@ -1110,22 +1157,16 @@ int embedcfg_load_file(embedcfg_handle *h, const char *path)
                             sizeof(err)) < 0) {
         return fail(h, "%s", err);
     }
-    dir = embedcfg__dirname_of(path);
-    if (dir == NULL) {
-        free(data);
-        return fail(h, "out of memory");
-    }
-    free(h->config_dir);
-    h->config_dir = dir;
-    rc = embedcfg_load_buffer(h, data, len);
+    memset(&jerr, 0, sizeof(jerr));
+    rc = embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc, &jerr);
     free(data);
     if (rc < 0) {
-        /* name the file, keep the detail */
-        char detail[ERROR_SIZE];
-
-        memcpy(detail, h->error, sizeof(detail));
-        fail(h, "%s: %s", path, detail);
+        return fail(h, "%s: invalid document at line %lu, column %lu (byte offset %lu): %s",
+                    path, (unsigned long)jerr.line, (unsigned long)jerr.column,
+                    (unsigned long)jerr.offset, jerr.message);
     }
+    rc = embedcfg__load_parsed(h, doc, path);
+    embedcfg_json_free(doc);
     return rc;
 }
 

@@ -120,6 +120,16 @@ int embedcfg__valid_utf8(const char *s, size_t len);
 int embedcfg__read_file(const char *path, size_t max_len, char **data,
                         size_t *len, char *err, size_t err_size);
 
+/* Exported by the shim library for the launcher, which parses the document
+ * once (it needs `lib` and the paths before libpython is loaded) and hands
+ * the tree over instead of having the shim read and parse the file again.
+ * Same as embedcfg_load_file(h, file) with the parsing done: `file` names
+ * the document in errors and sets $CONFIG_DIR.  Both sides are built from
+ * the same sources by the same `embedcfg build`, so the tree layout agrees. */
+struct embedcfg_json_value;
+int embedcfg__load_parsed(struct embedcfg_handle *h, const struct embedcfg_json_value *doc,
+                          const char *file);
+
 #ifdef __cplusplus
 }
 #endif

@@ -415,4 +415,15 @@ static const embedcfg_spec embedcfg_option_specs[EMBEDCFG_OPTION_COUNT] = {
     {"_pystats", EMBEDCFG_CT_BOOL, EMBEDCFG_KIND_BOOL, EMBEDCFG_ST_CONFIG, EMBEDCFG_VIS_READ_ONLY, EMBEDCFG_BUILD_STATS, 0x030D0000, 0, 0, 0, 0, 0, {INT64_C(0), INT64_C(0)}, NULL, NULL, 0, EMBEDCFG_PRE__pystats, EMBEDCFG_CFG__pystats},
 };
 
+/* Indices into embedcfg_option_specs in strcmp order of the names, for
+ * a binary search by name. */
+static const unsigned short embedcfg_option_by_name[EMBEDCFG_OPTION_COUNT] = {
+    77, 78, 79, 80, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+    28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
+    44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59,
+    60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75,
+    76,
+};
+
 #endif /* EMBEDCFG_OPTIONS_H */

@@ -384,12 +384,17 @@ parse_string(parser *p, char **out, size_t *out_len)
     unsigned char *dst = NULL;
     size_t n = 0;
     int result = -1;
+    int plain = 1;  /* no escape and no control character: copy at once */
 
     /* Find the closing quote to size the buffer: decoding never writes more
      * bytes than it consumes, so the raw length plus one for the NUL is
      * always enough.  Errors are left to the decoding loop, which reports
      * them in document order. */
+
     while (end < p->len && s[end] != '"') {
+        if (s[end] == '\\' || s[end] < 0x20) {
+            plain = 0;
+        }
         end += (s[end] == '\\' && end + 1 < p->len) ? 2 : 1;
     }
     dst = EMBEDCFG_JSON_MALLOC(end - start);
@@ -397,8 +402,14 @@ parse_string(parser *p, char **out, size_t *out_len)
         set_oom(p, start);
         goto done;
     }
-
-    p->pos = start + 1;
+    if (plain && end < p->len) {
+        n = end - start - 1;
+        memcpy(dst, s + start + 1, n);
+        p->pos = end;  /* the loop below stops at the closing quote */
+    }
+    else {
+        p->pos = start + 1;
+    }
     for (;;) {
         unsigned char c;
 

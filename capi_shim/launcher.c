@@ -47,7 +47,7 @@ typedef struct {
     const char *(*get_error)(const embedcfg_handle *);
     int (*get_exit_code)(const embedcfg_handle *, int *);
     int (*set_origin)(embedcfg_handle *, const char *);
-    int (*load_file)(embedcfg_handle *, const char *);
+    int (*load_parsed)(embedcfg_handle *, const embedcfg_json_value *, const char *);
     int (*has_option)(const embedcfg_handle *, const char *);
     int (*append_strlist)(embedcfg_handle *, const char *, size_t, const char *const *);
     int (*initialize)(embedcfg_handle *);
@@ -84,8 +84,8 @@ static int allow_insecure_paths(void)
     return v != NULL && strcmp(v, "1") == 0;
 }
 
-static int read_head(const char *path, const char *origin, char **lib, char **requires,
-                     int *embedded, launch_error *e)
+static int read_head(const char *path, const char *origin, embedcfg_json_value **parsed,
+                     char **lib, char **requires, int *embedded, launch_error *e)
 {
     char *data = NULL;
     size_t len = 0;
@@ -159,6 +159,8 @@ static int read_head(const char *path, const char *origin, char **lib, char **re
         }
     }
     rc = 0;
+    *parsed = doc;  /* the shim applies this tree: the file is parsed once */
+    doc = NULL;
 
 done:
     embedcfg_json_free(doc);
@@ -185,7 +187,7 @@ static int load_symbol(void *lib, const char *name, void *slot, size_t size,
 
 static int load_shim(const char *path, shim_api *api, launch_error *e)
 {
-    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
 
     if (lib == NULL) {
         const char *why = dlerror();
@@ -198,7 +200,7 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
         || LOAD(get_error, "embedcfg_get_error") < 0
         || LOAD(get_exit_code, "embedcfg_get_exit_code") < 0
         || LOAD(set_origin, "embedcfg_set_origin") < 0
-        || LOAD(load_file, "embedcfg_load_file") < 0
+        || LOAD(load_parsed, "embedcfg__load_parsed") < 0
         || LOAD(has_option, "embedcfg_has_option") < 0
         || LOAD(append_strlist, "embedcfg_append_strlist") < 0
         || LOAD(initialize, "embedcfg_initialize") < 0
@@ -226,7 +228,7 @@ static int load_python(const char *lib, const char *requires, launch_error *e)
         return config_error(e, "lib: the CPython this launcher was built for has no shared"
                             " libpython; set lib to one");
     }
-    handle = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
+    handle = dlopen(lib, RTLD_LAZY | RTLD_GLOBAL);
     if (handle == NULL) {
         const char *why = dlerror();
 
@@ -270,6 +272,7 @@ int main(int argc, char **argv)
     char *requires = NULL;
     char *shim_path = NULL;
     int embedded = 0;
+    embedcfg_json_value *doc = NULL;
     shim_api api;
     embedcfg_handle *h = NULL;
     int code = EMBEDCFG_EXIT_CONFIG;
@@ -287,7 +290,7 @@ int main(int argc, char **argv)
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
     }
-    if (read_head(argv[1], origin, &lib, &requires, &embedded, &e) < 0) {
+    if (read_head(argv[1], origin, &doc, &lib, &requires, &embedded, &e) < 0) {
         goto done;
     }
     if (embedded) {
@@ -317,10 +320,12 @@ int main(int argc, char **argv)
         config_error(&e, "out of memory");
         goto done;
     }
-    if (api.set_origin(h, origin) < 0 || api.load_file(h, argv[1]) < 0) {
+    if (api.set_origin(h, origin) < 0 || api.load_parsed(h, doc, argv[1]) < 0) {
         config_error(&e, "%s", api.get_error(h));
         goto done;
     }
+    embedcfg_json_free(doc);
+    doc = NULL;
     if (argc > 2) {
         /* the command line's arguments follow the document's argv */
         if (!api.has_option(h, "argv")
@@ -353,6 +358,7 @@ done:
     if (h != NULL) {
         api.free_(h);
     }
+    embedcfg_json_free(doc);
     free(shim_path);
     free(requires);
     free(lib);

@@ -213,8 +213,6 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
                    " or choose another path", what, cur, strerror(errno));
             goto done;
         }
-        mode_text(st.st_mode, mode);
-        owner_text(st.st_uid, owner, sizeof(owner));
         if (leaf) {
             role = "";
         }
@@ -226,7 +224,11 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
         }
         of = leaf ? "" : path;
         close = leaf ? "" : ")";
+        /* The texts below only for a refusal: owner_text looks the user up
+         * (NSS reads /etc/passwd), too slow to do for every component. */
         if (st.st_uid != 0 && st.st_uid != me) {
+            mode_text(st.st_mode, mode);
+            owner_text(st.st_uid, owner, sizeof(owner));
             owner_text(me, self, sizeof(self));
             user_name(me, name, sizeof(name));
             refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or root"
@@ -241,7 +243,11 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
             int adds_matter = (leaf && contents) || missing != NULL;
 
             if (!(sticky && !adds_matter && child_owned && !leaf)) {
-                const char *who = (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH)
+                const char *who;
+
+                mode_text(st.st_mode, mode);
+                owner_text(st.st_uid, owner, sizeof(owner));
+                who = (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH)
                     ? "its group and all users"
                     : (st.st_mode & S_IWGRP) ? "its group" : "all users";
 

@@ -191,6 +191,15 @@ def generate() -> str:
         out.append(_row(opt))
     out.append("};")
     out.append("")
+    names = list(OPTIONS)
+    order = sorted(range(len(names)), key=lambda i: names[i].encode("utf-8"))
+    out.append("/* Indices into embedcfg_option_specs in strcmp order of the names, for")
+    out.append(" * a binary search by name. */")
+    out.append("static const unsigned short embedcfg_option_by_name[EMBEDCFG_OPTION_COUNT] = {")
+    for start in range(0, len(order), 16):
+        out.append("    " + ", ".join(str(i) for i in order[start:start + 16]) + ",")
+    out.append("};")
+    out.append("")
     out.append("#endif /* EMBEDCFG_OPTIONS_H */")
     return "\n".join(out) + "\n"
 

@@ -39,6 +39,11 @@ LAUNCHER_NAME = "embedcfg-launch"
 _SHIM_SOURCES = ("embedcfg.c", "embedcfg_util.c", "jsonparse.c")
 _LAUNCHER_SOURCES = ("launcher.c", "embedcfg_util.c", "jsonparse.c", "pathsec.c")
 _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
+# -Bsymbolic-functions: calls between the shim's own functions bind at link
+# time instead of through the dynamic linker at start-up (each such lookup
+# walks every loaded library, libpython's large table included).
+_SHIM_FLAGS = ("-O2", "-Wl,-Bsymbolic-functions")
+_LAUNCHER_FLAGS = ("-O2",)
 
 
 @attrs.frozen
@@ -148,14 +153,14 @@ def _compiler_id(cc: List[str]) -> str:
 
 def _commands(src: Path, out: Path, target: Target, cc: List[str]) -> List[List[str]]:
     inc = [f"-I{src}", *(f"-I{i}" for i in target.includes)]
-    shim = [*cc, *_WARNINGS, "-O2", *target.ccshared, "-shared", *inc,
+    shim = [*cc, *_WARNINGS, *_SHIM_FLAGS, *target.ccshared, "-shared", *inc,
             *(str(src / s) for s in _SHIM_SOURCES), "-o", str(out / SHIM_NAME), "-ldl"]
     defines = [
         f"-DEMBEDCFG_TARGET_HEX=0x{target.hexversion:08X}UL",
         "-DEMBEDCFG_DEFAULT_LIB=" + json.dumps(target.libpython or ""),
         "-DEMBEDCFG_SHIM_NAME=" + json.dumps(SHIM_NAME),
     ]
-    launcher = [*cc, *_WARNINGS, "-O2", f"-I{src}", *defines,
+    launcher = [*cc, *_WARNINGS, *_LAUNCHER_FLAGS, f"-I{src}", *defines,
                 *(str(src / s) for s in _LAUNCHER_SOURCES), "-o", str(out / LAUNCHER_NAME),
                 "-ldl"]
     return [shim, launcher]
@@ -168,7 +173,8 @@ def _key(src: Path, target: Target, cc: List[str], compiler_id: str) -> str:
             h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     # Not the executable's path: every venv of one interpreter shares its build.
     what = {k: v for k, v in attrs.asdict(target).items() if k != "executable"}
-    h.update(json.dumps([cc, compiler_id, what, _WARNINGS]).encode())
+    h.update(json.dumps([cc, compiler_id, what, _WARNINGS, _SHIM_FLAGS, _LAUNCHER_FLAGS,
+                         _SHIM_SOURCES, _LAUNCHER_SOURCES]).encode())
     return h.hexdigest()[:20]
 
 
