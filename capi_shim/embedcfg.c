@@ -1591,6 +1591,29 @@ static int append_inittab(embedcfg_handle *h)
     return 0;
 }
 
+/* Neither program_name nor executable given: CPython would take argv[0], or
+ * search PATH for "python3", and honour a pyvenv.cfg beside or above what it
+ * finds - even in an isolated configuration - which lets whoever controls
+ * PATH redirect sys.prefix to where .pth files run code.  The running
+ * executable is what the host really is, so it is the default (as
+ * PyOxidizer does); sys.executable then names the host. */
+static int default_program_name(embedcfg_handle *h)
+{
+    char *exe;
+    int rc;
+
+    if (embedcfg_has_option(h, "program_name") || embedcfg_has_option(h, "executable")) {
+        return 0;
+    }
+    exe = embedcfg__exe_path();
+    if (exe == NULL) {
+        return 0;  /* the platform does not tell: CPython's own default */
+    }
+    rc = embedcfg_set_str(h, "program_name", exe);
+    free(exe);
+    return rc;
+}
+
 int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
 {
     if (h == NULL) {
@@ -1605,7 +1628,7 @@ int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
         return fail(h, "an interpreter is already running: fill_pyconfig is for hosts"
                     " that initialize it afterwards");
     }
-    if (check_running_version(h) < 0 || preinitialize(h) < 0
+    if (check_running_version(h) < 0 || default_program_name(h) < 0 || preinitialize(h) < 0
         || fill_config(h, (PyConfig *)config) < 0 || append_inittab(h) < 0) {
         return -1;
     }
@@ -1997,6 +2020,9 @@ int embedcfg_initialize(embedcfg_handle *h)
     if (h->embedded) {
         return fail(h, "embedded = true, but no interpreter is running to attach to;"
                     " set embedded = false to initialize one");
+    }
+    if (default_program_name(h) < 0) {
+        return -1;
     }
 #if PY_VERSION_HEX >= 0x030E0000
     return initialize_pep741(h);

@@ -116,7 +116,12 @@ int embedcfg_is_embedded(const embedcfg_handle *h);
 /* Initialize CPython from the handle (Py_InitializeFromConfig on 3.8-3.13,
  * Py_InitializeFromInitConfig on 3.14+).  When the document says embedded
  * and an interpreter runs, attach instead: apply what can be changed at run
- * time and record a report (see below). */
+ * time and record a report (see below).
+ *
+ * When neither program_name nor executable is set, program_name becomes the
+ * running executable's real path (here and in embedcfg_fill_pyconfig):
+ * CPython would otherwise search PATH for "python3" and honour a pyvenv.cfg
+ * found beside it, so whoever controls PATH could redirect sys.prefix. */
 int embedcfg_initialize(embedcfg_handle *h);
 
 /* For hosts that own init (pybind11, PyO3, a hand-written main): preinitialize

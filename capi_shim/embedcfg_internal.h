@@ -107,6 +107,10 @@ char *embedcfg__expand_path(const char *path, const char *origin,
  * file exists.  NULL when out of memory. */
 char *embedcfg__dirname_of(const char *path);
 
+/* Path of the running executable (malloc'ed; the kernel's, so absolute and
+ * without symbolic links), or NULL where the platform does not tell. */
+char *embedcfg__exe_path(void);
+
 /* Directory of the running executable (malloc'ed), or NULL. */
 char *embedcfg__exe_dir(void);
 

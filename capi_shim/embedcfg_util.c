@@ -351,7 +351,7 @@ char *embedcfg__dirname_of(const char *path)
     return copy;
 }
 
-char *embedcfg__exe_dir(void)
+char *embedcfg__exe_path(void)
 {
 #if defined(__linux__)
     char buf[PATH_MAX];
@@ -361,10 +361,23 @@ char *embedcfg__exe_dir(void)
         return NULL;
     }
     buf[n] = '\0';
-    return embedcfg__dirname_of(buf);
+    return embedcfg__strdup(buf);
 #else
     return NULL;
 #endif
+}
+
+char *embedcfg__exe_dir(void)
+{
+    char *exe = embedcfg__exe_path();
+    char *dir;
+
+    if (exe == NULL) {
+        return NULL;
+    }
+    dir = embedcfg__dirname_of(exe);
+    free(exe);
+    return dir;
 }
 
 int embedcfg__valid_utf8(const char *s, size_t len)

@@ -694,7 +694,9 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
         goto done;
     }
     /* CPython also looks for pyvenv.cfg beside and above the executable:
-     * options.executable, else program_name when it is a path. */
+     * options.executable, else program_name when it is a path (without
+     * either, the shim's default program_name is the launcher, whose
+     * directory embedcfg_pathsec_check looked at above). */
     for (i = 0; i < 2 && options != NULL; i++) {
         const char *name = i == 0 ? "executable" : "program_name";
         const char *value;

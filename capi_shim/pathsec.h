@@ -56,7 +56,8 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
  * are skipped: dlopen searches the system directories), inittab[].library,
  * options.module_search_paths[] -- expand $ORIGIN and $CONFIG_DIR, and
  * check them with embedcfg_pathsec_check (pyvenv.cfg: beside and above
- * `origin`, and beside and above options.executable when set).
+ * `origin`, and beside and above options.executable or program_name when
+ * set).
  * A path that cannot be expanded is refused. */
 int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
                                     const char *origin, const char *config_dir,

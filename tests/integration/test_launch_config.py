@@ -9,6 +9,7 @@ change to an unrelated field cannot hide.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -166,12 +167,20 @@ def _expected(minor: Tuple[int, int], base: Dict[str, Any],
 
 def test_isolated_profile_matches_a_hand_written_host(shim: Shim, tmp_path: Path,
                                                       refhost: Any) -> None:
-    """An empty document gives exactly the config of a hand-written isolated host."""
+    """An empty document gives exactly the config of a hand-written isolated
+    host, but for one deliberate difference: the program is the launcher
+    itself, where the host lets CPython search PATH for python3 (see
+    test_security.test_path_cannot_choose_the_interpreter)."""
     ours = dump_of(shim.launch(EmbedConfig(options={"run_command": DUMP}), directory=tmp_path))
     host = refhost(shim)
     theirs = dump_of(subprocess.run([str(host), DUMP], capture_output=True, text=True,
                                     env=clean_env(), stdin=subprocess.DEVNULL, timeout=60,
                                     check=False))
+    launcher = os.path.realpath(shim.built.launcher)
+    assert theirs["config"]["program_name"] == "python3"
+    for name in ("program_name", "executable", "base_executable"):
+        assert ours["config"][name] == launcher, name
+        theirs["config"][name] = launcher
     for section in ("pre_config", "config", "global_config"):
         if section in theirs:
             assert theirs[section] == ours[section], section

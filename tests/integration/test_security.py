@@ -443,3 +443,53 @@ def test_secure_layout_runs(shim: Shim, tmp_path: Path) -> None:
     assert 0 == proc.returncode, proc.stderr
     assert "ran" == marker.read_text()
     assert [] == check_paths(cfg, config_dir=str(tmp_path), origin=str(launcher.parent))
+
+
+def _venv_on_path(shim: Shim, root: Path, marker: Path) -> Path:
+    """A directory for PATH holding a 'python3' whose pyvenv.cfg sends
+    sys.prefix to a site-packages with a .pth that writes ``marker``: what
+    an attacker who controls PATH (or a user's activated venv) looks like."""
+    v = f"python{shim.minor[0]}.{shim.minor[1]}"
+    venv = root / "venv"
+    bin_ = venv / "bin"
+    bin_.mkdir(parents=True)
+    os.symlink(shim.python, bin_ / "python3")
+    (venv / "pyvenv.cfg").write_text(
+        f"home = {Path(shim.python).parent}\ninclude-system-site-packages = false\n")
+    site = venv / "lib" / v / "site-packages"
+    site.mkdir(parents=True)
+    (site / "evil.pth").write_text(f"import os; open({str(marker)!r}, 'w').write('pth')\n")
+    return bin_
+
+
+def test_path_cannot_choose_the_interpreter(shim: Shim, tmp_path: Path) -> None:
+    """A document without program_name or executable: CPython would search
+    PATH for python3 and honour the pyvenv.cfg it finds there, even isolated.
+    The shim makes the launcher its own program_name instead, so nothing on
+    PATH is read: no .pth runs, sys.prefix stays the interpreter's and
+    sys.executable is the launcher."""
+    marker = tmp_path / "RAN"
+    bin_ = _venv_on_path(shim, tmp_path, marker)
+    show = ("import json, sys; print(json.dumps([sys.executable, sys.prefix,"
+            " sys.base_prefix]))")
+    cfg = EmbedConfig(options={"run_command": show, "site_import": True})
+    doc = tmp_path / "doc.json"
+    doc.write_bytes(codec.canonical(cfg))
+    proc = subprocess.run([str(shim.built.launcher), str(doc)], capture_output=True, text=True,
+                          env=clean_env(PATH=f"{bin_}:{os.environ.get('PATH', '')}"),
+                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    assert 0 == proc.returncode, proc.stderr
+    assert not marker.exists(), "a .pth from the pyvenv.cfg found on PATH ran"
+    executable, prefix, base_prefix = json.loads(proc.stdout)
+    assert os.path.realpath(shim.built.launcher) == executable
+    assert not prefix.startswith(str(tmp_path)) and prefix == base_prefix
+
+    # The same document naming a program found on PATH shows the threat.
+    named = EmbedConfig(options={"run_command": show, "site_import": True,
+                                 "program_name": "python3"})
+    doc.write_bytes(codec.canonical(named))
+    proc = subprocess.run([str(shim.built.launcher), str(doc)], capture_output=True, text=True,
+                          env=clean_env(PATH=f"{bin_}:{os.environ.get('PATH', '')}"),
+                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    assert 0 == proc.returncode, proc.stderr
+    assert "pth" == marker.read_text(), "CPython no longer honours pyvenv.cfg on PATH?"
