@@ -1271,53 +1271,6 @@ int embedcfg_attach_report_item(const embedcfg_handle *h, size_t i, const char *
 
 /* --- the environment ------------------------------------------------------------ */
 
-/* PYTHON* variables CPython reads even when the member was set explicitly
- * (flags merged with max(), "set if present"), measured on 3.8-3.13 by
- * tests/integration/test_environment.py.  When the environment is read, the
- * variable of every option the document sets is removed from the process
- * environment before init, so the document wins.  (The option table has no
- * environment column yet; this list is keyed by its names.) */
-static const struct {
-    const char *option;
-    const char *variable;
-} env_overrides[] = {
-    {"allocator", "PYTHONMALLOC"},
-    {"buffered_stdio", "PYTHONUNBUFFERED"},
-    {"code_debug_ranges", "PYTHONNODEBUGRANGES"},
-    {"coerce_c_locale", "PYTHONCOERCECLOCALE"},
-    {"cpu_count", "PYTHON_CPU_COUNT"},
-    {"dev_mode", "PYTHONDEVMODE"},
-    {"dump_refs", "PYTHONDUMPREFS"},
-    {"faulthandler", "PYTHONFAULTHANDLER"},
-    {"hash_seed", "PYTHONHASHSEED"},
-    {"home", "PYTHONHOME"},
-    {"import_time", "PYTHONPROFILEIMPORTTIME"},
-    {"inspect", "PYTHONINSPECT"},
-    {"int_max_str_digits", "PYTHONINTMAXSTRDIGITS"},
-    {"legacy_windows_fs_encoding", "PYTHONLEGACYWINDOWSFSENCODING"},
-    {"legacy_windows_stdio", "PYTHONLEGACYWINDOWSSTDIO"},
-    {"malloc_stats", "PYTHONMALLOCSTATS"},
-    {"module_search_paths", "PYTHONPATH"},
-    {"optimization_level", "PYTHONOPTIMIZE"},
-    {"parser_debug", "PYTHONDEBUG"},
-    {"perf_profiling", "PYTHONPERFSUPPORT"},
-    {"platlibdir", "PYTHONPLATLIBDIR"},
-    {"pycache_prefix", "PYTHONPYCACHEPREFIX"},
-    {"pythonpath_env", "PYTHONPATH"},
-    {"safe_path", "PYTHONSAFEPATH"},
-    {"stdio_encoding", "PYTHONIOENCODING"},
-    {"stdio_errors", "PYTHONIOENCODING"},
-    {"tracemalloc", "PYTHONTRACEMALLOC"},
-    {"use_hash_seed", "PYTHONHASHSEED"},
-    {"user_site_directory", "PYTHONNOUSERSITE"},
-    {"utf8_mode", "PYTHONUTF8"},
-    {"verbose", "PYTHONVERBOSE"},
-    {"warn_default_encoding", "PYTHONWARNDEFAULTENCODING"},
-    {"warnoptions", "PYTHONWARNINGS"},
-    {"write_bytecode", "PYTHONDONTWRITEBYTECODE"},
-    {NULL, NULL}
-};
-
 /* Will CPython read PYTHON* variables with this handle's settings? */
 static int reads_environment(embedcfg_handle *h)
 {
@@ -1343,9 +1296,13 @@ static void neutralize_environment(embedcfg_handle *h)
     if (!reads_environment(h)) {
         return;
     }
-    for (i = 0; env_overrides[i].option != NULL; i++) {
-        if (value_of(h, env_overrides[i].option) != NULL) {
-            unsetenv(env_overrides[i].variable);
+    /* CPython reads these variables even when the member was set explicitly
+     * (flags merged with max(), others "set if present"; measured on 3.8-3.13
+     * by tests/integration/test_environment.py): remove the variable of every
+     * option the document sets, so the document wins. */
+    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
+        if (embedcfg_option_specs[i].env != NULL && h->values[i].set) {
+            unsetenv(embedcfg_option_specs[i].env);
         }
     }
 }

@@ -58,6 +58,8 @@ def options_page() -> str:
                                    for v, ver in o.values_since.items()))
         if o.path:
             notes.append("path: absolute or anchored")
+        if o.env:
+            notes.append(f"``{o.env}`` in the python profile; the document wins over it")
         rows.append([f"``{o.name}``", o.value_kind.value, values.replace("*", "\\*"),
                      format_version(o.since) + until, o.visibility.value,
                      o.doc + (" (" + "; ".join(notes) + ")" if notes else "")])

@@ -143,6 +143,7 @@ def _row(opt: Option) -> str:
         f"embedcfg_choices_{opt.name}" if opt.choices else "NULL",
         f"embedcfg_since_{opt.name}" if ints_since else "NULL",
         "1" if opt.path else "0",
+        _c_string(opt.env) if opt.env else "NULL",
         f"EMBEDCFG_PRE_{opt.name}",
         f"EMBEDCFG_CFG_{opt.name}",
     ]
@@ -184,7 +185,7 @@ def generate() -> str:
         out.extend(_values_since(opt))
     out.append("")
     out.append("/* name, C type, document type, struct, visibility, build, since, removed,")
-    out.append(" * has_range, min, max, n_also, also, choices, values_since, path,")
+    out.append(" * has_range, min, max, n_also, also, choices, values_since, path, env,")
     out.append(" * PyPreConfig offset, PyConfig offset. Sorted as in options.py. */")
     out.append("static const embedcfg_spec embedcfg_option_specs[EMBEDCFG_OPTION_COUNT] = {")
     for opt in OPTIONS.values():

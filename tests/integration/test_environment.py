@@ -15,33 +15,35 @@ from embedcfg.options import OPTIONS, Struct
 
 from .conftest import DUMP, Shim, clean_env, dump_of
 
-#: (option, value in the document, variable, contradicting value, first minor)
-CONTRADICTIONS: List[Tuple[str, Any, str, str, Tuple[int, int]]] = [
-    ("verbose", 0, "PYTHONVERBOSE", "1", (3, 8)),
-    ("optimization_level", 0, "PYTHONOPTIMIZE", "2", (3, 8)),
-    ("write_bytecode", True, "PYTHONDONTWRITEBYTECODE", "1", (3, 8)),
-    ("user_site_directory", True, "PYTHONNOUSERSITE", "1", (3, 8)),
-    ("buffered_stdio", True, "PYTHONUNBUFFERED", "1", (3, 8)),
-    ("parser_debug", False, "PYTHONDEBUG", "1", (3, 8)),
-    ("inspect", False, "PYTHONINSPECT", "1", (3, 8)),
-    ("malloc_stats", False, "PYTHONMALLOCSTATS", "1", (3, 8)),
-    ("dump_refs", False, "PYTHONDUMPREFS", "1", (3, 8)),
-    ("hash_seed", 42, "PYTHONHASHSEED", "7", (3, 8)),
-    ("pycache_prefix", "/tmp/embedcfg-doc", "PYTHONPYCACHEPREFIX", "/tmp/embedcfg-env", (3, 8)),
-    ("stdio_encoding", "utf-8", "PYTHONIOENCODING", "latin-1", (3, 8)),
-    ("utf8_mode", True, "PYTHONUTF8", "0", (3, 8)),
-    ("allocator", "malloc", "PYTHONMALLOC", "debug", (3, 8)),
-    ("faulthandler", False, "PYTHONFAULTHANDLER", "1", (3, 8)),
-    ("tracemalloc", 0, "PYTHONTRACEMALLOC", "5", (3, 8)),
-    ("import_time", 0, "PYTHONPROFILEIMPORTTIME", "1", (3, 8)),
-    ("dev_mode", False, "PYTHONDEVMODE", "1", (3, 8)),
-    ("platlibdir", "lib", "PYTHONPLATLIBDIR", "lib64", (3, 9)),
-    ("warn_default_encoding", False, "PYTHONWARNDEFAULTENCODING", "1", (3, 10)),
-    ("safe_path", False, "PYTHONSAFEPATH", "1", (3, 11)),
-    ("code_debug_ranges", True, "PYTHONNODEBUGRANGES", "1", (3, 11)),
-    ("int_max_str_digits", 1000, "PYTHONINTMAXSTRDIGITS", "5000", (3, 12)),
-    ("perf_profiling", 0, "PYTHONPERFSUPPORT", "1", (3, 12)),
-    ("cpu_count", 3, "PYTHON_CPU_COUNT", "7", (3, 13)),
+#: (option, value in the document, contradicting value of its variable, first
+#: minor). The variable is the option's ``env`` in embedcfg/options.py, which
+#: also generates the shim's list of variables to remove.
+CONTRADICTIONS: List[Tuple[str, Any, str, Tuple[int, int]]] = [
+    ("verbose", 0, "1", (3, 8)),
+    ("optimization_level", 0, "2", (3, 8)),
+    ("write_bytecode", True, "1", (3, 8)),
+    ("user_site_directory", True, "1", (3, 8)),
+    ("buffered_stdio", True, "1", (3, 8)),
+    ("parser_debug", False, "1", (3, 8)),
+    ("inspect", False, "1", (3, 8)),
+    ("malloc_stats", False, "1", (3, 8)),
+    ("dump_refs", False, "1", (3, 8)),
+    ("hash_seed", 42, "7", (3, 8)),
+    ("pycache_prefix", "/tmp/embedcfg-doc", "/tmp/embedcfg-env", (3, 8)),
+    ("stdio_encoding", "utf-8", "latin-1", (3, 8)),
+    ("utf8_mode", True, "0", (3, 8)),
+    ("allocator", "malloc", "debug", (3, 8)),
+    ("faulthandler", False, "1", (3, 8)),
+    ("tracemalloc", 0, "5", (3, 8)),
+    ("import_time", 0, "1", (3, 8)),
+    ("dev_mode", False, "1", (3, 8)),
+    ("platlibdir", "lib", "lib64", (3, 9)),
+    ("warn_default_encoding", False, "1", (3, 10)),
+    ("safe_path", False, "1", (3, 11)),
+    ("code_debug_ranges", True, "1", (3, 11)),
+    ("int_max_str_digits", 1000, "5000", (3, 12)),
+    ("perf_profiling", 0, "1", (3, 12)),
+    ("cpu_count", 3, "7", (3, 13)),
 ]
 
 ALLOCATOR_MALLOC = 3
@@ -53,15 +55,21 @@ def _dumped(value: Any, name: str) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
+def _variable(name: str) -> str:
+    variable = OPTIONS[name].env
+    assert variable is not None, f"options.py gives {name} no environment variable"
+    return variable
+
+
 def _section(name: str) -> str:
     return "pre_config" if OPTIONS[name].struct is Struct.PRECONFIG else "config"
 
 
 def test_document_wins_over_the_environment(shim: Shim, tmp_path: Path) -> None:
     """Each option set in the document and contradicted by its PYTHON* variable: the document wins."""
-    cases = [c for c in CONTRADICTIONS if shim.minor >= c[4]]
-    options: Dict[str, Any] = {name: value for name, value, _, _, _ in cases}
-    env = clean_env(**{var: value for _, _, var, value, _ in cases})
+    cases = [c for c in CONTRADICTIONS if shim.minor >= c[3]]
+    options: Dict[str, Any] = {name: value for name, value, _, _ in cases}
+    env = clean_env(**{_variable(name): value for name, _, value, _ in cases})
     # The document's values point into /tmp, which the launcher's path
     # checks would refuse; this test is about precedence over PYTHON*.
     env["EMBEDCFG_ALLOW_INSECURE_PATHS"] = "1"
@@ -73,7 +81,7 @@ def test_document_wins_over_the_environment(shim: Shim, tmp_path: Path) -> None:
     cfg = EmbedConfig(profile=Profile.PYTHON, options={**options, "run_command": DUMP})
     got = dump_of(shim.launch(cfg, directory=tmp_path, env=env))
     assert got["config"]["use_environment"] == 1
-    wrong = {name: (value, got[_section(name)][name]) for name, value, _, _, _ in cases
+    wrong = {name: (value, got[_section(name)][name]) for name, value, _, _ in cases
              if got[_section(name)][name] != _dumped(value, name)
              and name != "warn_default_encoding"}
     assert wrong == {}
@@ -86,7 +94,7 @@ def test_document_wins_over_the_environment(shim: Shim, tmp_path: Path) -> None:
 def test_isolated_profile_reads_no_variable(shim: Shim, tmp_path: Path) -> None:
     """With every PYTHON* variable exported, the isolated profile's config is unchanged."""
     base = dump_of(shim.launch(EmbedConfig(options={"run_command": DUMP}), directory=tmp_path))
-    env = clean_env(**{var: value for _, _, var, value, _ in CONTRADICTIONS})
+    env = clean_env(**{_variable(name): value for name, _, value, _ in CONTRADICTIONS})
     env.update(PYTHONWARNINGS="error", PYTHONPATH="/tmp/embedcfg-env-path",
                PYTHONHOME="/tmp/embedcfg-env-home", PYTHONSTARTUP="/tmp/embedcfg-startup",
                PYTHONCASEOK="1", PYTHONEXECUTABLE="/tmp/embedcfg-exe",
