@@ -42,8 +42,11 @@ SKIPPED: Mapping[str, str] = {
 }
 
 # The probe runs inside the inspected interpreter (3.8+): it only prints JSON.
+# FLAGS (sys.flags attribute, option, inverted) comes from options.py.
 PROBE = r'''
 import json, sys
+
+FLAGS = __FLAGS__
 
 def probe():
     out = {"version": list(sys.version_info[:3]), "config": {}, "preconfig": {}}
@@ -73,17 +76,7 @@ def probe():
     out["source"] = "sys attributes"
     f = sys.flags
     c = out["config"]
-    for flag, name, invert in (
-        ("inspect", "inspect", False), ("interactive", "interactive", False),
-        ("optimize", "optimization_level", False), ("dont_write_bytecode", "write_bytecode", True),
-        ("no_user_site", "user_site_directory", True), ("no_site", "site_import", True),
-        ("ignore_environment", "use_environment", True), ("verbose", "verbose", False),
-        ("bytes_warning", "bytes_warning", False), ("quiet", "quiet", False),
-        ("isolated", "isolated", False), ("dev_mode", "dev_mode", False),
-        ("utf8_mode", "utf8_mode", False), ("safe_path", "safe_path", False),
-        ("int_max_str_digits", "int_max_str_digits", False),
-        ("warn_default_encoding", "warn_default_encoding", False),
-    ):
+    for flag, name, invert in FLAGS:
         if hasattr(f, flag):
             value = getattr(f, flag)
             c[name] = (not value) if invert else value
@@ -103,7 +96,8 @@ def probe():
     return out
 
 print(json.dumps(probe(), default=str))
-'''
+'''.replace("__FLAGS__", repr([(o.flag, o.name, o.flag_inverted)
+                                for o in OPTIONS.values() if o.flag is not None]))
 
 _ALLOCATOR_NAMES = {v: k for k, v in (OPTIONS["allocator"].choices or {}).items()}
 

@@ -13,6 +13,7 @@ import pytest
 
 import embedcfg
 from embedcfg import cli, introspect
+from embedcfg.options import OPTIONS
 from tests.pythons import pyenv_pythons
 
 
@@ -61,6 +62,28 @@ def test_inspect_without_test_modules_uses_sys(python: Path) -> None:
     assert found.config.options["optimization_level"] == 1
     assert found.config.options["utf8_mode"] is True
     assert found.config.options["filesystem_encoding"] == "utf-8"
+
+
+@pytest.mark.parametrize("python", INTERPRETERS, ids=lambda p: p.name)
+def test_sys_flags_agree_with_the_whole_config(python: Path) -> None:
+    """Every option options.py mirrors in sys.flags reads the same through the
+    fallback as through _testinternalcapi (which is what the flag column and
+    its inversions claim), with non-default values where they can be set."""
+    env = _clean_env(PYTHONOPTIMIZE="2", PYTHONDONTWRITEBYTECODE="1", PYTHONVERBOSE="0")
+    args = [str(python), "-X", "utf8", "-X", "dev", "-s", "-b", "-c"]
+    full = subprocess.run([*args, introspect.PROBE], capture_output=True, text=True,
+                          check=True, env=env)
+    fallback = subprocess.run(
+        [*args, "import sys; sys.modules['_testinternalcapi'] = None\n" + introspect.PROBE],
+        capture_output=True, text=True, check=True, env=env)
+    whole = introspect.from_probe(__import__("json").loads(full.stdout)).config.options
+    flags = introspect.from_probe(__import__("json").loads(fallback.stdout)).config.options
+    mirrored = [o.name for o in OPTIONS.values() if o.flag is not None
+                and o.name in flags]
+    assert len(mirrored) >= 13
+    assert {n: flags[n] for n in mirrored} == {n: whole[n] for n in mirrored}
+    assert flags["optimization_level"] == 2 and flags["write_bytecode"] is False
+    assert flags["user_site_directory"] is False and flags["dev_mode"] is True
 
 
 def test_inspect_running_interpreter() -> None:
