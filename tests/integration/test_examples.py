@@ -1,0 +1,87 @@
+"""The host examples (examples/c-host, examples/pybind11-host, examples/attach):
+each is built and run by its documented command, with a real compiler and
+real interpreters, in fresh processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from .conftest import Shim, clean_env
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+def _example(script: Path, shim: Shim, cache: Path, out: Path, *args: str,
+             timeout: float = 300) -> "subprocess.CompletedProcess[str]":
+    """Run an example's build.py for ``shim``'s interpreter, sharing the
+    session's shim cache (so the shim is built once per session)."""
+    return subprocess.run([sys.executable, str(script), "--python", shim.python, "--out",
+                           str(out), *args], capture_output=True, text=True,
+                          env=clean_env(EMBEDCFG_CACHE_DIR=str(cache)), timeout=timeout,
+                          stdin=subprocess.DEVNULL, check=False)
+
+
+def _c_host_lines(shim: Shim, args: List[str]) -> List[str]:
+    return [f"hello from c-host: CPython {'.'.join(map(str, shim.version))}",
+            f"argv: {args!r}", "site imported: False", "utf-8 mode: True",
+            "writes bytecode: False"]
+
+
+def test_c_host_builds_and_runs(shim: Shim, shim_cache: Path, tmp_path: Path) -> None:
+    """examples/c-host: `build.py --run -- ARGS` compiles host.c and runs app.json."""
+    proc = _example(EXAMPLES / "c-host" / "build.py", shim, shim_cache, tmp_path, "--run",
+                    "--", "one", "two")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == _c_host_lines(shim, ["one", "two"])
+
+
+@pytest.fixture
+def c_host(shims: object, shim_cache: Path, pythons: dict, tmp_path: Path) -> Path:
+    """c-host built for the newest installed CPython."""
+    if not pythons:
+        pytest.skip("no CPython is installed through pyenv")
+    newest = shims.get_shim(max(pythons))  # type: ignore[attr-defined]
+    proc = _example(EXAMPLES / "c-host" / "build.py", newest, shim_cache, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return tmp_path / "c-host"
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ('{"version": 1, "options": {"utf8_mode": 5}}',
+     "during setting utf8_mode: expected boolean, got integer"),
+    ('{"version": 1, "requires_python": ">=3.99"}', "does not satisfy requires_python '>=3.99'"),
+    ('{"version": 1,', "invalid document at line 1"),
+])
+def test_c_host_refuses_a_bad_document_with_78(c_host: Path, tmp_path: Path, document: str,
+                                               message: str) -> None:
+    """A refused document: exit 78 (EMBEDCFG_EXIT_CONFIG) and one 'c-host: error:' line."""
+    doc = tmp_path / "doc.json"
+    doc.write_text(document, encoding="utf-8")
+    proc = subprocess.run([str(c_host), str(doc)], capture_output=True, text=True,
+                          env=clean_env(), timeout=60, check=False)
+    assert (proc.returncode, proc.stdout) == (78, "")
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("c-host: error: ") and message in line, line
+
+
+def test_c_host_exit_codes(c_host: Path, tmp_path: Path) -> None:
+    """The application's status passes through; CPython's own exit during init
+    (parse_argv: --help 0, a bad option 2) is returned, not reported as an error."""
+    app = [str(c_host), str(EXAMPLES / "c-host" / "app.json")]
+    proc = subprocess.run([*app, "--exit", "3"], capture_output=True, text=True,
+                          env=clean_env(), timeout=60, check=False)
+    assert proc.returncode == 3, proc.stderr
+    doc = tmp_path / "argv.json"
+    doc.write_text('{"version": 1, "profile": "python", "options": {"parse_argv": true,'
+                   ' "site_import": false, "run_command": "pass"}}', encoding="utf-8")
+    for arg, code in (("--help", 0), ("--no-such-option", 2)):
+        proc = subprocess.run([str(c_host), str(doc), arg], capture_output=True, text=True,
+                              env=clean_env(), timeout=60, check=False)
+        assert proc.returncode == code, proc.stderr
+        assert "c-host: error" not in proc.stderr
