@@ -85,3 +85,43 @@ def test_c_host_exit_codes(c_host: Path, tmp_path: Path) -> None:
                               env=clean_env(), timeout=60, check=False)
         assert proc.returncode == code, proc.stderr
         assert "c-host: error" not in proc.stderr
+
+
+def _oldest_and_newest(pythons: dict, since: "tuple[int, int]") -> "list[tuple[int, int]]":
+    found = sorted(m for m in pythons if m >= since)
+    return sorted({found[0], found[-1]}) if found else []
+
+
+@pytest.mark.parametrize("which", ["oldest", "newest"])
+def test_pybind11_host_builds_and_runs(which: str, shims: object, shim_cache: Path,
+                                       pythons: dict, tmp_path: Path) -> None:
+    """examples/pybind11-host: g++ compiles host.cpp against pybind11 and the
+    shim; py::scoped_interpreter starts from the PyConfig embedcfg filled.
+    (pybind11 3.1 supports CPython 3.9+; g++ is slow, so the oldest and the
+    newest installed minor only.)"""
+    pytest.importorskip("pybind11")
+    chosen = _oldest_and_newest(pythons, (3, 9))
+    if not chosen:
+        pytest.skip(f"no CPython 3.9+ is installed (pyenv versions: {sorted(pythons)})")
+    minor = chosen[0] if which == "oldest" else chosen[-1]
+    shim = shims.get_shim(minor)  # type: ignore[attr-defined]
+    proc = _example(EXAMPLES / "pybind11-host" / "build.py", shim, shim_cache, tmp_path,
+                    "--run", "--", "one", "two")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"hello from pybind11-host: CPython {'.'.join(map(str, shim.version))}",
+        "argv: ['one', 'two']", "host.add(2, 3) = 5", "site imported: False",
+        "utf-8 mode: True", "warnoptions: ['error::DeprecationWarning']",
+        "writes bytecode: False"]
+    host = [str(tmp_path / "pybind11-host")]
+    script = str(EXAMPLES / "pybind11-host" / "script.py")
+    proc = subprocess.run([*host, str(tmp_path / "app.json"), script, "--exit", "3"],
+                          capture_output=True, text=True, env=clean_env(), timeout=60,
+                          check=False)
+    assert proc.returncode == 3, proc.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1, "options": {"utf8_mode": 5}}', encoding="utf-8")
+    proc = subprocess.run([*host, str(bad), script], capture_output=True, text=True,
+                          env=clean_env(), timeout=60, check=False)
+    assert (proc.returncode, proc.stdout) == (78, "")
+    assert proc.stderr.startswith("pybind11-host: error: ") and "utf8_mode" in proc.stderr
