@@ -125,3 +125,75 @@ def test_pybind11_host_builds_and_runs(which: str, shims: object, shim_cache: Pa
                           env=clean_env(), timeout=60, check=False)
     assert (proc.returncode, proc.stdout) == (78, "")
     assert proc.stderr.startswith("pybind11-host: error: ") and "utf8_mode" in proc.stderr
+
+
+ATTACH_OUTPUT = ["module_search_paths: applied (1 entry added to sys.path)",
+                 "warnoptions: applied (warning filters added)",
+                 "write_bytecode: applied (sys.dont_write_bytecode set to True)",
+                 "greeting: hello from a plugin", "DeprecationWarning raises: True",
+                 "writes bytecode: False"]
+
+
+@pytest.fixture(scope="module")
+def sdk_pythons(pythons: dict, tmp_path_factory: pytest.TempPathFactory) -> object:
+    """Interpreters with embedcfg installed: this one, and on request a venv of
+    the oldest (3.9, the SDK's minimum) or newest installed CPython."""
+    made: dict = {}
+
+    def get(which: str) -> str:
+        if which == "this":
+            return sys.executable
+        chosen = _oldest_and_newest(pythons, (3, 9))
+        if not chosen:
+            pytest.skip(f"no CPython 3.9+ is installed (pyenv versions: {sorted(pythons)})")
+        minor = chosen[0] if which == "oldest" else chosen[-1]
+        if minor not in made:
+            venv = tmp_path_factory.mktemp(f"sdk{minor[0]}{minor[1]}")
+            subprocess.run([pythons[minor], "-m", "venv", str(venv)], check=True,
+                           env=clean_env())
+            proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                                   str(ROOT)], capture_output=True, text=True,
+                                  env=clean_env(), timeout=600, check=False)
+            assert proc.returncode == 0, proc.stderr
+            made[minor] = str(venv / "bin" / "python")
+        return made[minor]  # type: ignore[no-any-return]
+
+    return get
+
+
+@pytest.mark.parametrize("which", ["this", "oldest", "newest"])
+def test_attach_host_prints_the_report(which: str, sdk_pythons: object, shim_cache: Path,
+                                       tmp_path: Path) -> None:
+    """examples/attach: a running Python program attaches attach.toml, prints the
+    report, and its interpreter then follows the document."""
+    python = sdk_pythons(which)  # type: ignore[operator]
+    proc = subprocess.run([python, str(EXAMPLES / "attach" / "host.py")], capture_output=True,
+                          text=True, env=clean_env(EMBEDCFG_CACHE_DIR=str(shim_cache)),
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    first, *rest = proc.stdout.splitlines()
+    assert first.startswith("attached to CPython 3.")
+    assert rest == ATTACH_OUTPUT
+    assert not (EXAMPLES / "attach" / "plugins" / "__pycache__").exists()
+
+
+def test_attach_host_reports_what_is_fixed_at_init(sdk_pythons: object, shim_cache: Path,
+                                                   tmp_path: Path) -> None:
+    """Options fixed at init are reported as not applied (exit 0); a document
+    with embedded = false is refused with exit 78."""
+    python = sdk_pythons("this")  # type: ignore[operator]
+    env = clean_env(EMBEDCFG_CACHE_DIR=str(shim_cache))
+    doc = tmp_path / "fixed.toml"
+    doc.write_text("version = 1\nembedded = true\n[options]\nutf8_mode = true\n",
+                   encoding="utf-8")
+    host = [python, str(EXAMPLES / "attach" / "host.py")]
+    proc = subprocess.run([*host, str(doc)], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1] == ("utf8_mode: not applied (fixed at init: it cannot"
+                                           " be changed in a running interpreter)")
+    doc.write_text("version = 1\n", encoding="utf-8")
+    proc = subprocess.run([*host, str(doc)], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+    assert (proc.returncode, proc.stdout) == (78, "")
+    assert proc.stderr.startswith("attach: error: an interpreter is already running")
