@@ -105,3 +105,24 @@ def test_capi_reference_covers_the_header() -> None:
     documented = _documented_symbols()
     assert sorted(set(documented)) == sorted(documented), "documented twice"
     assert sorted(documented) == _header_symbols()
+
+
+C_PROGRAMS = [(page, body) for page in PAGES for lang, body in _blocks(page)
+              if lang == "c" and "int main(" in body]
+
+
+@pytest.mark.parametrize("page, body", C_PROGRAMS,
+                         ids=[f"{p.relative_to(DOCS)}:{i}" for i, (p, _) in
+                              enumerate(C_PROGRAMS)])
+def test_c_programs_compile(page: Path, body: str, tmp_path: Path) -> None:
+    """Whole C programs in the docs compile as C99 against embedcfg.h and this
+    interpreter's Python.h, without warnings."""
+    from embedcfg import build
+
+    src = tmp_path / "program.c"
+    src.write_text(body, encoding="utf-8")
+    includes = [str(build.source_dir()), *build.probe(sys.executable).includes]
+    proc = subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+                           *(f"-I{i}" for i in includes), str(src)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
