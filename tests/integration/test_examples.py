@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
@@ -42,11 +42,12 @@ def test_c_host_builds_and_runs(shim: Shim, shim_cache: Path, tmp_path: Path) ->
 
 
 @pytest.fixture
-def c_host(shims: object, shim_cache: Path, pythons: dict, tmp_path: Path) -> Path:
+def c_host(shims: Any, shim_cache: Path, pythons: Dict[Tuple[int, int], str],
+           tmp_path: Path) -> Path:
     """c-host built for the newest installed CPython."""
     if not pythons:
         pytest.skip("no CPython is installed through pyenv")
-    newest = shims.get_shim(max(pythons))  # type: ignore[attr-defined]
+    newest = shims.get_shim(max(pythons))
     proc = _example(EXAMPLES / "c-host" / "build.py", newest, shim_cache, tmp_path)
     assert proc.returncode == 0, proc.stderr
     return tmp_path / "c-host"
@@ -87,14 +88,16 @@ def test_c_host_exit_codes(c_host: Path, tmp_path: Path) -> None:
         assert "c-host: error" not in proc.stderr
 
 
-def _oldest_and_newest(pythons: dict, since: "tuple[int, int]") -> "list[tuple[int, int]]":
+def _oldest_and_newest(pythons: Dict[Tuple[int, int], str],
+                       since: Tuple[int, int]) -> List[Tuple[int, int]]:
     found = sorted(m for m in pythons if m >= since)
     return sorted({found[0], found[-1]}) if found else []
 
 
 @pytest.mark.parametrize("which", ["oldest", "newest"])
-def test_pybind11_host_builds_and_runs(which: str, shims: object, shim_cache: Path,
-                                       pythons: dict, tmp_path: Path) -> None:
+def test_pybind11_host_builds_and_runs(which: str, shims: Any, shim_cache: Path,
+                                       pythons: Dict[Tuple[int, int], str],
+                                       tmp_path: Path) -> None:
     """examples/pybind11-host: g++ compiles host.cpp against pybind11 and the
     shim; py::scoped_interpreter starts from the PyConfig embedcfg filled.
     (pybind11 3.1 supports CPython 3.9+; g++ is slow, so the oldest and the
@@ -104,7 +107,7 @@ def test_pybind11_host_builds_and_runs(which: str, shims: object, shim_cache: Pa
     if not chosen:
         pytest.skip(f"no CPython 3.9+ is installed (pyenv versions: {sorted(pythons)})")
     minor = chosen[0] if which == "oldest" else chosen[-1]
-    shim = shims.get_shim(minor)  # type: ignore[attr-defined]
+    shim = shims.get_shim(minor)
     proc = _example(EXAMPLES / "pybind11-host" / "build.py", shim, shim_cache, tmp_path,
                     "--run", "--", "one", "two")
     assert proc.returncode == 0, proc.stderr
@@ -135,10 +138,11 @@ ATTACH_OUTPUT = ["module_search_paths: applied (1 entry added to sys.path)",
 
 
 @pytest.fixture(scope="module")
-def sdk_pythons(pythons: dict, tmp_path_factory: pytest.TempPathFactory) -> object:
+def sdk_pythons(pythons: Dict[Tuple[int, int], str],
+                tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
     """Interpreters with embedcfg installed: this one, and on request a venv of
     the oldest (3.9, the SDK's minimum) or newest installed CPython."""
-    made: dict = {}
+    made: Dict[Tuple[int, int], str] = {}
 
     def get(which: str) -> str:
         if which == "this":
@@ -156,17 +160,18 @@ def sdk_pythons(pythons: dict, tmp_path_factory: pytest.TempPathFactory) -> obje
                                   env=clean_env(), timeout=600, check=False)
             assert proc.returncode == 0, proc.stderr
             made[minor] = str(venv / "bin" / "python")
-        return made[minor]  # type: ignore[no-any-return]
+        return made[minor]
 
     return get
 
 
 @pytest.mark.parametrize("which", ["this", "oldest", "newest"])
-def test_attach_host_prints_the_report(which: str, sdk_pythons: object, shim_cache: Path,
+def test_attach_host_prints_the_report(which: str, sdk_pythons: Callable[[str], str],
+                                       shim_cache: Path,
                                        tmp_path: Path) -> None:
     """examples/attach: a running Python program attaches attach.toml, prints the
     report, and its interpreter then follows the document."""
-    python = sdk_pythons(which)  # type: ignore[operator]
+    python = sdk_pythons(which)
     proc = subprocess.run([python, str(EXAMPLES / "attach" / "host.py")], capture_output=True,
                           text=True, env=clean_env(EMBEDCFG_CACHE_DIR=str(shim_cache)),
                           timeout=300, check=False)
@@ -177,11 +182,12 @@ def test_attach_host_prints_the_report(which: str, sdk_pythons: object, shim_cac
     assert not (EXAMPLES / "attach" / "plugins" / "__pycache__").exists()
 
 
-def test_attach_host_reports_what_is_fixed_at_init(sdk_pythons: object, shim_cache: Path,
+def test_attach_host_reports_what_is_fixed_at_init(sdk_pythons: Callable[[str], str],
+                                                   shim_cache: Path,
                                                    tmp_path: Path) -> None:
     """Options fixed at init are reported as not applied (exit 0); a document
     with embedded = false is refused with exit 78."""
-    python = sdk_pythons("this")  # type: ignore[operator]
+    python = sdk_pythons("this")
     env = clean_env(EMBEDCFG_CACHE_DIR=str(shim_cache))
     doc = tmp_path / "fixed.toml"
     doc.write_text("version = 1\nembedded = true\n[options]\nutf8_mode = true\n",
