@@ -31,8 +31,8 @@ import attrs
 
 from .errors import ShimError
 
-__all__ = ["LAUNCHER_NAME", "SHIM_NAME", "Built", "Target", "build", "cache_dir",
-           "probe", "source_dir"]
+__all__ = ["LAUNCHER_NAME", "SHIM_NAME", "Built", "HostFlags", "Target", "build",
+           "cache_dir", "host_flags", "probe", "source_dir"]
 
 SHIM_NAME = "libembedcfg.so"
 LAUNCHER_NAME = "embedcfg-launch"
@@ -69,6 +69,20 @@ class Built:
     python: str
     libpython: Optional[str]
     directory: Path
+
+
+@attrs.frozen
+class HostFlags:
+    """How a C or C++ host compiles against ``embedcfg.h`` and links the shim
+    library built for one interpreter (what ``embedcfg build --cflags
+    --ldflags`` prints)."""
+
+    built: Built
+    #: The directory of ``embedcfg.h``, then the interpreter's ``Python.h`` directories.
+    include_dirs: Tuple[str, ...]
+    cflags: Tuple[str, ...]
+    #: The shim library and the interpreter's libpython, each with an rpath, and ``-ldl``.
+    ldflags: Tuple[str, ...]
 
 
 _PROBE = r"""
@@ -232,3 +246,30 @@ def build(python: Optional[str] = None, *, stderr: Optional[TextIO] = None,
     if built is None:  # pragma: no cover - only if the cache is tampered with
         raise ShimError(f"the build in {final} is incomplete")
     return built
+
+
+def host_flags(python: Optional[str] = None, *, stderr: Optional[TextIO] = None,
+               cache: Optional[Path] = None) -> HostFlags:
+    """Build (or find) the shim for ``python`` and say how a host links it.
+
+    The shim library is not linked against libpython, so the host links both:
+    the shim library, then the interpreter's shared libpython, which resolves
+    the shim's Python symbols. The rpaths point at the build cache and the
+    interpreter's library directory, which suits development; a host that is
+    shipped copies ``libembedcfg.so`` beside itself and links with
+    ``-Wl,-rpath,$ORIGIN`` instead. Raises :class:`~embedcfg.errors.ShimError`
+    when the interpreter has no shared libpython.
+    """
+    target = probe(python)
+    if target.libpython is None:
+        raise ShimError(f"{target.executable} has no shared libpython: a host that links"
+                        " the shim needs one (build CPython with --enable-shared)")
+    built = build(python, stderr=stderr, cache=cache)
+    includes = (str(source_dir()), *target.includes)
+    lib = Path(target.libpython)
+    name = lib.name.split(".so")[0][len("lib"):]  # libpython3.11.so.1.0 -> python3.11
+    shim_name = SHIM_NAME.split(".so")[0][len("lib"):]
+    ldflags = (f"-L{built.directory}", f"-Wl,-rpath,{built.directory}", f"-l{shim_name}",
+               f"-L{lib.parent}", f"-Wl,-rpath,{lib.parent}", f"-l{name}", "-ldl")
+    return HostFlags(built=built, include_dirs=includes,
+                     cflags=tuple(f"-I{i}" for i in includes), ldflags=ldflags)

@@ -147,6 +147,13 @@ def _add_build(sub: Any, stdout: TextIO) -> None:
                        " CPython (cached; rebuilt only when the sources change).")
     b.add_argument("--python", metavar="PYTHON",
                    help="the interpreter to build for (default: the one running embedcfg)")
+    b.add_argument("--cflags", action="store_true",
+                   help="print the compiler flags of a C/C++ host that includes embedcfg.h")
+    b.add_argument("--ldflags", action="store_true",
+                   help="print the linker flags of a host that links the shim library"
+                   " (with --cflags: both, on one line)")
+    b.add_argument("--json", action="store_true",
+                   help="print the paths and flags as one JSON object")
 
 
 def _add_run(sub: Any, stdout: TextIO) -> None:
@@ -349,14 +356,35 @@ EXIT_CONFIG = 78
 
 
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from .build import build
+    import json
+    import shlex
+
+    from .build import build, host_flags
     from .errors import ShimError
 
+    if args.json and (args.cflags or args.ldflags):
+        stderr.write("embedcfg build: error: --json already holds the flags: give it alone\n")
+        return EXIT_USAGE
     try:
-        built = build(args.python, stderr=stderr)
+        if args.json or args.cflags or args.ldflags:
+            flags = host_flags(args.python, stderr=stderr)
+            built = flags.built
+        else:
+            built = build(args.python, stderr=stderr)
     except ShimError as e:
         stderr.write(f"embedcfg: error: {e}\n")
         return EXIT_PROBLEMS
+    if args.json:
+        stdout.write(json.dumps({
+            "python": built.python, "version": ".".join(map(str, built.version)),
+            "shim": str(built.shim), "launcher": str(built.launcher),
+            "libpython": built.libpython, "include_dirs": list(flags.include_dirs),
+            "cflags": list(flags.cflags), "ldflags": list(flags.ldflags)}, indent=2) + "\n")
+        return EXIT_OK
+    if args.cflags or args.ldflags:
+        chosen = (flags.cflags if args.cflags else ()) + (flags.ldflags if args.ldflags else ())
+        stdout.write(" ".join(map(shlex.quote, chosen)) + "\n")
+        return EXIT_OK
     stdout.write(f"CPython {'.'.join(map(str, built.version))}\n"
                  f"shim:     {built.shim}\nlauncher: {built.launcher}\n")
     return EXIT_OK

@@ -115,7 +115,7 @@ def _b(text: Optional[str]) -> Optional[bytes]:
 class Handle:
     """One ``embedcfg_handle``: set options, load documents, read errors.
 
-    Every failing call raises :class:`ShimError` with the shim's message.
+    Every failing call raises :class:`~embedcfg.ShimError` with the shim's message.
     """
 
     def __init__(self, lib: Optional[ctypes.CDLL] = None) -> None:
@@ -233,7 +233,7 @@ def attach(cfg: EmbedConfig, *, library: Optional[PathLike] = None,
     appended to ``sys.path``; ``pycache_prefix``, ``write_bytecode``,
     ``warnoptions``, ``argv``; any public option through ``PyConfig_Set`` on
     3.14) are applied; the others are reported as not applied. Raises
-    :class:`ShimError` when the document is refused (for instance
+    :class:`~embedcfg.ShimError` when the document is refused (for instance
     ``embedded = false``). ``config_dir`` is what ``$CONFIG_DIR`` means.
     """
     with Handle(load_library(library)) as h:

@@ -4,7 +4,9 @@ safe when several processes build at the same time."""
 from __future__ import annotations
 
 import io
+import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +80,52 @@ def test_not_a_python(tmp_path: Path) -> None:
     """A target that is not a CPython interpreter is a ShimError with a reason."""
     with pytest.raises(ShimError, match="cannot run"):
         _build.build(str(tmp_path / "no-such-python"), cache=tmp_path)
+
+
+def test_host_flags_name_the_header_the_library_and_libpython(tmp_path: Path) -> None:
+    """The flags find embedcfg.h and Python.h and link the built shim and libpython."""
+    flags = _build.host_flags(sys.executable, cache=tmp_path, stderr=io.StringIO())
+    target = _build.probe(sys.executable)
+    assert target.libpython is not None
+    assert (Path(flags.include_dirs[0]) / "embedcfg.h").is_file()
+    assert any((Path(i) / "Python.h").is_file() for i in flags.include_dirs[1:])
+    assert flags.cflags == tuple(f"-I{i}" for i in flags.include_dirs)
+    assert flags.built.directory.parent == tmp_path
+    lib = Path(target.libpython)
+    assert flags.ldflags == (
+        f"-L{flags.built.directory}", f"-Wl,-rpath,{flags.built.directory}", "-lembedcfg",
+        f"-L{lib.parent}", f"-Wl,-rpath,{lib.parent}",
+        f"-lpython{sys.version_info[0]}.{sys.version_info[1]}", "-ldl")
+
+
+def test_cli_prints_the_flags_and_json(tmp_path: Path) -> None:
+    """`embedcfg build --cflags --ldflags` is one shell line; --json has every path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["EMBEDCFG_CACHE_DIR"] = str(tmp_path)
+    script = Path(sys.executable).parent / "embedcfg"
+
+    def run(*argv: str) -> str:
+        proc = subprocess.run([str(script), "build", *argv], capture_output=True, text=True,
+                              env=env, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    flags = _build.host_flags(sys.executable, cache=tmp_path, stderr=io.StringIO())
+    assert shlex.split(run("--cflags", "--ldflags")) == [*flags.cflags, *flags.ldflags]
+    assert shlex.split(run("--ldflags")) == list(flags.ldflags)
+    doc = json.loads(run("--json"))
+    assert doc["shim"] == str(flags.built.shim)
+    assert doc["include_dirs"] == list(flags.include_dirs)
+    assert doc["ldflags"] == list(flags.ldflags)
+    assert doc["version"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_host_flags_need_a_shared_libpython(monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    """A statically linked interpreter is a ShimError that says what is missing."""
+    import attrs
+
+    static = attrs.evolve(_build.probe(sys.executable), libpython=None)
+    monkeypatch.setattr(_build, "probe", lambda python=None: static)
+    with pytest.raises(ShimError, match="has no shared libpython"):
+        _build.host_flags(cache=tmp_path)

@@ -4,6 +4,7 @@ exit 78 (EX_CONFIG) and exactly one line ``embedcfg: error: ...``."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Dict, Tuple
@@ -108,3 +109,57 @@ def test_bad_documents(shim: Shim, tmp_path: Path, text: bytes, expected: str) -
 def test_missing_document(shim: Shim, tmp_path: Path) -> None:
     """A document that cannot be read is a configuration error too."""
     assert "cannot read" in _one_line_error(shim.launch_file(tmp_path / "missing.json"))
+
+
+def _documented_refusals() -> Dict[str, "re.Pattern[str]"]:
+    """The refusals docs/howto/pick-libpython.rst lists, as patterns: PATH,
+    DOC, REASON and ... stand for anything, versions for any version."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "howto" /
+            "pick-libpython.rst").read_text(encoding="utf-8")
+    section = text.split("What the launcher refuses\n", 1)[1]
+    found = {}
+    for message in re.findall(r"^``(.+)``$", section, re.M):
+        p = re.escape(message)
+        for token in ("PATH", "DOC", "REASON", re.escape("...")):
+            p = p.replace(token, ".+")
+        p = re.sub(r"\d+\\\.\d+(?:\\\.\d+)?", r"\\d+\\.\\d+(?:\\.\\d+)?", p)
+        p = re.sub(r"'[^']*'", "'.+'", p)
+        found[message] = re.compile(f"embedcfg: error: {p}\n")
+    return found
+
+
+def test_refusals_are_the_ones_the_how_to_lists(shim: Shim, shims: Any,
+                                                pythons: Dict[Tuple[int, int], str],
+                                                tmp_path: Path) -> None:
+    """Each refusal the 'pick the libpython' how-to lists is what the launcher
+    prints for it (all but a statically linked build interpreter, which the
+    machine does not have)."""
+    import subprocess
+
+    notlib = tmp_path / "libnot.so"
+    src = tmp_path / "not.c"
+    src.write_text("int not_python(void) { return 0; }\n", encoding="utf-8")
+    subprocess.run(["cc", "-shared", "-fPIC", str(src), "-o", str(notlib)], check=True)
+    run = {"run_command": "print('ran')"}
+    cases = [EmbedConfig(lib="lib/x.so"), EmbedConfig(lib=str(tmp_path / "missing.so")),
+             EmbedConfig(lib=str(notlib)), EmbedConfig(requires_python=">=4.0", options=run),
+             EmbedConfig(embedded=True)]
+    others = [m for m in sorted(pythons) if m != shim.minor]
+    if others:
+        other = _build.probe(pythons[others[-1]]).libpython
+        assert other is not None
+        cases.append(EmbedConfig(lib=other, options=run))
+    errors = [_one_line_error(shim.launch(cfg, directory=tmp_path)) for cfg in cases]
+    bad_spec = tmp_path / "spec.json"
+    bad_spec.write_text('{"version": 1, "requires_python": "~~3"}', encoding="utf-8")
+    errors.append(_one_line_error(shim.launch_file(bad_spec)))
+    documented = _documented_refusals()
+    matched = {m for m, p in documented.items() for e in errors if p.fullmatch(e)}
+    for error in errors:
+        assert any(p.fullmatch(error) for p in documented.values()), error
+    untriggered = {"lib: the CPython this launcher was built for has no shared libpython;"
+                   " set lib to one"}
+    if not others:
+        untriggered |= {m for m in documented if "this launcher is built for" in m}
+    assert len(documented) == 8
+    assert set(documented) - matched == untriggered

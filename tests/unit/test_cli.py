@@ -31,6 +31,7 @@ def _write(path: Path, text: str) -> str:
 @pytest.mark.parametrize("argv", [
     [], ["validate"], ["frobnicate"], ["validate", "--format", "xml", "a.toml"],
     ["convert", "a.toml"], ["schema", "--write", "a", "--check", "b"],
+    ["build", "--json", "--cflags"],
 ])
 def test_usage_errors_exit_2(argv: list) -> None:
     """Bad command lines exit 2 and print to stderr only."""

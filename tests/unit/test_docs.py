@@ -78,3 +78,51 @@ def test_console_blocks_match(page: Path, tmp_path: Path) -> None:
         proc = subprocess.run([str(script)] + argv[1:], cwd=work, capture_output=True,
                               text=True, check=False)
         assert proc.stdout.splitlines() == expected, proc.stderr
+
+
+def _header_symbols() -> List[str]:
+    """Every public name of embedcfg.h: functions, types, enumerators, macros."""
+    text = (ROOT / "capi_shim" / "embedcfg.h").read_text(encoding="utf-8")
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)  # comments name symbols too
+    names = set(re.findall(r"\b(embedcfg_\w+|EMBEDCFG_\w+)\b", text))
+    return sorted(names - {"EMBEDCFG_H"})  # the include guard
+
+
+def _documented_symbols() -> List[str]:
+    """The names declared by C-domain directives of the C API reference."""
+    text = (DOCS / "reference" / "capi.rst").read_text(encoding="utf-8")
+    found = []
+    for kind, signature in re.findall(r"^\s*\.\. c:(\w+):: (.+)$", text, re.M):
+        m = re.search(r"(\w+)\s*\(" if kind == "function" else r"(\w+)\s*$", signature)
+        assert m, signature
+        found.append(m.group(1))
+    return found
+
+
+def test_capi_reference_covers_the_header() -> None:
+    """Each public symbol of capi_shim/embedcfg.h is documented in
+    docs/reference/capi.rst exactly once, and nothing else is."""
+    documented = _documented_symbols()
+    assert sorted(set(documented)) == sorted(documented), "documented twice"
+    assert sorted(documented) == _header_symbols()
+
+
+C_PROGRAMS = [(page, body) for page in PAGES for lang, body in _blocks(page)
+              if lang == "c" and "int main(" in body]
+
+
+@pytest.mark.parametrize("page, body", C_PROGRAMS,
+                         ids=[f"{p.relative_to(DOCS)}:{i}" for i, (p, _) in
+                              enumerate(C_PROGRAMS)])
+def test_c_programs_compile(page: Path, body: str, tmp_path: Path) -> None:
+    """Whole C programs in the docs compile as C99 against embedcfg.h and this
+    interpreter's Python.h, without warnings."""
+    from embedcfg import build
+
+    src = tmp_path / "program.c"
+    src.write_text(body, encoding="utf-8")
+    includes = [str(build.source_dir()), *build.probe(sys.executable).includes]
+    proc = subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+                           *(f"-I{i}" for i in includes), str(src)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr

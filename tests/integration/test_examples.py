@@ -1,0 +1,205 @@
+"""The host examples (examples/c-host, examples/pybind11-host, examples/attach):
+each is built and run by its documented command, with a real compiler and
+real interpreters, in fresh processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Tuple
+
+import pytest
+
+from .conftest import Shim, clean_env
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+def _example(script: Path, shim: Shim, cache: Path, out: Path, *args: str,
+             timeout: float = 300) -> "subprocess.CompletedProcess[str]":
+    """Run an example's build.py for ``shim``'s interpreter, sharing the
+    session's shim cache (so the shim is built once per session)."""
+    return subprocess.run([sys.executable, str(script), "--python", shim.python, "--out",
+                           str(out), *args], capture_output=True, text=True,
+                          env=clean_env(EMBEDCFG_CACHE_DIR=str(cache)), timeout=timeout,
+                          stdin=subprocess.DEVNULL, check=False)
+
+
+def _c_host_lines(shim: Shim, args: List[str]) -> List[str]:
+    return [f"hello from c-host: CPython {'.'.join(map(str, shim.version))}",
+            f"argv: {args!r}", "site imported: False", "utf-8 mode: True",
+            "writes bytecode: False"]
+
+
+def test_c_host_builds_and_runs(shim: Shim, shim_cache: Path, tmp_path: Path) -> None:
+    """examples/c-host: `build.py --run -- ARGS` compiles host.c and runs app.json."""
+    proc = _example(EXAMPLES / "c-host" / "build.py", shim, shim_cache, tmp_path, "--run",
+                    "--", "one", "two")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == _c_host_lines(shim, ["one", "two"])
+
+
+@pytest.fixture
+def c_host(shims: Any, shim_cache: Path, pythons: Dict[Tuple[int, int], str],
+           tmp_path: Path) -> Path:
+    """c-host built for the newest installed CPython."""
+    if not pythons:
+        pytest.skip("no CPython is installed through pyenv")
+    newest = shims.get_shim(max(pythons))
+    proc = _example(EXAMPLES / "c-host" / "build.py", newest, shim_cache, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return tmp_path / "c-host"
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ('{"version": 1, "options": {"utf8_mode": 5}}',
+     "during setting utf8_mode: expected boolean, got integer"),
+    ('{"version": 1, "requires_python": ">=3.99"}', "does not satisfy requires_python '>=3.99'"),
+    ('{"version": 1,', "invalid document at line 1"),
+])
+def test_c_host_refuses_a_bad_document_with_78(c_host: Path, tmp_path: Path, document: str,
+                                               message: str) -> None:
+    """A refused document: exit 78 (EMBEDCFG_EXIT_CONFIG) and one 'c-host: error:' line."""
+    doc = tmp_path / "doc.json"
+    doc.write_text(document, encoding="utf-8")
+    proc = subprocess.run([str(c_host), str(doc)], capture_output=True, text=True,
+                          env=clean_env(), timeout=60, check=False)
+    assert (proc.returncode, proc.stdout) == (78, "")
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("c-host: error: ") and message in line, line
+
+
+def test_c_host_exit_codes(c_host: Path, tmp_path: Path) -> None:
+    """The application's status passes through; CPython's own exit during init
+    (parse_argv: --help 0, a bad option 2) is returned, not reported as an error."""
+    app = [str(c_host), str(EXAMPLES / "c-host" / "app.json")]
+    proc = subprocess.run([*app, "--exit", "3"], capture_output=True, text=True,
+                          env=clean_env(), timeout=60, check=False)
+    assert proc.returncode == 3, proc.stderr
+    doc = tmp_path / "argv.json"
+    doc.write_text('{"version": 1, "profile": "python", "options": {"parse_argv": true,'
+                   ' "site_import": false, "run_command": "pass"}}', encoding="utf-8")
+    for arg, code in (("--help", 0), ("--no-such-option", 2)):
+        proc = subprocess.run([str(c_host), str(doc), arg], capture_output=True, text=True,
+                              env=clean_env(), timeout=60, check=False)
+        assert proc.returncode == code, proc.stderr
+        assert "c-host: error" not in proc.stderr
+
+
+def _oldest_and_newest(pythons: Dict[Tuple[int, int], str],
+                       since: Tuple[int, int]) -> List[Tuple[int, int]]:
+    found = sorted(m for m in pythons if m >= since)
+    return sorted({found[0], found[-1]}) if found else []
+
+
+@pytest.mark.parametrize("which", ["oldest", "newest"])
+def test_pybind11_host_builds_and_runs(which: str, shims: Any, shim_cache: Path,
+                                       pythons: Dict[Tuple[int, int], str],
+                                       tmp_path: Path) -> None:
+    """examples/pybind11-host: g++ compiles host.cpp against pybind11 and the
+    shim; py::scoped_interpreter starts from the PyConfig embedcfg filled.
+    (pybind11 3.1 supports CPython 3.9+; g++ is slow, so the oldest and the
+    newest installed minor only.)"""
+    pytest.importorskip("pybind11")
+    chosen = _oldest_and_newest(pythons, (3, 9))
+    if not chosen:
+        pytest.skip(f"no CPython 3.9+ is installed (pyenv versions: {sorted(pythons)})")
+    minor = chosen[0] if which == "oldest" else chosen[-1]
+    shim = shims.get_shim(minor)
+    proc = _example(EXAMPLES / "pybind11-host" / "build.py", shim, shim_cache, tmp_path,
+                    "--run", "--", "one", "two")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"hello from pybind11-host: CPython {'.'.join(map(str, shim.version))}",
+        "argv: ['one', 'two']", "host.add(2, 3) = 5", "site imported: False",
+        "utf-8 mode: True", "warnoptions: ['error::DeprecationWarning']",
+        "writes bytecode: False"]
+    host = [str(tmp_path / "pybind11-host")]
+    script = str(EXAMPLES / "pybind11-host" / "script.py")
+    proc = subprocess.run([*host, str(tmp_path / "app.json"), script, "--exit", "3"],
+                          capture_output=True, text=True, env=clean_env(), timeout=60,
+                          check=False)
+    assert proc.returncode == 3, proc.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1, "options": {"utf8_mode": 5}}', encoding="utf-8")
+    proc = subprocess.run([*host, str(bad), script], capture_output=True, text=True,
+                          env=clean_env(), timeout=60, check=False)
+    assert (proc.returncode, proc.stdout) == (78, "")
+    assert proc.stderr.startswith("pybind11-host: error: ") and "utf8_mode" in proc.stderr
+
+
+ATTACH_OUTPUT = ["module_search_paths: applied (1 entry added to sys.path)",
+                 "warnoptions: applied (warning filters added)",
+                 "write_bytecode: applied (sys.dont_write_bytecode set to True)",
+                 "greeting: hello from a plugin", "DeprecationWarning raises: True",
+                 "writes bytecode: False"]
+
+
+@pytest.fixture(scope="module")
+def sdk_pythons(pythons: Dict[Tuple[int, int], str],
+                tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    """Interpreters with embedcfg installed: this one, and on request a venv of
+    the oldest (3.9, the SDK's minimum) or newest installed CPython."""
+    made: Dict[Tuple[int, int], str] = {}
+
+    def get(which: str) -> str:
+        if which == "this":
+            return sys.executable
+        chosen = _oldest_and_newest(pythons, (3, 9))
+        if not chosen:
+            pytest.skip(f"no CPython 3.9+ is installed (pyenv versions: {sorted(pythons)})")
+        minor = chosen[0] if which == "oldest" else chosen[-1]
+        if minor not in made:
+            venv = tmp_path_factory.mktemp(f"sdk{minor[0]}{minor[1]}")
+            subprocess.run([pythons[minor], "-m", "venv", str(venv)], check=True,
+                           env=clean_env())
+            proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                                   str(ROOT)], capture_output=True, text=True,
+                                  env=clean_env(), timeout=600, check=False)
+            assert proc.returncode == 0, proc.stderr
+            made[minor] = str(venv / "bin" / "python")
+        return made[minor]
+
+    return get
+
+
+@pytest.mark.parametrize("which", ["this", "oldest", "newest"])
+def test_attach_host_prints_the_report(which: str, sdk_pythons: Callable[[str], str],
+                                       shim_cache: Path,
+                                       tmp_path: Path) -> None:
+    """examples/attach: a running Python program attaches attach.toml, prints the
+    report, and its interpreter then follows the document."""
+    python = sdk_pythons(which)
+    proc = subprocess.run([python, str(EXAMPLES / "attach" / "host.py")], capture_output=True,
+                          text=True, env=clean_env(EMBEDCFG_CACHE_DIR=str(shim_cache)),
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    first, *rest = proc.stdout.splitlines()
+    assert first.startswith("attached to CPython 3.")
+    assert rest == ATTACH_OUTPUT
+    assert not (EXAMPLES / "attach" / "plugins" / "__pycache__").exists()
+
+
+def test_attach_host_reports_what_is_fixed_at_init(sdk_pythons: Callable[[str], str],
+                                                   shim_cache: Path,
+                                                   tmp_path: Path) -> None:
+    """Options fixed at init are reported as not applied (exit 0); a document
+    with embedded = false is refused with exit 78."""
+    python = sdk_pythons("this")
+    env = clean_env(EMBEDCFG_CACHE_DIR=str(shim_cache))
+    doc = tmp_path / "fixed.toml"
+    doc.write_text("version = 1\nembedded = true\n[options]\nutf8_mode = true\n",
+                   encoding="utf-8")
+    host = [python, str(EXAMPLES / "attach" / "host.py")]
+    proc = subprocess.run([*host, str(doc)], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1] == ("utf8_mode: not applied (fixed at init: it cannot"
+                                           " be changed in a running interpreter)")
+    doc.write_text("version = 1\n", encoding="utf-8")
+    proc = subprocess.run([*host, str(doc)], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+    assert (proc.returncode, proc.stdout) == (78, "")
+    assert proc.stderr.startswith("attach: error: an interpreter is already running")
