@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+from .model import INDEXED_THRESHOLD
 from .options import OPTIONS, Build, CType, Kind, Option, Struct, Version, Visibility
 
 __all__ = ["HEADER_NAME", "generate", "header_path", "main"]
@@ -173,6 +174,10 @@ def generate() -> str:
     """The text of the generated header."""
     out: List[str] = [_PREAMBLE]
     out.append(f"#define EMBEDCFG_OPTION_COUNT {len(OPTIONS)}")
+    out.append("")
+    out.append("/* static_modules absent: the indexed importer from this many inittab")
+    out.append(" * entries on (embedcfg.model.INDEXED_THRESHOLD; embedded: always). */")
+    out.append(f"#define EMBEDCFG_INDEXED_THRESHOLD {INDEXED_THRESHOLD}")
     out.append("")
     out.append("/* Member offsets, guarded by version and build. */")
     for opt in OPTIONS.values():

@@ -27,7 +27,7 @@ from typing import Dict, Iterable, List, NoReturn, Optional, Sequence, Set, Text
 import attrs
 
 from .errors import ShimError
-from .model import EmbedConfig, InittabEntry
+from .model import INDEXED_THRESHOLD, EmbedConfig, InittabEntry, StaticModules
 
 __all__ = [
     "INDEXED_THRESHOLD",
@@ -41,22 +41,20 @@ __all__ = [
 ]
 
 #: The registration mechanisms a table can be baked for.
-MECHANISMS = ("indexed", "inittab")
-
-#: From this many static modules on, a document that does not choose gets the
-#: indexed importer: below it CPython's inittab costs no more per import
-#: (benchmarks/static_modules.py) and is the more compatible of the two.
-INDEXED_THRESHOLD = 100
+MECHANISMS = tuple(sorted(m.value for m in StaticModules))
 
 _C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def choose_mechanism(cfg: EmbedConfig, requested: Optional[str] = None) -> str:
-    """The mechanism for ``cfg``'s static modules: ``requested`` (the
-    document's choice) when given; else ``indexed`` for an embedded document
-    (the inittab cannot change after init) or from :data:`INDEXED_THRESHOLD`
-    modules on, else ``inittab``."""
+    """The mechanism for ``cfg``'s static modules: ``requested`` when given,
+    else the document's ``static_modules``; when neither chooses, ``indexed``
+    for an embedded document (the inittab cannot change after init) or from
+    :data:`INDEXED_THRESHOLD` modules on, else ``inittab``. The C shim
+    decides the same way (``embedcfg_set_static_modules``)."""
+    if requested is None and cfg.static_modules is not None:
+        requested = cfg.static_modules.value
     if requested is not None:
         if requested not in MECHANISMS:
             raise ValueError(f"mechanism {requested!r} is not one of {', '.join(MECHANISMS)}")
@@ -92,11 +90,14 @@ def _checked(cfg: EmbedConfig, prefix: str) -> List[InittabEntry]:
             raise ValueError(f"inittab[{i}]: module {entry.name!r} is already listed at"
                              f" inittab[{seen[entry.name]}]; keep one")
         seen[entry.name] = i
+        if not entry.name.isascii():
+            # As the checks (EC504) and the C shim: PEP 489's PyInitU_
+            # punycode symbols are not derived anywhere.
+            raise ValueError(f"inittab[{i}]: module name {entry.name!r} is not ASCII, which"
+                             " embedcfg does not support (EC504)")
         if not _C_IDENTIFIER.match(entry.init_symbol):
-            hint = (" (the default for a non-ASCII name: give `init` explicitly)"
-                    if entry.init is None else "")
             raise ValueError(f"inittab[{i}]: init {entry.init_symbol!r} is not a C"
-                             f" identifier{hint}")
+                             " identifier")
     return sorted_entries(cfg.inittab)
 
 
@@ -287,9 +288,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("document", help="the document (TOML or JSON)")
     p.add_argument("-o", "--output", required=True,
                    help="the C file to write ('-' for standard output)")
-    p.add_argument("--mechanism", choices=MECHANISMS, default="indexed",
-                   help="indexed: a sorted table for the static importer (default);"
-                        " inittab: CPython's struct _inittab array")
+    p.add_argument("--mechanism", choices=MECHANISMS, default=None,
+                   help="indexed: a sorted table for the static importer (default, unless"
+                        " the document sets static_modules); inittab: CPython's struct"
+                        " _inittab array")
     p.add_argument("--prefix", default="embedcfg_static",
                    help="prefix of the generated C symbols (default: embedcfg_static)")
     p.add_argument("--host", help="a built host program: report init functions it lacks")
@@ -329,7 +331,11 @@ def main_bake(args: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
                 stderr.write(f"{ns.document}: error: {m.message}\n")
             return EXIT_PROBLEMS
     try:
-        text = bake(cfg, mechanism=ns.mechanism, prefix=ns.prefix,
+        # A baked table is compiled in, so the size threshold of the automatic
+        # choice does not apply: the document's explicit choice, else indexed.
+        mechanism = ns.mechanism or (cfg.static_modules.value if cfg.static_modules is not None
+                                     else "indexed")
+        text = bake(cfg, mechanism=mechanism, prefix=ns.prefix,
                     source=os.path.basename(ns.document))
     except ValueError as e:
         stderr.write(f"{ns.document}: error: {e}\n")

@@ -21,7 +21,7 @@ import pytest
 
 from embedcfg import bake as _bake
 from embedcfg import build as _build
-from embedcfg.model import EmbedConfig, InittabEntry
+from embedcfg.model import EmbedConfig, InittabEntry, StaticModules
 
 from .conftest import HERE, MINORS, clean_env, minor_id
 
@@ -518,5 +518,11 @@ def test_mechanism_default_follows_size_and_embedding() -> None:
     assert _bake.choose_mechanism(many) == "indexed"
     assert _bake.choose_mechanism(EmbedConfig(embedded=True)) == "indexed"
     assert _bake.choose_mechanism(many, "inittab") == "inittab"
+    # the document's choice wins over the automatic one; an argument over both
+    chosen = EmbedConfig(inittab=few.inittab, static_modules=StaticModules.INDEXED)
+    assert _bake.choose_mechanism(chosen) == "indexed"
+    assert _bake.choose_mechanism(chosen, "inittab") == "inittab"
+    assert _bake.choose_mechanism(EmbedConfig(embedded=True,
+                                              static_modules=StaticModules.INITTAB)) == "inittab"
     with pytest.raises(ValueError, match="not one of"):
         _bake.choose_mechanism(few, "hash")
