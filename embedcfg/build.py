@@ -36,7 +36,7 @@ __all__ = ["LAUNCHER_NAME", "SHIM_NAME", "Built", "Target", "build", "cache_dir"
 
 SHIM_NAME = "libembedcfg.so"
 LAUNCHER_NAME = "embedcfg-launch"
-_SHIM_SOURCES = ("embedcfg.c", "embedcfg_util.c", "jsonparse.c")
+_SHIM_SOURCES = ("embedcfg.c", "embedcfg_util.c", "jsonparse.c", "static_importer.c")
 _LAUNCHER_SOURCES = ("launcher.c", "embedcfg_util.c", "jsonparse.c", "pathsec.c")
 _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 
@@ -168,7 +168,9 @@ def _key(src: Path, target: Target, cc: List[str], compiler_id: str) -> str:
             h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     # Not the executable's path: every venv of one interpreter shares its build.
     what = {k: v for k, v in attrs.asdict(target).items() if k != "executable"}
-    h.update(json.dumps([cc, compiler_id, what, _WARNINGS]).encode())
+    # The source lists too: which files are compiled into what changes the build.
+    h.update(json.dumps([cc, compiler_id, what, _WARNINGS, _SHIM_SOURCES,
+                         _LAUNCHER_SOURCES]).encode())
     return h.hexdigest()[:20]
 
 
