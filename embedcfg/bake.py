@@ -26,7 +26,7 @@ from typing import Dict, Iterable, List, NoReturn, Optional, Sequence, Set, Text
 
 import attrs
 
-from .errors import ShimError
+from .errors import Problem, Severity, ShimError, pointer_from_parts
 from .model import INDEXED_THRESHOLD, EmbedConfig, InittabEntry, StaticModules
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "main_bake",
     "missing_symbols",
     "sorted_entries",
+    "symbol_problems",
 ]
 
 #: The registration mechanisms a table can be baked for.
@@ -192,6 +193,18 @@ def _expand(library: str, origin: Path, config_dir: Optional[Path]) -> Path:
     return Path(library)
 
 
+def _knowable(library: str, origin_known: bool) -> bool:
+    """Whether ``library`` names one file before anything runs: absolute, or
+    anchored at a directory known here. A bare name is searched by dlopen at
+    run time; a relative path is a problem of its own (EC400)."""
+    if library.startswith("/"):
+        return True
+    for anchor, known in (("$CONFIG_DIR", True), ("$ORIGIN", origin_known)):
+        if library == anchor or library.startswith(anchor + "/"):
+            return known
+    return False
+
+
 def _nm(path: Path, dynamic: bool) -> Optional[Set[str]]:
     nm = shutil.which("nm")
     if nm is None:
@@ -213,7 +226,7 @@ def _nm(path: Path, dynamic: bool) -> Optional[Set[str]]:
 def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str]"]] = None, *,
                     config_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
                     origin: Optional[Union[str, "os.PathLike[str]"]] = None,
-                    exported: bool = True) -> List[MissingSymbol]:
+                    exported: bool = True, known_only: bool = False) -> List[MissingSymbol]:
     """Every init function of ``cfg``'s inittab that cannot be found, by name.
 
     Entries with a ``library`` are looked up in that library (``$ORIGIN`` is
@@ -223,6 +236,12 @@ def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str
     dynamic symbol table, where ``dlsym`` finds it at run time (the shim's
     inittab-by-symbol; link with ``-rdynamic``); a baked table is resolved by
     the linker and needs ``exported=False``.
+
+    ``known_only=True`` skips the entries whose file cannot be known here
+    instead of reporting them: a library name without ``/`` (``dlopen``
+    searches the system directories at run time), a relative path (EC400),
+    ``$ORIGIN`` without ``origin`` or ``host``, ``$CONFIG_DIR`` without
+    ``config_dir``.
 
     Symbol tables are read with ``nm``, not by ``dlopen`` + ``dlsym`` through
     ctypes: nothing is loaded or run (no library constructors), and a library
@@ -249,9 +268,13 @@ def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str
                 continue
             where, dynamic = host_path, exported
         else:
+            if known_only and not _knowable(entry.library, base is not None):
+                continue
             try:
                 where = _expand(entry.library, base or Path.cwd(), cdir)
             except ValueError as e:
+                if known_only:
+                    continue
                 missing.append(MissingSymbol(i, entry.name, symbol, entry.library, str(e)))
                 continue
             dynamic = True
@@ -269,6 +292,29 @@ def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str
                               " cannot find it: link the host with -rdynamic")
             missing.append(MissingSymbol(i, entry.name, symbol, str(where), reason))
     return missing
+
+
+def symbol_problems(cfg: EmbedConfig, *, config_dir: Optional[Union[str, "os.PathLike[str]"]],
+                    host: Optional[Union[str, "os.PathLike[str]"]] = None) -> List[Problem]:
+    """Every init function the C shim would not find, as EC505 problems at
+    ``/inittab/<i>`` (``embedcfg validate`` and ``embedcfg build``).
+
+    Checked when it can be known before anything runs (see
+    :func:`missing_symbols` with ``known_only=True``): entries with an
+    absolute or ``$CONFIG_DIR`` library always, the host program's entries
+    (and ``$ORIGIN`` libraries) when ``host`` is given. Host symbols must be
+    exported, because the shim finds them with ``dlsym``.
+    """
+    if not cfg.inittab or (host is None and all(e.library is None for e in cfg.inittab)):
+        return []
+    try:
+        missing = missing_symbols(cfg, host, config_dir=config_dir, exported=True,
+                                  known_only=True)
+    except ShimError as e:
+        return [Problem("EC505", f"init functions cannot be checked: {e}", "/inittab",
+                        Severity.WARNING)]
+    return [Problem("EC505", f"{m.message}; the C shim would refuse to start (exit 78)",
+                    pointer_from_parts(("inittab", m.index))) for m in missing]
 
 
 # --- command line -----------------------------------------------------------

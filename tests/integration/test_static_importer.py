@@ -437,6 +437,22 @@ def test_bake_command_writes_the_table(tmp_path: Path) -> None:
                                                                         source="app.toml")
 
 
+def test_bake_follows_the_documents_mechanism(tmp_path: Path) -> None:
+    """Without --mechanism, bake writes what static_modules asks for, else indexed."""
+    import io
+
+    import attrs
+
+    import embedcfg
+
+    for mechanism, expected in ((None, "indexed"), (StaticModules.INITTAB, "inittab")):
+        doc = tmp_path / f"app-{expected}.toml"
+        embedcfg.dump(attrs.evolve(DOCUMENT, static_modules=mechanism), doc)
+        out, err = io.StringIO(), io.StringIO()
+        assert _bake.main_bake([str(doc), "-o", "-"], out, err) == 0, err.getvalue()
+        assert f"for the {expected} mechanism" in out.getvalue()
+
+
 def test_bake_rejects_a_duplicate_before_anything_runs(tmp_path: Path) -> None:
     """A name listed twice: exit 1 with the document's problem code, no C file."""
     import io

@@ -165,11 +165,11 @@ def test_duplicate_is_refused_by_validate_and_the_shim(shim: Shim, modules_libra
     raw = {"version": 1, "static_modules": "indexed",
            "inittab": [{"name": "st_multi", "library": LIB}, {"name": "st_multi"}]}
     doc.write_text(json.dumps(raw), encoding="utf-8")
+    (tmp_path / "libstmods.so").symlink_to(modules_libraries(shim))
     out = io.StringIO()
     assert cli.run(["validate", "--format", "json", str(doc)], out, io.StringIO()) == 1
     assert [(p["code"], p["pointer"]) for p in json.loads(out.getvalue())["problems"]] == [
         ("EC501", "/inittab/1/name")]
-    (tmp_path / "libstmods.so").symlink_to(modules_libraries(shim))
     proc = shim.launch_file(doc)
     assert proc.returncode == 78
     assert "module 'st_multi' is already registered" in proc.stderr
@@ -276,3 +276,134 @@ def test_embedcfg_attach_api_makes_modules_importable(tmp_path: Path) -> None:
                           env=env, cwd=str(HERE.parent.parent), timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["('inittab',)", "multi", "st_pkg.sub"]
+
+
+# --- init functions checked before anything runs ------------------------------
+
+@pytest.fixture(scope="module")
+def symbol_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """modules.c as a library, and two host programs defining PyInit_st_host: one
+    linked with -rdynamic (dlsym finds it), one without."""
+    directory = tmp_path_factory.mktemp("symbols")
+    target = _build.probe(sys.executable)
+    host_c = directory / "host.c"
+    host_c.write_text("void *PyInit_st_host(void) { return 0; }\n"
+                      "int main(void) { return PyInit_st_host() != 0; }\n", encoding="utf-8")
+    for cmd in (["cc", "-std=c99", "-fPIC", "-shared", "-O1",
+                 *(f"-I{i}" for i in target.includes), str(MODULES),
+                 "-o", str(directory / "libstmods.so")],
+                ["cc", "-std=c99", "-rdynamic", str(host_c), "-o", str(directory / "host")],
+                ["cc", "-std=c99", str(host_c), "-o", str(directory / "host_hidden")]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+    return directory
+
+
+SYMBOLS_DOC = """\
+version = 1
+static_modules = "indexed"
+
+[[inittab]]
+name = "st_multi"
+library = "$CONFIG_DIR/libstmods.so"
+
+[[inittab]]
+name = "st_ghost"
+library = "$CONFIG_DIR/libstmods.so"
+
+[[inittab]]
+name = "st_other"
+init = "init_other"
+library = "LIBPATH"
+
+[[inittab]]
+name = "st_gone"
+library = "$CONFIG_DIR/nothere.so"
+
+[[inittab]]
+name = "vendored"
+library = "libvendored.so.2"
+
+[[inittab]]
+name = "st_host"
+
+[[inittab]]
+name = "st_host_ghost"
+
+[[inittab]]
+name = "st_beside"
+library = "$ORIGIN/libstmods.so"
+init = "PyInit_st_single"
+"""
+
+
+def _validate(*args: str) -> Tuple[int, Dict[str, Any]]:
+    import io
+
+    from embedcfg import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.run(["validate", "--format", "json", *args], out, err)
+    assert err.getvalue() == ""
+    return code, json.loads(out.getvalue())
+
+
+def test_validate_reports_every_missing_init_function(symbol_files: Path) -> None:
+    """EC505 at /inittab/<i>, with the line, for each init function missing from a library
+    the document names (absolute or $CONFIG_DIR); what cannot be known is not checked."""
+    doc = symbol_files / "app.toml"
+    doc.write_text(SYMBOLS_DOC.replace("LIBPATH", str(symbol_files / "libstmods.so")),
+                   encoding="utf-8")
+    code, out = _validate(str(doc))
+    assert code == 1
+    found = [(p["code"], p["pointer"], p["line"]) for p in out["problems"]]
+    assert found == [("EC505", "/inittab/1", 8), ("EC505", "/inittab/2", 12),
+                     ("EC505", "/inittab/3", 17)]
+    messages = [p["message"] for p in out["problems"]]
+    assert "symbol PyInit_st_ghost not found in" in messages[0]
+    assert "symbol init_other not found in" in messages[1]
+    assert "nothere.so" in messages[2] and "does not exist" in messages[2]
+    assert all("exit 78" in m for m in messages)
+
+
+def test_validate_host_checks_the_program_symbols(symbol_files: Path) -> None:
+    """--host PROGRAM: entries without a library must be exported by the program ($ORIGIN
+    is its directory); a symbol that is there but not exported says -rdynamic."""
+    doc = symbol_files / "host.toml"
+    text = SYMBOLS_DOC.replace("LIBPATH", str(symbol_files / "libstmods.so"))
+    doc.write_text(text, encoding="utf-8")
+    code, out = _validate("--host", str(symbol_files / "host"), str(doc))
+    assert code == 1
+    assert [p["pointer"] for p in out["problems"]] == [
+        "/inittab/1", "/inittab/2", "/inittab/3", "/inittab/6"]
+    assert "symbol PyInit_st_host_ghost not found in" in out["problems"][3]["message"]
+    code, out = _validate("--host", str(symbol_files / "host_hidden"), str(doc))
+    hidden = {p["pointer"]: p["message"] for p in out["problems"]}
+    assert "-rdynamic" in hidden["/inittab/5"]
+    # $ORIGIN is the hidden host's directory too: st_beside is found there
+    assert "/inittab/7" not in hidden
+
+
+def test_build_checks_documents_before_building(symbol_files: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """embedcfg build DOCUMENT: a missing init function is reported (exit 1) and nothing
+    is built; a good document builds."""
+    import io
+
+    from embedcfg import cli
+
+    monkeypatch.setenv("EMBEDCFG_CACHE_DIR", str(tmp_path / "cache"))
+    bad = symbol_files / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "inittab": [
+        {"name": "st_ghost", "library": "$CONFIG_DIR/libstmods.so"}]}), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.run(["build", str(bad)], out, err) == 1
+    assert "EC505" in err.getvalue() and "PyInit_st_ghost" in err.getvalue()
+    assert "building shim" not in err.getvalue()
+    assert not (tmp_path / "cache").exists()
+    good = symbol_files / "good.json"
+    good.write_text(json.dumps({"version": 1, "inittab": [
+        {"name": "st_multi", "library": "$CONFIG_DIR/libstmods.so"}]}), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.run(["build", str(good)], out, err) == 0, err.getvalue()
+    assert "launcher:" in out.getvalue()
