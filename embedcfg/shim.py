@@ -243,7 +243,10 @@ def attach(cfg: EmbedConfig, *, library: Optional[PathLike] = None,
     Options that can change at run time (``module_search_paths`` entries are
     appended to ``sys.path``; ``pycache_prefix``, ``write_bytecode``,
     ``warnoptions``, ``argv``; any public option through ``PyConfig_Set`` on
-    3.14) are applied; the others are reported as not applied. Raises
+    3.14) are applied; the others are reported as not applied. The
+    inittab's modules become importable through the indexed static importer
+    (report item ``inittab``); their init functions are all found first, so a
+    missing one refuses the document before anything changes. Raises
     :class:`ShimError` when the document is refused (for instance
     ``embedded = false``). ``config_dir`` is what ``$CONFIG_DIR`` means.
     """
