@@ -11,6 +11,9 @@ defines a member-offset macro guarded by ``PY_VERSION_HEX`` and the build
 macro, so the applier fills ``PyConfig`` / ``PyPreConfig`` with
 ``offsetof`` in one loop instead of code per option, and a row of the static
 table ``embedcfg_option_specs`` with the type, versions, range and choices.
+It also carries ``EMBEDCFG_INDEXED_THRESHOLD`` from
+:data:`embedcfg.model.INDEXED_THRESHOLD`, so the shim's automatic choice of
+the static-module mechanism uses the same number as Python's.
 """
 
 from __future__ import annotations
