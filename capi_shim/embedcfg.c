@@ -16,6 +16,7 @@
 #include "embedcfg_internal.h"
 #include "embedcfg_options.h"
 #include "jsonparse.h"
+#include "static_importer.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,12 @@
 
 #define ERROR_SIZE 1024
 
+/* The static-module mechanism (document key static_modules). */
+#define STATIC_AUTOMATIC 0   /* absent: indexed when embedded or from
+                              * EMBEDCFG_INDEXED_THRESHOLD modules on */
+#define STATIC_INITTAB 1     /* CPython's inittab, before init */
+#define STATIC_INDEXED 2     /* the indexed importer, after init / on attach */
+
 typedef struct {
     int set;
     int64_t ival;        /* BOOL / INT kinds, and named ints (allocator) */
@@ -42,7 +49,8 @@ typedef struct {
 } embedcfg_value;
 
 typedef struct {
-    char *name;          /* handed to CPython once registered: never freed */
+    char *name;          /* handed to CPython once in its inittab: never freed
+                          * (the indexed importer copies it instead) */
     char *symbol;        /* NULL when init is given */
     char *library;       /* NULL: the host program */
     embedcfg_initfunc init;
@@ -57,6 +65,8 @@ typedef struct {
 struct embedcfg_handle {
     int python_profile;
     int embedded;
+    int static_modules;      /* STATIC_AUTOMATIC, _INITTAB or _INDEXED */
+    int static_installed;    /* the indexed importer is on sys.meta_path */
     char *origin;
     char *config_dir;
     char *lib;
@@ -627,6 +637,16 @@ static int valid_module_name(const char *name)
     return !start;
 }
 
+static int ascii_only(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s >= 0x80) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc init,
                       const char *symbol, const char *library)
 {
@@ -639,6 +659,13 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
         return -1;
     }
     memset(&m, 0, sizeof(m));
+    if (name != NULL && !ascii_only(name)) {
+        /* PEP 489 would need a PyInitU_<punycode> symbol: not derived here,
+         * nor by embedcfg's checks or bake (problem EC504). */
+        return fail(h, "inittab: module name '%s' is not ASCII; non-ASCII module names"
+                    " are not supported (PEP 489 would need a PyInitU_ punycode init"
+                    " symbol): use an ASCII name", name);
+    }
     if (name == NULL || !valid_module_name(name)) {
         return fail(h, "inittab: '%s' is not a dotted module name",
                     name != NULL ? name : "(null)");
@@ -712,6 +739,46 @@ int embedcfg_add_module_symbol(embedcfg_handle *h, const char *name, const char 
                                const char *library)
 {
     return add_module(h, name, NULL, symbol, library);
+}
+
+int embedcfg_set_static_modules(embedcfg_handle *h, const char *mechanism)
+{
+    if (h == NULL) {
+        return -1;
+    }
+    if (mechanism == NULL) {
+        h->static_modules = STATIC_AUTOMATIC;
+    }
+    else if (strcmp(mechanism, "inittab") == 0) {
+        h->static_modules = STATIC_INITTAB;
+    }
+    else if (strcmp(mechanism, "indexed") == 0) {
+        h->static_modules = STATIC_INDEXED;
+    }
+    else {
+        return fail(h, "static_modules: expected \"inittab\" or \"indexed\", got \"%s\"",
+                    mechanism);
+    }
+    return 0;
+}
+
+/* The mechanism in effect, deciding as embedcfg.bake.choose_mechanism does:
+ * CPython's inittab cannot change after init, and each of its entries adds
+ * cost to every static import. */
+static int uses_indexed(const embedcfg_handle *h)
+{
+    if (h->static_modules != STATIC_AUTOMATIC) {
+        return h->static_modules == STATIC_INDEXED;
+    }
+    return h->embedded || h->n_modules >= (size_t)EMBEDCFG_INDEXED_THRESHOLD;
+}
+
+const char *embedcfg_get_static_modules(const embedcfg_handle *h)
+{
+    if (h == NULL) {
+        return "";
+    }
+    return uses_indexed(h) ? "indexed" : "inittab";
 }
 
 /* Find the init functions of modules registered by symbol. */
@@ -1000,7 +1067,7 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
 {
     static const char *const known[] = {
         "$schema", "version", "profile", "lib", "requires_python", "embedded",
-        "options", "inittab", "pycache", NULL
+        "options", "inittab", "static_modules", "pycache", NULL
     };
     const embedcfg_json_value *v;
     size_t i;
@@ -1047,6 +1114,13 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
             return -1;
         }
         h->embedded = embedcfg_json_bool_value(v) ? 1 : 0;
+    }
+    v = embedcfg_json_object_get(doc, "static_modules");
+    if (v != NULL) {
+        if (expect(h, v, EMBEDCFG_JSON_STRING, "static_modules") < 0
+            || embedcfg_set_static_modules(h, embedcfg_json_string_value(v, NULL)) < 0) {
+            return -1;
+        }
     }
     if (load_string_key(h, doc, "lib", &h->lib, 1) < 0
         || load_string_key(h, doc, "requires_python", &h->requires_python, 0) < 0) {
@@ -1529,12 +1603,18 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
     return 0;
 }
 
-static int append_inittab(embedcfg_handle *h)
+/* Before init: find every init function (a missing one is a configuration
+ * error while nothing is initialized yet), and register them in CPython's
+ * inittab unless the indexed importer will be installed after init. */
+static int register_modules(embedcfg_handle *h)
 {
     size_t i;
 
     if (resolve_modules(h) < 0) {
         return -1;
+    }
+    if (uses_indexed(h)) {
+        return 0;
     }
     for (i = 0; i < h->n_modules; i++) {
         embedcfg_module *m = &h->modules[i];
@@ -1586,10 +1666,105 @@ int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
                     " that initialize it afterwards");
     }
     if (check_running_version(h) < 0 || default_program_name(h) < 0 || preinitialize(h) < 0
-        || fill_config(h, (PyConfig *)config) < 0 || append_inittab(h) < 0) {
+        || fill_config(h, (PyConfig *)config) < 0 || register_modules(h) < 0) {
         return -1;
     }
     return 0;
+}
+
+/* --- the indexed static importer ---------------------------------------------- */
+
+/* The pending Python exception as the handle's error, cleared. */
+static int fail_exception(embedcfg_handle *h, const char *during)
+{
+    PyObject *value;
+    PyObject *text = NULL;
+    const char *msg = NULL;
+
+    if (!PyErr_Occurred()) {
+        return fail(h, "%s failed", during);
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    /* PyErr_Fetch is deprecated since 3.12 */
+    value = PyErr_GetRaisedException();
+#else
+    {
+        PyObject *type = NULL;
+        PyObject *tb = NULL;
+
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+    }
+#endif
+    if (value != NULL) {
+        text = PyObject_Str(value);
+    }
+    if (text != NULL) {
+        msg = PyUnicode_AsUTF8(text);
+    }
+    fail(h, "%s: %s: %s", during, value != NULL ? Py_TYPE(value)->tp_name : "error",
+         msg != NULL ? msg : "(no message)");
+    Py_XDECREF(text);
+    Py_XDECREF(value);
+    PyErr_Clear();
+    return -1;
+}
+
+/* Install the importer over the handle's modules (resolved already); the
+ * caller holds the GIL.  The importer copies the table and its names
+ * (EMBEDCFG_STATIC_COPY), so the handle may be freed afterwards. */
+static int install_static(embedcfg_handle *h)
+{
+    embedcfg_static_entry *table;
+    size_t i;
+    int rc;
+
+    if (!uses_indexed(h) || h->n_modules == 0 || h->static_installed) {
+        return 0;
+    }
+    table = (embedcfg_static_entry *)calloc(h->n_modules, sizeof(*table));
+    if (table == NULL) {
+        return fail(h, "out of memory");
+    }
+    for (i = 0; i < h->n_modules; i++) {
+        table[i].name = h->modules[i].name;
+        table[i].init = h->modules[i].init;
+    }
+    rc = embedcfg_static_importer_install(table, h->n_modules, EMBEDCFG_STATIC_COPY);
+    free(table);
+    if (rc < 0) {
+        return fail_exception(h, "installing the indexed static importer");
+    }
+    h->static_installed = 1;
+    return 0;
+}
+
+int embedcfg_install_static_modules(embedcfg_handle *h)
+{
+    PyGILState_STATE gil;
+    int rc;
+
+    if (h == NULL) {
+        return -1;
+    }
+    h->error[0] = '\0';
+    if (!uses_indexed(h) || h->n_modules == 0 || h->static_installed) {
+        return 0;
+    }
+    if (!Py_IsInitialized()) {
+        return fail(h, "install_static_modules: no interpreter is initialized; call it"
+                    " after Py_InitializeFromConfig()");
+    }
+    /* normally done by fill_pyconfig already: then this finds nothing to do */
+    if (resolve_modules(h) < 0) {
+        return -1;
+    }
+    gil = PyGILState_Ensure();
+    rc = install_static(h);
+    PyGILState_Release(gil);
+    return rc;
 }
 
 /* --- attach ------------------------------------------------------------------ */
@@ -1802,22 +1977,40 @@ static void attach_one(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_v
 
 static int attach(embedcfg_handle *h)
 {
-    PyGILState_STATE gil = PyGILState_Ensure();
+    PyGILState_STATE gil;
     size_t i;
+    int rc = 0;
 
+    /* A missing init function refuses the document before anything in the
+     * running interpreter changes. */
+    if (uses_indexed(h) && resolve_modules(h) < 0) {
+        return -1;
+    }
+    gil = PyGILState_Ensure();
     clear_report(h);
     for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
         if (h->values[i].set) {
             attach_one(h, &embedcfg_option_specs[i], &h->values[i]);
         }
     }
-    for (i = 0; i < h->n_modules; i++) {
-        add_report(h, "inittab", EMBEDCFG_NOT_APPLIED,
-                   "module '%s' not registered: the inittab cannot change after init",
-                   h->modules[i].name != NULL ? h->modules[i].name : "?");
+    if (!uses_indexed(h)) {
+        for (i = 0; i < h->n_modules; i++) {
+            add_report(h, "inittab", EMBEDCFG_NOT_APPLIED,
+                       "module '%s' not registered: the inittab cannot change after init;"
+                       " use static_modules = \"indexed\"",
+                       h->modules[i].name != NULL ? h->modules[i].name : "?");
+        }
+    }
+    else if (h->n_modules > 0) {
+        rc = install_static(h);
+        if (rc == 0) {
+            add_report(h, "inittab", EMBEDCFG_APPLIED,
+                       "%lu module(s) importable through the indexed static importer",
+                       (unsigned long)h->n_modules);
+        }
     }
     PyGILState_Release(gil);
-    return 0;
+    return rc;
 }
 
 /* --- initialize ---------------------------------------------------------------- */
@@ -1859,6 +2052,10 @@ static int initialize_pep741(embedcfg_handle *h)
     if (c == NULL) {
         return fail(h, "out of memory");
     }
+    /* find the init functions before anything is initialized */
+    if (resolve_modules(h) < 0) {
+        goto done;
+    }
     for (i = 0; h->python_profile && python_profile[i].name != NULL; i++) {
         if (PyInitConfig_SetInt(c, python_profile[i].name, python_profile[i].value) < 0) {
             initconfig_failed(h, c, "applying the python profile");
@@ -1891,10 +2088,7 @@ static int initialize_pep741(embedcfg_handle *h)
             goto done;
         }
     }
-    if (resolve_modules(h) < 0) {
-        goto done;
-    }
-    for (k = 0; k < h->n_modules; k++) {
+    for (k = 0; !uses_indexed(h) && k < h->n_modules; k++) {
         if (PyInitConfig_AddModule(c, h->modules[k].name, h->modules[k].init) < 0) {
             initconfig_failed(h, c, "registering the inittab");
             goto done;
@@ -1909,7 +2103,8 @@ static int initialize_pep741(embedcfg_handle *h)
         initconfig_failed(h, c, "initializing CPython");
         goto done;
     }
-    rc = 0;
+    /* init returns with the GIL held by this thread */
+    rc = install_static(h);
 
 done:
     PyInitConfig_Free(c);
@@ -1939,7 +2134,7 @@ static int initialize_pep587(embedcfg_handle *h)
     else {
         PyConfig_InitIsolatedConfig(&config);
     }
-    if (fill_config(h, &config) < 0 || append_inittab(h) < 0) {
+    if (fill_config(h, &config) < 0 || register_modules(h) < 0) {
         goto done;
     }
     saved = hide_executable_variable(h);
@@ -1949,7 +2144,8 @@ static int initialize_pep587(embedcfg_handle *h)
         status_failed(h, status, "initializing CPython");
         goto done;
     }
-    rc = 0;
+    /* init returns with the GIL held by this thread */
+    rc = install_static(h);
 
 done:
     PyConfig_Clear(&config);

@@ -92,7 +92,9 @@ int embedcfg_append_strlist(embedcfg_handle *h, const char *name,
 /* 1 when the option was set (by a setter or a document), else 0. */
 int embedcfg_has_option(const embedcfg_handle *h, const char *name);
 
-/* Register a statically linked extension module. */
+/* Register a statically linked extension module.  Names are dotted ASCII
+ * identifiers (a non-ASCII name would need PEP 489's PyInitU_<punycode>
+ * symbol, which is not derived: such names are refused). */
 int embedcfg_add_module(embedcfg_handle *h, const char *name,
                         embedcfg_initfunc init);
 /* Same, with the init function found by name at init time: in `library`
@@ -100,6 +102,23 @@ int embedcfg_add_module(embedcfg_handle *h, const char *name,
  * symbol NULL means PyInit_<last part of name>. */
 int embedcfg_add_module_symbol(embedcfg_handle *h, const char *name,
                                const char *symbol, const char *library);
+
+/* How the modules above become importable (the document's static_modules):
+ * "inittab"  CPython's inittab, registered before init (PyImport_AppendInittab;
+ *            PyInitConfig_AddModule on 3.14); the modules are in
+ *            sys.builtin_module_names and importable during init;
+ * "indexed"  embedcfg's indexed importer (static_importer.h), put first on
+ *            sys.meta_path right after init, or when attaching to a running
+ *            interpreter (embedded);
+ * NULL       automatic (the default): "indexed" when embedded or from
+ *            EMBEDCFG_INDEXED_THRESHOLD (100) modules on, else "inittab",
+ *            as embedcfg.bake.choose_mechanism decides.
+ * With either, every init function is found (the pointer given, or dlsym)
+ * before init, so a missing one is an error while nothing is initialized. */
+int embedcfg_set_static_modules(embedcfg_handle *h, const char *mechanism);
+/* The mechanism in effect for the modules registered so far: "inittab" or
+ * "indexed" ("" for a NULL handle). */
+const char *embedcfg_get_static_modules(const embedcfg_handle *h);
 
 /* Load a document in canonical JSON form (what `embedcfg` writes and the
  * Python side validated).  load_file also sets $CONFIG_DIR to the file's
@@ -114,9 +133,12 @@ const char *embedcfg_get_requires_python(const embedcfg_handle *h);
 int embedcfg_is_embedded(const embedcfg_handle *h);
 
 /* Initialize CPython from the handle (Py_InitializeFromConfig on 3.8-3.13,
- * Py_InitializeFromInitConfig on 3.14+).  When the document says embedded
- * and an interpreter runs, attach instead: apply what can be changed at run
- * time and record a report (see below).
+ * Py_InitializeFromInitConfig on 3.14+), then install the indexed static
+ * importer when that is the mechanism.  When the document says embedded and
+ * an interpreter runs, attach instead: apply what can be changed at run time,
+ * install the indexed importer for the inittab's modules, and record a report
+ * (see below).  A static module whose init function cannot be found fails
+ * before CPython is initialized (or, attaching, before anything changes).
  *
  * When neither program_name nor executable is set, program_name becomes the
  * running executable's real path (here and in embedcfg_fill_pyconfig):
@@ -127,9 +149,29 @@ int embedcfg_initialize(embedcfg_handle *h);
 /* For hosts that own init (pybind11, PyO3, a hand-written main): preinitialize
  * with the handle's preconfig-level options, write the other options into
  * `config` (a PyConfig* the caller initialized with PyConfig_InitPythonConfig
- * or PyConfig_InitIsolatedConfig) and register the inittab.  The caller then
- * calls Py_InitializeFromConfig(config) and PyConfig_Clear(config). */
+ * or PyConfig_InitIsolatedConfig), find every static module's init function
+ * and, with the "inittab" mechanism, register them.  The caller then calls
+ * Py_InitializeFromConfig(config), PyConfig_Clear(config) and
+ * embedcfg_install_static_modules(h), and frees the handle after that:
+ *
+ *     PyConfig_InitIsolatedConfig(&config);
+ *     if (embedcfg_fill_pyconfig(h, &config) < 0) { ... }
+ *     status = Py_InitializeFromConfig(&config);
+ *     PyConfig_Clear(&config);
+ *     if (PyStatus_Exception(status)) { ... }
+ *     if (embedcfg_install_static_modules(h) < 0) { ... }
+ *     embedcfg_free(h); */
 int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config);
+
+/* After the host's own init (see embedcfg_fill_pyconfig): with the "indexed"
+ * mechanism, install the indexed static importer over the handle's modules,
+ * first on sys.meta_path, before any code imports them.  The importer copies
+ * what it needs: the handle may be freed afterwards.  A no-op returning 0
+ * with the "inittab" mechanism, without modules, or when already installed
+ * (embedcfg_initialize installs it itself), so hosts can always call it.
+ * Needs an initialized interpreter; takes the GIL itself.  0, or -1 with the
+ * Python exception's message in the handle (the exception is cleared). */
+int embedcfg_install_static_modules(embedcfg_handle *h);
 
 /* Run the application (Py_RunMain) and return its exit code. */
 int embedcfg_run_main(embedcfg_handle *h);

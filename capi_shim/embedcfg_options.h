@@ -17,6 +17,10 @@
 
 #define EMBEDCFG_OPTION_COUNT 81
 
+/* static_modules absent: the indexed importer from this many inittab
+ * entries on (embedcfg.model.INDEXED_THRESHOLD; embedded: always). */
+#define EMBEDCFG_INDEXED_THRESHOLD 100
+
 /* Member offsets, guarded by version and build. */
 #  define EMBEDCFG_PRE_allocator offsetof(PyPreConfig, allocator)
 #  define EMBEDCFG_CFG_allocator EMBEDCFG_NO_MEMBER

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Sequence
 
 from ._api import dump, dumps, load, loads, validate
 from .errors import ConfigInvalid, LoadError, Problem, Severity, ShimError
-from .model import EmbedConfig, HashCheck, InittabEntry, Profile, Pycache, PycacheMode
+from .model import (
+    EmbedConfig,
+    HashCheck,
+    InittabEntry,
+    Profile,
+    Pycache,
+    PycacheMode,
+    StaticModules,
+)
 
 
 def inspect(python: "str | None" = None) -> EmbedConfig:
@@ -54,6 +62,7 @@ __all__ = [
     "PycacheMode",
     "Severity",
     "ShimError",
+    "StaticModules",
     "attach",
     "dump",
     "dumps",

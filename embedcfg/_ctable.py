@@ -11,6 +11,9 @@ defines a member-offset macro guarded by ``PY_VERSION_HEX`` and the build
 macro, so the applier fills ``PyConfig`` / ``PyPreConfig`` with
 ``offsetof`` in one loop instead of code per option, and a row of the static
 table ``embedcfg_option_specs`` with the type, versions, range and choices.
+It also carries ``EMBEDCFG_INDEXED_THRESHOLD`` from
+:data:`embedcfg.model.INDEXED_THRESHOLD`, so the shim's automatic choice of
+the static-module mechanism uses the same number as Python's.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+from .model import INDEXED_THRESHOLD
 from .options import OPTIONS, Build, CType, Kind, Option, Struct, Version, Visibility
 
 __all__ = ["HEADER_NAME", "generate", "header_path", "main"]
@@ -174,6 +178,10 @@ def generate() -> str:
     """The text of the generated header."""
     out: List[str] = [_PREAMBLE]
     out.append(f"#define EMBEDCFG_OPTION_COUNT {len(OPTIONS)}")
+    out.append("")
+    out.append("/* static_modules absent: the indexed importer from this many inittab")
+    out.append(" * entries on (embedcfg.model.INDEXED_THRESHOLD; embedded: always). */")
+    out.append(f"#define EMBEDCFG_INDEXED_THRESHOLD {INDEXED_THRESHOLD}")
     out.append("")
     out.append("/* Member offsets, guarded by version and build. */")
     for opt in OPTIONS.values():

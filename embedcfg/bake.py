@@ -26,8 +26,8 @@ from typing import Dict, Iterable, List, NoReturn, Optional, Sequence, Set, Text
 
 import attrs
 
-from .errors import ShimError
-from .model import EmbedConfig, InittabEntry
+from .errors import Problem, Severity, ShimError, pointer_from_parts
+from .model import INDEXED_THRESHOLD, EmbedConfig, InittabEntry, StaticModules
 
 __all__ = [
     "INDEXED_THRESHOLD",
@@ -38,25 +38,24 @@ __all__ = [
     "main_bake",
     "missing_symbols",
     "sorted_entries",
+    "symbol_problems",
 ]
 
 #: The registration mechanisms a table can be baked for.
-MECHANISMS = ("indexed", "inittab")
-
-#: From this many static modules on, a document that does not choose gets the
-#: indexed importer: below it CPython's inittab costs no more per import
-#: (benchmarks/static_modules.py) and is the more compatible of the two.
-INDEXED_THRESHOLD = 100
+MECHANISMS = tuple(sorted(m.value for m in StaticModules))
 
 _C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def choose_mechanism(cfg: EmbedConfig, requested: Optional[str] = None) -> str:
-    """The mechanism for ``cfg``'s static modules: ``requested`` (the
-    document's choice) when given; else ``indexed`` for an embedded document
-    (the inittab cannot change after init) or from :data:`INDEXED_THRESHOLD`
-    modules on, else ``inittab``."""
+    """The mechanism for ``cfg``'s static modules: ``requested`` when given,
+    else the document's ``static_modules``; when neither chooses, ``indexed``
+    for an embedded document (the inittab cannot change after init) or from
+    :data:`INDEXED_THRESHOLD` modules on, else ``inittab``. The C shim
+    decides the same way (``embedcfg_set_static_modules``)."""
+    if requested is None and cfg.static_modules is not None:
+        requested = cfg.static_modules.value
     if requested is not None:
         if requested not in MECHANISMS:
             raise ValueError(f"mechanism {requested!r} is not one of {', '.join(MECHANISMS)}")
@@ -92,11 +91,14 @@ def _checked(cfg: EmbedConfig, prefix: str) -> List[InittabEntry]:
             raise ValueError(f"inittab[{i}]: module {entry.name!r} is already listed at"
                              f" inittab[{seen[entry.name]}]; keep one")
         seen[entry.name] = i
+        if not entry.name.isascii():
+            # As the checks (EC504) and the C shim: PEP 489's PyInitU_
+            # punycode symbols are not derived anywhere.
+            raise ValueError(f"inittab[{i}]: module name {entry.name!r} is not ASCII, which"
+                             " embedcfg does not support (EC504)")
         if not _C_IDENTIFIER.match(entry.init_symbol):
-            hint = (" (the default for a non-ASCII name: give `init` explicitly)"
-                    if entry.init is None else "")
             raise ValueError(f"inittab[{i}]: init {entry.init_symbol!r} is not a C"
-                             f" identifier{hint}")
+                             " identifier")
     return sorted_entries(cfg.inittab)
 
 
@@ -191,6 +193,18 @@ def _expand(library: str, origin: Path, config_dir: Optional[Path]) -> Path:
     return Path(library)
 
 
+def _knowable(library: str, origin_known: bool) -> bool:
+    """Whether ``library`` names one file before anything runs: absolute, or
+    anchored at a directory known here. A bare name is searched by dlopen at
+    run time; a relative path is a problem of its own (EC400)."""
+    if library.startswith("/"):
+        return True
+    for anchor, known in (("$CONFIG_DIR", True), ("$ORIGIN", origin_known)):
+        if library == anchor or library.startswith(anchor + "/"):
+            return known
+    return False
+
+
 def _nm(path: Path, dynamic: bool) -> Optional[Set[str]]:
     nm = shutil.which("nm")
     if nm is None:
@@ -212,7 +226,7 @@ def _nm(path: Path, dynamic: bool) -> Optional[Set[str]]:
 def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str]"]] = None, *,
                     config_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
                     origin: Optional[Union[str, "os.PathLike[str]"]] = None,
-                    exported: bool = True) -> List[MissingSymbol]:
+                    exported: bool = True, known_only: bool = False) -> List[MissingSymbol]:
     """Every init function of ``cfg``'s inittab that cannot be found, by name.
 
     Entries with a ``library`` are looked up in that library (``$ORIGIN`` is
@@ -222,6 +236,12 @@ def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str
     dynamic symbol table, where ``dlsym`` finds it at run time (the shim's
     inittab-by-symbol; link with ``-rdynamic``); a baked table is resolved by
     the linker and needs ``exported=False``.
+
+    ``known_only=True`` skips the entries whose file cannot be known here
+    instead of reporting them: a library name without ``/`` (``dlopen``
+    searches the system directories at run time), a relative path (EC400),
+    ``$ORIGIN`` without ``origin`` or ``host``, ``$CONFIG_DIR`` without
+    ``config_dir``.
 
     Symbol tables are read with ``nm``, not by ``dlopen`` + ``dlsym`` through
     ctypes: nothing is loaded or run (no library constructors), and a library
@@ -248,9 +268,13 @@ def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str
                 continue
             where, dynamic = host_path, exported
         else:
+            if known_only and not _knowable(entry.library, base is not None):
+                continue
             try:
                 where = _expand(entry.library, base or Path.cwd(), cdir)
             except ValueError as e:
+                if known_only:
+                    continue
                 missing.append(MissingSymbol(i, entry.name, symbol, entry.library, str(e)))
                 continue
             dynamic = True
@@ -270,6 +294,29 @@ def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str
     return missing
 
 
+def symbol_problems(cfg: EmbedConfig, *, config_dir: Optional[Union[str, "os.PathLike[str]"]],
+                    host: Optional[Union[str, "os.PathLike[str]"]] = None) -> List[Problem]:
+    """Every init function the C shim would not find, as EC505 problems at
+    ``/inittab/<i>`` (``embedcfg validate`` and ``embedcfg build``).
+
+    Checked when it can be known before anything runs (see
+    :func:`missing_symbols` with ``known_only=True``): entries with an
+    absolute or ``$CONFIG_DIR`` library always, the host program's entries
+    (and ``$ORIGIN`` libraries) when ``host`` is given. Host symbols must be
+    exported, because the shim finds them with ``dlsym``.
+    """
+    if not cfg.inittab or (host is None and all(e.library is None for e in cfg.inittab)):
+        return []
+    try:
+        missing = missing_symbols(cfg, host, config_dir=config_dir, exported=True,
+                                  known_only=True)
+    except ShimError as e:
+        return [Problem("EC505", f"init functions cannot be checked: {e}", "/inittab",
+                        Severity.WARNING)]
+    return [Problem("EC505", f"{m.message}; the C shim would refuse to start (exit 78)",
+                    pointer_from_parts(("inittab", m.index))) for m in missing]
+
+
 # --- command line -----------------------------------------------------------
 
 class _Usage(Exception):
@@ -287,9 +334,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("document", help="the document (TOML or JSON)")
     p.add_argument("-o", "--output", required=True,
                    help="the C file to write ('-' for standard output)")
-    p.add_argument("--mechanism", choices=MECHANISMS, default="indexed",
-                   help="indexed: a sorted table for the static importer (default);"
-                        " inittab: CPython's struct _inittab array")
+    p.add_argument("--mechanism", choices=MECHANISMS, default=None,
+                   help="indexed: a sorted table for the static importer (default, unless"
+                        " the document sets static_modules); inittab: CPython's struct"
+                        " _inittab array")
     p.add_argument("--prefix", default="embedcfg_static",
                    help="prefix of the generated C symbols (default: embedcfg_static)")
     p.add_argument("--host", help="a built host program: report init functions it lacks")
@@ -329,7 +377,11 @@ def main_bake(args: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
                 stderr.write(f"{ns.document}: error: {m.message}\n")
             return EXIT_PROBLEMS
     try:
-        text = bake(cfg, mechanism=ns.mechanism, prefix=ns.prefix,
+        # A baked table is compiled in, so the size threshold of the automatic
+        # choice does not apply: the document's explicit choice, else indexed.
+        mechanism = ns.mechanism or (cfg.static_modules.value if cfg.static_modules is not None
+                                     else "indexed")
+        text = bake(cfg, mechanism=mechanism, prefix=ns.prefix,
                     source=os.path.basename(ns.document))
     except ValueError as e:
         stderr.write(f"{ns.document}: error: {e}\n")

@@ -36,7 +36,7 @@ __all__ = ["LAUNCHER_NAME", "SHIM_NAME", "Built", "HostFlags", "Target", "build"
 
 SHIM_NAME = "libembedcfg.so"
 LAUNCHER_NAME = "embedcfg-launch"
-_SHIM_SOURCES = ("embedcfg.c", "embedcfg_util.c", "jsonparse.c")
+_SHIM_SOURCES = ("embedcfg.c", "embedcfg_util.c", "jsonparse.c", "static_importer.c")
 _LAUNCHER_SOURCES = ("launcher.c", "embedcfg_util.c", "jsonparse.c", "pathsec.c")
 _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 # -Bsymbolic-functions: calls between the shim's own functions bind at link

@@ -19,7 +19,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 import attrs
 
 from .errors import Problem, Severity, pointer_from_parts
-from .model import EmbedConfig, Profile, PycacheMode
+from .model import EmbedConfig, Profile, PycacheMode, StaticModules
 from .options import (
     KNOWN_VERSIONS,
     OPTIONS,
@@ -290,10 +290,13 @@ def _conflicts(cfg: EmbedConfig) -> Iterator[Problem]:
                  f" only one; keep one of them", "options", extra)
     yield from _pycache_rules(cfg)
     if cfg.embedded:
-        if cfg.inittab:
-            yield _p("EC302", "embedded = true attaches to a running interpreter, and the"
-                     " inittab cannot be extended after init (CPython aborts the process);"
-                     " remove the inittab entries or set embedded = false", "inittab")
+        # Only CPython's inittab is fixed at init; the indexed importer (the
+        # automatic choice when embedded) is installed into the running one.
+        if cfg.inittab and cfg.static_modules is StaticModules.INITTAB:
+            yield _p("EC302", "static_modules = \"inittab\" cannot work with embedded ="
+                     " true: the interpreter already runs, and CPython aborts the process when"
+                     " its inittab is extended after init; set static_modules = \"indexed\""
+                     " (or remove it), or set embedded = false", "static_modules")
         for name in opts:
             opt = OPTIONS.get(name)
             if opt is not None and opt.visibility is not Visibility.PUBLIC:
@@ -396,7 +399,12 @@ def _inittab(cfg: EmbedConfig, stdlib: FrozenSet[str]) -> Iterator[Problem]:
     seen: Dict[str, int] = {}
     for i, entry in enumerate(cfg.inittab):
         parts = entry.name.split(".")
-        if not all(_is_c_identifier(p) and not keyword.iskeyword(p) for p in parts):
+        if not entry.name.isascii() and all(p.isidentifier() for p in parts):
+            yield _p("EC504", f"inittab name {entry.name!r} is not ASCII: PEP 489 names the"
+                     " init function of such a module PyInitU_ followed by the punycode of"
+                     " its name, which embedcfg does not support; give the module an ASCII"
+                     " name", "inittab", i, "name")
+        elif not all(_is_c_identifier(p) and not keyword.iskeyword(p) for p in parts):
             yield _p("EC500", f"inittab name {entry.name!r} is not a dotted Python identifier"
                      " (ASCII letters, digits and '_', parts separated by '.'); CPython would"
                      " accept it but it could never be imported", "inittab", i, "name")

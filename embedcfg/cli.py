@@ -11,7 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, List, NoReturn, Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, List, NoReturn, Optional, Sequence, TextIO
+
+if TYPE_CHECKING:  # imported where used: embedcfg keeps its start-up light
+    from .codec import Parsed
+    from .errors import Problem
+    from .model import EmbedConfig
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "add_precompile_arguments", "main", "run"]
 
@@ -113,6 +118,9 @@ def _add_validate(sub: Any, stdout: TextIO) -> None:
                    " instead of errors (development trees only)")
     v.add_argument("--engine", choices=("embedcfg", "jsonschema"), default="embedcfg",
                    help="schema evaluator: embedcfg's (fast) or jsonschema (the reference)")
+    v.add_argument("--host", metavar="PROGRAM",
+                   help="the built host program: also check that it exports the init"
+                   " functions of inittab entries without a library")
 
 
 def _add_schema(sub: Any, stdout: TextIO) -> None:
@@ -144,7 +152,11 @@ def _add_show(sub: Any, stdout: TextIO) -> None:
 def _add_build(sub: Any, stdout: TextIO) -> None:
     b = sub.add_parser("build", stdout=stdout, help="build the C shim and launcher",
                        description="Compile the shim library and the launcher for an installed"
-                       " CPython (cached; rebuilt only when the sources change).")
+                       " CPython (cached; rebuilt only when the sources change). Documents"
+                       " given are validated first, init functions included; nothing is"
+                       " built when one has errors.")
+    b.add_argument("documents", nargs="*", metavar="DOCUMENT",
+                   help="documents to check before building (.toml or .json)")
     b.add_argument("--python", metavar="PYTHON",
                    help="the interpreter to build for (default: the one running embedcfg)")
     b.add_argument("--cflags", action="store_true",
@@ -154,6 +166,9 @@ def _add_build(sub: Any, stdout: TextIO) -> None:
                    " (with --cflags: both, on one line)")
     b.add_argument("--json", action="store_true",
                    help="print the paths and flags as one JSON object")
+    b.add_argument("--host", metavar="PROGRAM",
+                   help="the built host program: also check that it exports the init"
+                   " functions of inittab entries without a library")
 
 
 def _add_run(sub: Any, stdout: TextIO) -> None:
@@ -270,6 +285,8 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             continue
         cfg, found = _api.check_parsed(parsed, target, args.engine, schema_doc)
         problems.extend(found)
+        if cfg is not None:
+            problems.extend(_symbol_problems(parsed, cfg, name, args.host))
         if target is not None and cfg is not None:
             # Paths on this machine: only meaningful where the target lives.
             from .security import check_paths
@@ -355,6 +372,18 @@ def _show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 EXIT_CONFIG = 78
 
 
+def _symbol_problems(parsed: "Parsed", cfg: "EmbedConfig", name: str,
+                     host: Optional[str]) -> List["Problem"]:
+    """EC505: init functions the shim would not find (only when there is an
+    inittab: nm is not run for other documents)."""
+    if not cfg.inittab:
+        return []
+    from .bake import symbol_problems
+
+    found = symbol_problems(cfg, config_dir=os.path.dirname(os.path.realpath(name)), host=host)
+    return parsed.locate(found) if found else []
+
+
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
     import shlex
@@ -365,6 +394,26 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.json and (args.cflags or args.ldflags):
         stderr.write("embedcfg build: error: --json already holds the flags: give it alone\n")
         return EXIT_USAGE
+    if args.documents:
+        from . import _api, codec
+        from .errors import LoadError, Problem
+        from .report import report
+
+        problems: List[Problem] = []
+        for name in args.documents:
+            try:
+                parsed = codec.read(name)
+            except LoadError as e:
+                problems.append(e.problem)
+                continue
+            cfg, found = _api.check_parsed(parsed)
+            problems.extend(found)
+            if cfg is not None:
+                problems.extend(_symbol_problems(parsed, cfg, name, args.host))
+        if any(p.is_error for p in problems):
+            report("text", problems, args.documents, True, stderr)
+            return EXIT_PROBLEMS
+
     try:
         if args.json or args.cflags or args.ldflags:
             flags = host_flags(args.python, stderr=stderr)

@@ -15,6 +15,7 @@ import attrs
 
 __all__ = [
     "FORMAT_VERSION",
+    "INDEXED_THRESHOLD",
     "EmbedConfig",
     "HashCheck",
     "InittabEntry",
@@ -22,10 +23,19 @@ __all__ = [
     "Profile",
     "Pycache",
     "PycacheMode",
+    "StaticModules",
 ]
 
 #: The document format version this embedcfg reads and writes.
 FORMAT_VERSION = 1
+
+#: From this many static modules on, a document that does not choose
+#: ``static_modules`` gets the indexed importer: each inittab entry adds cost
+#: to every static import (three linear scans), and below this CPython's
+#: inittab costs no more (benchmarks/static_modules.py) and is the more
+#: compatible of the two. The C shim's copy is generated from this one
+#: (``EMBEDCFG_INDEXED_THRESHOLD`` in capi_shim/embedcfg_options.h).
+INDEXED_THRESHOLD = 100
 
 #: The value of one option: bool, int, str or a list of str (a tuple here).
 OptionValue = Union[bool, int, str, Tuple[str, ...]]
@@ -53,6 +63,13 @@ class HashCheck(enum.Enum):
     DEFAULT = "default"
     ALWAYS = "always"
     NEVER = "never"
+
+
+class StaticModules(enum.Enum):
+    """How the inittab's static extension modules become importable."""
+
+    INITTAB = "inittab"  # CPython's inittab, registered before init
+    INDEXED = "indexed"  # embedcfg's indexed importer on sys.meta_path, after init
 
 
 def _freeze_options(value: Mapping[str, object]) -> Mapping[str, OptionValue]:
@@ -109,6 +126,8 @@ class EmbedConfig:
         factory=dict, converter=_freeze_options, hash=False
     )
     inittab: Tuple[InittabEntry, ...] = attrs.field(default=(), converter=_entries)
+    #: The mechanism for the inittab; None: automatic (see ``INDEXED_THRESHOLD``).
+    static_modules: Optional[StaticModules] = None
     pycache: Optional[Pycache] = None
 
     def with_options(self, **options: Union[OptionValue, Sequence[str]]) -> "EmbedConfig":

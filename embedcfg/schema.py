@@ -18,7 +18,7 @@ import json
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import Problem, pointer_from_parts
-from .model import FORMAT_VERSION, HashCheck, Profile, PycacheMode
+from .model import FORMAT_VERSION, INDEXED_THRESHOLD, HashCheck, Profile, PycacheMode, StaticModules
 from .options import OPTIONS, Build, Kind, Option, format_version
 
 __all__ = [
@@ -136,6 +136,13 @@ def build_schema() -> Dict[str, Any]:
                     },
                 },
             },
+            "static_modules": {
+                "type": "string", "enum": [m.value for m in StaticModules],
+                "description": ("How the inittab's modules become importable: 'inittab'"
+                                " (CPython's, registered before init) or 'indexed' (embedcfg's"
+                                " importer on sys.meta_path, installed after init; works when"
+                                " embedded). Absent: 'indexed' when embedded or from"
+                                f" {INDEXED_THRESHOLD} modules on, else 'inittab'.")},
             "pycache": {
                 "type": "object",
                 "additionalProperties": False,

@@ -79,6 +79,8 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
                                               c.POINTER(c.c_char_p)]),
         "embedcfg_has_option": (c.c_int, [h, c.c_char_p]),
         "embedcfg_add_module_symbol": (c.c_int, [h, c.c_char_p, c.c_char_p, c.c_char_p]),
+        "embedcfg_set_static_modules": (c.c_int, [h, c.c_char_p]),
+        "embedcfg_get_static_modules": (c.c_char_p, [h]),
         "embedcfg_load_file": (c.c_int, [h, c.c_char_p]),
         "embedcfg_load_buffer": (c.c_int, [h, c.c_char_p, c.c_size_t]),
         "embedcfg_get_lib": (c.c_char_p, [h]),
@@ -186,6 +188,15 @@ class Handle:
         self._check(self._lib.embedcfg_add_module_symbol(self._h, _b(name), _b(symbol),
                                                          _b(library)))
 
+    def set_static_modules(self, mechanism: Optional[str]) -> None:
+        """``"inittab"``, ``"indexed"``, or None for the automatic choice."""
+        self._check(self._lib.embedcfg_set_static_modules(self._h, _b(mechanism)))
+
+    @property
+    def static_modules(self) -> str:
+        """The mechanism in effect for the modules registered so far."""
+        return (self._lib.embedcfg_get_static_modules(self._h) or b"").decode("utf-8")
+
     def load_buffer(self, data: bytes) -> None:
         self._check(self._lib.embedcfg_load_buffer(self._h, data, len(data)))
 
@@ -232,7 +243,10 @@ def attach(cfg: EmbedConfig, *, library: Optional[PathLike] = None,
     Options that can change at run time (``module_search_paths`` entries are
     appended to ``sys.path``; ``pycache_prefix``, ``write_bytecode``,
     ``warnoptions``, ``argv``; any public option through ``PyConfig_Set`` on
-    3.14) are applied; the others are reported as not applied. Raises
+    3.14) are applied; the others are reported as not applied. The
+    inittab's modules become importable through the indexed static importer
+    (report item ``inittab``); their init functions are all found first, so a
+    missing one refuses the document before anything changes. Raises
     :class:`~embedcfg.ShimError` when the document is refused (for instance
     ``embedded = false``). ``config_dir`` is what ``$CONFIG_DIR`` means.
     """

@@ -6,7 +6,15 @@ from typing import Any, Dict
 
 from hypothesis import strategies as st
 
-from embedcfg.model import EmbedConfig, HashCheck, InittabEntry, Profile, Pycache, PycacheMode
+from embedcfg.model import (
+    EmbedConfig,
+    HashCheck,
+    InittabEntry,
+    Profile,
+    Pycache,
+    PycacheMode,
+    StaticModules,
+)
 from embedcfg.options import OPTIONS, Kind, Option
 
 # Text that survives every format: no NUL, no surrogates (both are rejected).
@@ -58,5 +66,6 @@ configs = st.builds(
     embedded=st.booleans(),
     options=options(),
     inittab=st.lists(inittab_entries, max_size=3).map(tuple),
+    static_modules=st.none() | st.sampled_from(StaticModules),
     pycache=st.none() | pycaches,
 )

@@ -78,6 +78,18 @@ static void api(void)
     expect_error(h, embedcfg_add_module_symbol(h, "bad-name", NULL, NULL), "module name");
     expect_error(h, embedcfg_add_module_symbol(h, "ok", NULL, "rel/lib.so"), "relative");
     expect_error(h, embedcfg_add_module(h, "ok2", NULL), "NULL");
+    expect_error(h, embedcfg_add_module_symbol(h, "caf\xc3\xa9", "PyInit_c", NULL), "ASCII");
+    check(strcmp(embedcfg_get_static_modules(h), "inittab") == 0);
+    check(embedcfg_set_static_modules(h, "indexed") == 0);
+    check(strcmp(embedcfg_get_static_modules(h), "indexed") == 0);
+    expect_error(h, embedcfg_set_static_modules(h, "hashed"), "static_modules");
+    check(embedcfg_set_static_modules(h, NULL) == 0);
+    check(strcmp(embedcfg_get_static_modules(h), "inittab") == 0);
+    check(embedcfg_install_static_modules(NULL) == -1);
+    check(embedcfg_install_static_modules(h) == 0);  /* inittab: nothing to do */
+    check(embedcfg_set_static_modules(h, "indexed") == 0);
+    expect_error(h, embedcfg_install_static_modules(h), "no interpreter");
+    check(strcmp(embedcfg_get_static_modules(NULL), "") == 0);
     expect_error(h, embedcfg_set_profile(h, "other"), "profile");
     check(embedcfg_set_profile(h, "python") == 0);
     check(embedcfg_get_exit_code(h, &code) == 0 && code == -1);

@@ -19,7 +19,14 @@ import pytest
 
 from embedcfg import _ctable, codec
 from embedcfg import build as _build
-from embedcfg.model import EmbedConfig, InittabEntry, Pycache, PycacheMode, Profile
+from embedcfg.model import (
+    EmbedConfig,
+    InittabEntry,
+    Profile,
+    Pycache,
+    PycacheMode,
+    StaticModules,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "capi_shim"
@@ -110,6 +117,8 @@ def _seeds() -> List[bytes]:
                              InittabEntry(name="c")],
                     pycache=Pycache(mode=PycacheMode.PREFIX, prefix="$CONFIG_DIR/pyc")),
         EmbedConfig(embedded=True, options={"write_bytecode": False}),
+        EmbedConfig(embedded=True, static_modules=StaticModules.INDEXED,
+                    inittab=[InittabEntry(name="a.b", library="$CONFIG_DIR/x.so")]),
     ]
     seeds = [codec.canonical(d) for d in docs]
     for folder in ("valid", "invalid"):
@@ -129,7 +138,7 @@ def _mutations(seeds: List[bytes], count: int, rng: random.Random) -> List[bytes
     out = []
     tokens = [b"{", b"}", b"[", b"]", b",", b":", b'"', b"\\", b"true", b"null", b"-1",
               b"99999999999999999999", b"\xff", b"\xc3", b"\\u0000", b"\\ud800", b"$ORIGIN",
-              b'"options"', b'"inittab"', b'"verbose"', b"1e5"]
+              b'"options"', b'"inittab"', b'"static_modules"', b'"indexed"', b'"verbose"', b"1e5"]
     for _ in range(count):
         data = bytearray(rng.choice(seeds))
         for _ in range(rng.randint(1, 4)):
@@ -157,7 +166,8 @@ def test_api_and_documents_under_sanitizers(tmp_path: Path) -> None:
     _run([GCC, "-std=c99", *STRICT, *SANITIZE, f"-I{SHIM}",
           *(f"-I{i}" for i in target.includes),
           str(HERE / "shim_api_driver.c"), str(SHIM / "embedcfg.c"),
-          str(SHIM / "embedcfg_util.c"), str(SHIM / "jsonparse.c"), "-o", str(exe),
+          str(SHIM / "embedcfg_util.c"), str(SHIM / "jsonparse.c"),
+          str(SHIM / "static_importer.c"), "-o", str(exe),
           f"-L{lib.parent}", f"-Wl,-rpath,{lib.parent}", "-l" + lib.name.split(".so")[0][3:],
           "-ldl"], tmp_path)
     seeds = _seeds()

@@ -71,9 +71,12 @@ def test_header_compiles_as_cpp(tmp_path: Path) -> None:
 
 
 def test_baked_indexed_table_compiles_without_python_headers(tmp_path: Path) -> None:
-    """The indexed table needs only static_importer.h, even for non-ASCII names."""
-    cfg = EmbedConfig(inittab=[InittabEntry(name="zeta"), InittabEntry(name="été", init="PyInit_ete"),
-                               InittabEntry(name="alpha.beta", init="init_ab")])
+    """The indexed table needs only static_importer.h; non-ASCII names are refused
+    (EC504: PEP 489's PyInitU_ punycode symbols are not derived), even with an init."""
+    cfg = EmbedConfig(inittab=[InittabEntry(name="zeta"), InittabEntry(name="alpha.beta",
+                                                                       init="init_ab")])
+    with pytest.raises(ValueError, match="not ASCII"):
+        _bake.bake(EmbedConfig(inittab=[InittabEntry(name="\u00e9t\u00e9", init="PyInit_ete")]))
     src = tmp_path / "table.c"
     src.write_text(_bake.bake(cfg, prefix="app"), encoding="utf-8")
     _run([str(GCC), "-std=c99", *STRICT, f"-I{SHIM}", "-c", str(src), "-o",

@@ -111,3 +111,34 @@ def test_run_needs_config_dir_for_config_dir_anchors() -> None:
     cfg = EmbedConfig(options={"module_search_paths": ["$CONFIG_DIR/app"]})
     with pytest.raises(ShimError, match="pass config_dir"):
         shim_mod.run(cfg)
+
+
+def test_static_modules_mechanism_is_decided_as_in_python(handle: shim_mod.Handle) -> None:
+    """The shim's automatic choice follows the same threshold as
+    embedcfg.bake.choose_mechanism; an explicit choice wins; a wrong one is refused."""
+    from embedcfg.bake import choose_mechanism
+    from embedcfg.model import INDEXED_THRESHOLD, StaticModules
+
+    assert handle.static_modules == "inittab"
+    for i in range(INDEXED_THRESHOLD - 1):
+        handle.add_module(f"m{i}")
+    assert handle.static_modules == "inittab"
+    handle.add_module("last")
+    assert handle.static_modules == "indexed"
+    handle.set_static_modules("inittab")
+    assert handle.static_modules == "inittab"
+    handle.set_static_modules(None)
+    assert handle.static_modules == "indexed"
+    with pytest.raises(ShimError, match='static_modules: expected "inittab" or "indexed"'):
+        handle.set_static_modules("hashed")
+    for cfg in (EmbedConfig(embedded=True), EmbedConfig(static_modules=StaticModules.INDEXED),
+                EmbedConfig(embedded=True, static_modules=StaticModules.INITTAB)):
+        with shim_mod.Handle(handle._lib) as h:
+            h.load(cfg)
+            assert h.static_modules == choose_mechanism(cfg)
+
+
+def test_non_ascii_module_names_are_refused(handle: shim_mod.Handle) -> None:
+    """As EC504: no PyInitU_ punycode symbol is derived, so the name is refused."""
+    with pytest.raises(ShimError, match="not ASCII"):
+        handle.add_module("caf\u00e9", "PyInit_cafe")

@@ -21,7 +21,7 @@ import pytest
 
 from embedcfg import bake as _bake
 from embedcfg import build as _build
-from embedcfg.model import EmbedConfig, InittabEntry
+from embedcfg.model import EmbedConfig, InittabEntry, StaticModules
 
 from .conftest import HERE, MINORS, clean_env, minor_id
 
@@ -437,6 +437,22 @@ def test_bake_command_writes_the_table(tmp_path: Path) -> None:
                                                                         source="app.toml")
 
 
+def test_bake_follows_the_documents_mechanism(tmp_path: Path) -> None:
+    """Without --mechanism, bake writes what static_modules asks for, else indexed."""
+    import io
+
+    import attrs
+
+    import embedcfg
+
+    for mechanism, expected in ((None, "indexed"), (StaticModules.INITTAB, "inittab")):
+        doc = tmp_path / f"app-{expected}.toml"
+        embedcfg.dump(attrs.evolve(DOCUMENT, static_modules=mechanism), doc)
+        out, err = io.StringIO(), io.StringIO()
+        assert _bake.main_bake([str(doc), "-o", "-"], out, err) == 0, err.getvalue()
+        assert f"for the {expected} mechanism" in out.getvalue()
+
+
 def test_bake_rejects_a_duplicate_before_anything_runs(tmp_path: Path) -> None:
     """A name listed twice: exit 1 with the document's problem code, no C file."""
     import io
@@ -518,5 +534,11 @@ def test_mechanism_default_follows_size_and_embedding() -> None:
     assert _bake.choose_mechanism(many) == "indexed"
     assert _bake.choose_mechanism(EmbedConfig(embedded=True)) == "indexed"
     assert _bake.choose_mechanism(many, "inittab") == "inittab"
+    # the document's choice wins over the automatic one; an argument over both
+    chosen = EmbedConfig(inittab=few.inittab, static_modules=StaticModules.INDEXED)
+    assert _bake.choose_mechanism(chosen) == "indexed"
+    assert _bake.choose_mechanism(chosen, "inittab") == "inittab"
+    assert _bake.choose_mechanism(EmbedConfig(embedded=True,
+                                              static_modules=StaticModules.INITTAB)) == "inittab"
     with pytest.raises(ValueError, match="not one of"):
         _bake.choose_mechanism(few, "hash")

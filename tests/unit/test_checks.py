@@ -9,7 +9,7 @@ import pytest
 
 import embedcfg
 from embedcfg import checks
-from embedcfg.model import EmbedConfig, InittabEntry, Profile, Pycache, PycacheMode
+from embedcfg.model import EmbedConfig, InittabEntry, Profile, Pycache, PycacheMode, StaticModules
 from embedcfg.options import Build
 
 
@@ -114,10 +114,37 @@ def test_pycache_policy(pycache: Pycache, options: Any, expected: Any) -> None:
     assert _codes(EmbedConfig(pycache=pycache, options=options)) == expected
 
 
-def test_embedded_with_inittab() -> None:
-    """The inittab cannot be extended after init."""
-    cfg = EmbedConfig(embedded=True, inittab=[InittabEntry("app._x")])
-    assert _codes(cfg) == [("EC302", "/inittab")]
+def test_embedded_with_inittab_mechanism() -> None:
+    """CPython's inittab cannot be extended after init: an explicit choice of it is refused."""
+    cfg = EmbedConfig(embedded=True, inittab=[InittabEntry("app._x")],
+                      static_modules=StaticModules.INITTAB)
+    assert _codes(cfg) == [("EC302", "/static_modules")]
+
+
+@pytest.mark.parametrize("mechanism", [None, StaticModules.INDEXED])
+def test_embedded_with_indexed_static_modules(mechanism: Optional[StaticModules]) -> None:
+    """The indexed importer (explicit, or the automatic choice) is installed into the
+    running interpreter: embedded + inittab is fine."""
+    cfg = EmbedConfig(embedded=True, inittab=[InittabEntry("app._x")], static_modules=mechanism)
+    assert _codes(cfg) == []
+
+
+def test_inittab_mechanism_without_embedding_is_fine() -> None:
+    """static_modules = "inittab" is only a problem when attaching."""
+    cfg = EmbedConfig(inittab=[InittabEntry("app._x")], static_modules=StaticModules.INITTAB)
+    assert _codes(cfg) == []
+
+
+def test_non_ascii_module_name_is_refused() -> None:
+    """PEP 489's PyInitU_<punycode> symbols are not derived: a non-ASCII name is EC504,
+    with or without an explicit init; invalid non-ASCII text stays EC500."""
+    cfg = EmbedConfig(inittab=[InittabEntry("app.caf\u00e9"),
+                               InittabEntry("\u00e9t\u00e9", init="init_ete"),
+                               InittabEntry("caf\u00e9-bar")])
+    assert _codes(cfg) == [("EC504", "/inittab/0/name"), ("EC504", "/inittab/1/name"),
+                           ("EC500", "/inittab/2/name")]
+    message = checks.check(cfg)[0].message
+    assert "PyInitU_" in message and "ASCII name" in message
 
 
 def test_embedded_init_only_options_warn() -> None:

@@ -11,7 +11,14 @@ from hypothesis import given, settings
 
 import embedcfg
 from embedcfg import codec
-from embedcfg.model import EmbedConfig, InittabEntry, Profile, Pycache, PycacheMode
+from embedcfg.model import (
+    EmbedConfig,
+    InittabEntry,
+    Profile,
+    Pycache,
+    PycacheMode,
+    StaticModules,
+)
 from tests.strategies import configs
 
 
@@ -148,3 +155,16 @@ def test_loads_raises_with_every_problem():
 def test_profile_enum_structures():
     """Enum values become enum members in the model."""
     assert embedcfg.loads('version = 1\nprofile = "python"\n').profile is Profile.PYTHON
+
+
+def test_static_modules_in_every_form():
+    """static_modules is a plain string in JSON, TOML and the canonical form, and an
+    enum member in the model; absent stays absent (automatic)."""
+    cfg = EmbedConfig(inittab=[InittabEntry("app._x")], static_modules=StaticModules.INDEXED)
+    assert json.loads(codec.canonical(cfg))["static_modules"] == "indexed"
+    assert 'static_modules = "indexed"' in embedcfg.dumps(cfg, "toml")
+    assert embedcfg.loads(embedcfg.dumps(cfg, "toml")) == cfg
+    assert embedcfg.loads(codec.canonical(cfg), "json") == cfg
+    loaded = embedcfg.loads('version = 1\nstatic_modules = "inittab"\n')
+    assert loaded.static_modules is StaticModules.INITTAB
+    assert "static_modules" not in codec.unstructure(EmbedConfig(inittab=[InittabEntry("a")]))

@@ -124,6 +124,8 @@ def test_float_integers_are_refused_unlike_jsonschema() -> None:
      " \"prefix\", \"readonly\", \"off\", found \"prefixed\"; did you mean 'prefix'?"),
     ({"version": 1, "inittab": [{"init": "PyInit_x"}]}, "inittab[0] needs the key 'name'"),
     ({"version": 1, "lib": ""}, "lib must not be empty"),
+    ({"version": 1, "static_modules": "auto"}, "static_modules must be one of \"inittab\","
+     " \"indexed\", found \"auto\""),
 ])
 def test_messages(raw: Any, message: str) -> None:
     """Messages say what was expected, what was found, and how to fix it."""
