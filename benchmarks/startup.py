@@ -78,6 +78,7 @@ def _c_wide(text: str) -> str:
 _API = ("PyPreConfig_InitIsolatedConfig", "Py_PreInitialize", "PyStatus_Exception",
         "Py_ExitStatusException", "PyConfig_InitIsolatedConfig", "PyConfig_SetString",
         "PyWideStringList_Append", "PyImport_AppendInittab", "Py_InitializeFromConfig",
+        "PyConfig_SetBytesString",
         "PyConfig_Clear", "Py_RunMain")
 
 
@@ -121,6 +122,7 @@ def host_source(options: Dict[str, Any], library: Path, libpython: Optional[Path
 #include <Python.h>
 #include <dlfcn.h>
 #include <string.h>
+#include <unistd.h>
 {header}
 int main(void)
 {{
@@ -130,6 +132,8 @@ int main(void)
     void *lib;
     void *sym;
     PyObject *(*fn)(void);
+    char self[4096];
+    ssize_t n;
 {load}    PyPreConfig_InitIsolatedConfig(&pre);
 {chr(10).join(pre)}
     st = Py_PreInitialize(&pre);
@@ -137,6 +141,13 @@ int main(void)
     PyConfig_InitIsolatedConfig(&c);
 {chr(10).join(cfg)}
     c.module_search_paths_set = 1;
+    /* what the shim does without program_name/executable, and what a
+       careful host does too: never let CPython search PATH for python3 */
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) return 78;
+    self[n] = '\0';
+    st = PyConfig_SetBytesString(&c, &c.program_name, self);
+    if (PyStatus_Exception(st)) goto fail;
     lib = dlopen("{library}", RTLD_NOW | RTLD_GLOBAL);
     if (lib == NULL) return 78;
 {tab}
@@ -224,8 +235,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      encoding="utf-8")
         _compile(["cc", "-O2", *inc, str(d / "host_dl.c"), "-o", str(d / "host-dlopen"),
                   "-ldl"])
+        # The launcher beside the hosts: CPython's prefix search walks up from
+        # the executable's directory, so a deeper directory costs more.
+        for f in (built.launcher, built.shim):
+            shutil.copy2(f, d / f.name)
         variants = {
-            "launcher": [str(built.launcher), str(doc)],
+            "launcher": [str(d / built.launcher.name), str(doc)],
             "host": [str(d / "host")],
             "host-dlopen": [str(d / "host-dlopen")],
             "python": [args.python, "-I", "-S", "-c", "pass"],
