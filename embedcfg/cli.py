@@ -89,18 +89,43 @@ def _version() -> str:
     return __version__
 
 
-def _parser(stdout: TextIO, command: Optional[str] = None) -> argparse.ArgumentParser:
-    """The command line's parser; with ``command``, only that sub-command's
-    (building all of them costs about as much as validating a file)."""
+def _parser(stdout: TextIO) -> argparse.ArgumentParser:
+    """The whole command line's parser (for --help, --version and errors)."""
     p = _Parser(prog="embedcfg", description="Configuration as data for embedded CPython.",
                 epilog="Exit status: 0 success, 1 problems found, 2 usage error.",
                 stdout=stdout)
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, add in _COMMANDS.items():
-        if command is None or command == name:
-            add(sub, stdout)
+    for add in _COMMANDS.values():
+        add(sub, stdout)
     return p
+
+
+class _OneCommand:
+    """Stands in for the sub-parsers of :func:`_parser` when argv names a
+    command: that command's parser alone, as argparse would build it
+    (``prog`` "embedcfg NAME"). Building every parser cost as much as
+    validating a file, and pre-commit and CI start embedcfg per call."""
+
+    def __init__(self) -> None:
+        self.parser: Optional[argparse.ArgumentParser] = None
+
+    def add_parser(self, name: str, *, help: Optional[str] = None,
+                   **kwargs: Any) -> argparse.ArgumentParser:
+        self.parser = _Parser(prog=f"embedcfg {name}", **kwargs)
+        return self.parser
+
+
+def _parse(argv: Sequence[str], stdout: TextIO) -> "tuple[argparse.ArgumentParser, argparse.Namespace]":
+    if argv and argv[0] in _COMMANDS:
+        one = _OneCommand()
+        _COMMANDS[argv[0]](one, stdout)
+        assert one.parser is not None
+        args = one.parser.parse_args(list(argv[1:]))
+        args.command, args.version = argv[0], False
+        return one.parser, args
+    parser = _parser(stdout)
+    return parser, parser.parse_args(list(argv))
 
 
 def _add_validate(sub: Any, stdout: TextIO) -> None:
@@ -238,12 +263,11 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         from .bake import main_bake
 
         return main_bake(argv[1:], stdout, stderr)
-    parser = _parser(stdout, argv[0] if argv and argv[0] in _COMMANDS else None)
     try:
         if not argv:
-            parser.print_usage(stderr)
+            _parser(stdout).print_usage(stderr)
             return EXIT_USAGE
-        args = parser.parse_args(list(argv))
+        parser, args = _parse(argv, stdout)
         if args.version:
             stdout.write(f"embedcfg {_version()}\n")
             return EXIT_OK
