@@ -1,6 +1,7 @@
-"""The host examples (examples/c-host, examples/pybind11-host, examples/attach):
-each is built and run by its documented command, with a real compiler and
-real interpreters, in fresh processes."""
+"""The examples with a program (examples/c-host, examples/pybind11-host,
+examples/attach, examples/readonly-image): each is built and run by its
+documented command, with a real compiler and real interpreters, in fresh
+processes."""
 
 from __future__ import annotations
 
@@ -203,3 +204,81 @@ def test_attach_host_reports_what_is_fixed_at_init(sdk_pythons: Callable[[str], 
                           timeout=300, check=False)
     assert (proc.returncode, proc.stdout) == (78, "")
     assert proc.stderr.startswith("attach: error: an interpreter is already running")
+
+
+READONLY_IMAGE = EXAMPLES / "readonly-image"
+INVENTORY = ["inventory", "inventory.__main__", "inventory.models", "inventory.pricing",
+             "inventory.report"]
+
+
+def _readonly_image_lines(minor: Tuple[int, int], precompiled: bool) -> List[str]:
+    """What the image's application prints (build.py adds its two lines)."""
+    tag = f"cpython-{minor[0]}{minor[1]}"
+    status = "unchecked hash pyc matching the source" if precompiled else "no pyc"
+    files = ["__init__", "__main__", "models", "pricing", "report"]
+    return ["inventory 1.0", "  3 x widget at  2.50 =  7.50", "  1 x gadget at 10.00 = 10.00",
+            "  4 x gizmo  at  0.75 =  3.00", "total 20.50 (with 20% VAT: 24.60)",
+            "writes bytecode: False",
+            *(f"{name}: inventory/__pycache__/{f}.{tag}.pyc, {status}"
+              for name, f in zip(INVENTORY, files)),
+            "compiled from source: " + ("none" if precompiled
+                                        else "report.py, pricing.py, models.py")]
+
+
+def _tree(root: Path) -> Dict[str, Tuple[int, int, int]]:
+    return {str(p.relative_to(root)): (p.lstat().st_mode, p.lstat().st_size,
+                                       p.lstat().st_mtime_ns)
+            for p in [root, *root.rglob("*")]}
+
+
+def _make_writable(root: Path) -> None:
+    for p in [root, *root.rglob("*")]:
+        p.chmod(p.lstat().st_mode | 0o200)
+
+
+@pytest.mark.parametrize("which", ["oldest", "newest"])
+def test_readonly_image_runs_from_precompiled_bytecode(which: str, shims: Any,
+                                                       shim_cache: Path,
+                                                       pythons: Dict[Tuple[int, int], str],
+                                                       tmp_path: Path) -> None:
+    """examples/readonly-image: `build.py --run` lays out the image, precompiles
+    it, makes it read-only and runs it twice through the launcher: every module
+    of the application comes from its precompiled .pyc, none is compiled, and
+    nothing in the image changes. Without precompile the same run compiles the
+    application from source (so the output tells the two apart)."""
+    chosen = _oldest_and_newest(pythons, (3, 8))
+    if not chosen:
+        pytest.skip(f"no CPython 3.8+ is installed (pyenv versions: {sorted(pythons)})")
+    shim = shims.get_shim(chosen[0] if which == "oldest" else chosen[-1])
+    image = tmp_path / "image"
+    try:
+        proc = _example(READONLY_IMAGE / "build.py", shim, shim_cache, tmp_path, "--run")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines() == [*_readonly_image_lines(shim.minor, True),
+                                            "second run: same output",
+                                            "changed in the image: nothing"]
+        assert "precompiled 5 modules (5 compiled, 0 up to date)" in proc.stderr
+        # The image as built: read-only, and its pycs are the unchecked
+        # hash-based ones precompile wrote (PEP 552 flags = 1).
+        pycs = sorted((image / "src" / "inventory" / "__pycache__").iterdir())
+        assert [p.name.split(".")[0] for p in pycs] == [
+            "__init__", "__main__", "models", "pricing", "report"]
+        assert all(p.read_bytes()[4:8] == b"\x01\x00\x00\x00" for p in pycs)
+        assert not any(p.lstat().st_mode & 0o222 for p in [image, *image.rglob("*")])
+        # The launcher on the image's document, as the README's step by step runs it.
+        before = _tree(image)
+        run = shim.launch_file(image / "app.json")
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.splitlines() == _readonly_image_lines(shim.minor, True)
+        assert _tree(image) == before
+
+        proc = _example(READONLY_IMAGE / "build.py", shim, shim_cache, tmp_path, "--run",
+                        "--no-precompile")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines() == [*_readonly_image_lines(shim.minor, False),
+                                            "second run: same output",
+                                            "changed in the image: nothing"]
+        assert not (image / "src" / "inventory" / "__pycache__").exists()
+    finally:
+        if image.exists():
+            _make_writable(image)
