@@ -1184,7 +1184,7 @@ int embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
 }
 
 int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
-                          const char *file)
+                          const char *file, const char *config_dir)
 {
     char *dir;
     int rc;
@@ -1195,7 +1195,7 @@ int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
     if (doc == NULL || file == NULL) {
         return fail(h, "the document or its file name is NULL");
     }
-    dir = embedcfg__dirname_of(file);
+    dir = config_dir != NULL ? embedcfg__strdup(config_dir) : embedcfg__dirname_of(file);
     if (dir == NULL) {
         return fail(h, "out of memory");
     }
@@ -1239,7 +1239,7 @@ int embedcfg_load_file(embedcfg_handle *h, const char *path)
                     path, (unsigned long)jerr.line, (unsigned long)jerr.column,
                     (unsigned long)jerr.offset, jerr.message);
     }
-    rc = embedcfg__load_parsed(h, doc, path);
+    rc = embedcfg__load_parsed(h, doc, path, NULL);
     embedcfg_json_free(doc);
     return rc;
 }

@@ -129,11 +129,12 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
  * once (it needs `lib` and the paths before libpython is loaded) and hands
  * the tree over instead of having the shim read and parse the file again.
  * Same as embedcfg_load_file(h, file) with the parsing done: `file` names
- * the document in errors and sets $CONFIG_DIR.  Both sides are built from
- * the same sources by the same `embedcfg build`, so the tree layout agrees. */
+ * the document in errors; $CONFIG_DIR is `config_dir`, or the file's
+ * directory when it is NULL.  Both sides are built from the same sources by
+ * the same `embedcfg build`, so the tree layout agrees. */
 struct embedcfg_json_value;
 int embedcfg__load_parsed(struct embedcfg_handle *h, const struct embedcfg_json_value *doc,
-                          const char *file);
+                          const char *file, const char *config_dir);
 
 #ifdef __cplusplus
 }

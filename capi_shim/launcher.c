@@ -1,4 +1,7 @@
-/* embedcfg-launch DOCUMENT [args...]: run an application from a document.
+/* embedcfg-launch [--config-dir DIR] DOCUMENT [args...]: run an application
+ * from a document.  $CONFIG_DIR is the document's directory, or DIR (an
+ * absolute path) when given: `embedcfg run` writes the canonical form of a
+ * document to a private temporary directory and names the original one.
  *
  * The launcher is not linked against libpython.  It reads the document's
  * `lib` and `requires_python` with the parser alone, dlopen()s that libpython
@@ -47,7 +50,8 @@ typedef struct {
     const char *(*get_error)(const embedcfg_handle *);
     int (*get_exit_code)(const embedcfg_handle *, int *);
     int (*set_origin)(embedcfg_handle *, const char *);
-    int (*load_parsed)(embedcfg_handle *, const embedcfg_json_value *, const char *);
+    int (*load_parsed)(embedcfg_handle *, const embedcfg_json_value *, const char *,
+                       const char *);
     int (*has_option)(const embedcfg_handle *, const char *);
     int (*append_strlist)(embedcfg_handle *, const char *, size_t, const char *const *);
     int (*initialize)(embedcfg_handle *);
@@ -84,8 +88,9 @@ static int allow_insecure_paths(void)
     return v != NULL && strcmp(v, "1") == 0;
 }
 
-static int read_head(const char *path, const char *origin, embedcfg_json_value **parsed,
-                     char **lib, char **requires, int *embedded, launch_error *e)
+static int read_head(const char *path, const char *origin, const char *config_dir_arg,
+                     embedcfg_json_value **parsed, char **lib, char **requires,
+                     int *embedded, launch_error *e)
 {
     char *data = NULL;
     size_t len = 0;
@@ -137,7 +142,8 @@ static int read_head(const char *path, const char *origin, embedcfg_json_value *
             config_error(e, "%s: lib: expected a string", path);
             goto done;
         }
-        config_dir = embedcfg__dirname_of(path);
+        config_dir = config_dir_arg != NULL ? embedcfg__strdup(config_dir_arg)
+                                            : embedcfg__dirname_of(path);
         *lib = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), origin, config_dir,
                                      1, err, sizeof(err));
         if (*lib == NULL) {
@@ -150,7 +156,8 @@ static int read_head(const char *path, const char *origin, embedcfg_json_value *
      * Only stat() calls, so this costs next to nothing. */
     if (!allow_insecure_paths()) {
         if (config_dir == NULL) {
-            config_dir = embedcfg__dirname_of(path);
+            config_dir = config_dir_arg != NULL ? embedcfg__strdup(config_dir_arg)
+                                                : embedcfg__dirname_of(path);
         }
         if (embedcfg_pathsec_check_document(doc, origin, config_dir, EMBEDCFG_DEFAULT_LIB, err,
                                             sizeof(err)) < 0) {
@@ -278,24 +285,37 @@ int main(int argc, char **argv)
     int code = EMBEDCFG_EXIT_CONFIG;
     int exit_code = 0;
     size_t size;
+    const char *config_dir = NULL;
+    const char *document;
+    int first = 1;  /* argv index of the document */
 
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
-    if (argc < 2) {
-        fprintf(stderr, "usage: embedcfg-launch DOCUMENT [args...]\n");
+    if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
+        if (argc < 4 || argv[2][0] != '/') {
+            fprintf(stderr, "embedcfg-launch: --config-dir takes an absolute directory,"
+                    " then the document\n");
+            return EX_USAGE_;
+        }
+        config_dir = argv[2];
+        first = 3;
+    }
+    if (argc <= first) {
+        fprintf(stderr, "usage: embedcfg-launch [--config-dir DIR] DOCUMENT [args...]\n");
         return EX_USAGE_;
     }
+    document = argv[first];
     origin = embedcfg__exe_dir();
     if (origin == NULL) {
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
     }
-    if (read_head(argv[1], origin, &doc, &lib, &requires, &embedded, &e) < 0) {
+    if (read_head(document, origin, config_dir, &doc, &lib, &requires, &embedded, &e) < 0) {
         goto done;
     }
     if (embedded) {
         config_error(&e, "%s: embedded = true attaches to a running interpreter; the"
-                     " launcher starts one (set embedded = false)", argv[1]);
+                     " launcher starts one (set embedded = false)", document);
         goto done;
     }
     if (load_python(lib, requires, &e) < 0) {
@@ -320,21 +340,21 @@ int main(int argc, char **argv)
         config_error(&e, "out of memory");
         goto done;
     }
-    if (api.set_origin(h, origin) < 0 || api.load_parsed(h, doc, argv[1]) < 0) {
+    if (api.set_origin(h, origin) < 0 || api.load_parsed(h, doc, document, config_dir) < 0) {
         config_error(&e, "%s", api.get_error(h));
         goto done;
     }
     embedcfg_json_free(doc);
     doc = NULL;
-    if (argc > 2) {
+    if (argc > first + 1) {
         /* the command line's arguments follow the document's argv */
         if (!api.has_option(h, "argv")
             && api.append_strlist(h, "argv", 1, (const char *const *)argv) < 0) {
             config_error(&e, "%s", api.get_error(h));
             goto done;
         }
-        if (api.append_strlist(h, "argv", (size_t)(argc - 2),
-                               (const char *const *)(argv + 2)) < 0) {
+        if (api.append_strlist(h, "argv", (size_t)(argc - first - 1),
+                               (const char *const *)(argv + first + 1)) < 0) {
             config_error(&e, "%s", api.get_error(h));
             goto done;
         }

@@ -266,12 +266,6 @@ def _canonical_for_run(cfg: EmbedConfig, config_dir: Optional[PathLike]) -> byte
     return data
 
 
-def _document_file(data: bytes, config_dir: Optional[PathLike], tmp: str) -> Path:
-    directory = Path(config_dir) if config_dir is not None else Path(tmp)
-    fd, name = tempfile.mkstemp(prefix=".embedcfg-", suffix=".json", dir=directory)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return Path(name)
 
 
 _LIBPYTHON = re.compile(r"libpython(\d+)\.(\d+)")
@@ -298,20 +292,19 @@ def launch(cfg: EmbedConfig, argv: Sequence[str] = (), python: Optional[str] = N
     """Run ``cfg`` through the launcher built for ``python`` (default: the
     interpreter of the document's ``lib`` when it can be found next to it,
     else this interpreter) and return the finished process. ``config_dir`` is what
-    ``$CONFIG_DIR`` means (the document is written there for the run);
-    ``kwargs`` go to :func:`subprocess.run` (``env``, ``capture_output``...)."""
+    ``$CONFIG_DIR`` means; the canonical document is written to a private
+    temporary directory, never there (it may be a read-only image), and the
+    launcher is told ``--config-dir``. ``kwargs`` go to :func:`subprocess.run`
+    (``env``, ``capture_output``...)."""
     data = _canonical_for_run(cfg, config_dir)
     built = _build.build(python if python is not None else _python_for(cfg, config_dir))
     with tempfile.TemporaryDirectory(prefix="embedcfg-run-") as tmp:
-        doc = _document_file(data, config_dir, tmp)
-        try:
-            return subprocess.run([str(built.launcher), str(doc), *argv], check=False,
-                                  **kwargs)
-        finally:
-            try:
-                doc.unlink()
-            except OSError:
-                pass
+        doc = Path(tmp) / "document.json"
+        doc.write_bytes(data)
+        where = ([] if config_dir is None
+                 else ["--config-dir", os.path.realpath(os.fspath(config_dir))])
+        return subprocess.run([str(built.launcher), *where, str(doc), *argv], check=False,
+                              **kwargs)
 
 
 def run(cfg: EmbedConfig, argv: Sequence[str] = (), python: Optional[str] = None,

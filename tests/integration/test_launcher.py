@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
 import pytest
 
 from embedcfg import build as _build
+from embedcfg import codec
 from embedcfg.model import EmbedConfig
+from embedcfg.shim import launch
 
 from .conftest import Shim, clean_env
 
@@ -163,3 +166,42 @@ def test_refusals_are_the_ones_the_how_to_lists(shim: Shim, shims: Any,
         untriggered |= {m for m in documented if "this launcher is built for" in m}
     assert len(documented) == 8
     assert set(documented) - matched == untriggered
+
+
+def test_config_dir_option(shim: Shim, tmp_path: Path) -> None:
+    """--config-dir DIR makes $CONFIG_DIR mean DIR instead of the document's
+    directory; the document can live elsewhere (embedcfg run uses this)."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text("print('ran from', __file__)\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    doc = elsewhere / "doc.json"
+    doc.write_bytes(codec.canonical(EmbedConfig(options={"run_filename": "$CONFIG_DIR/main.py"})))
+    env = clean_env()
+    proc = subprocess.run([str(shim.built.launcher), "--config-dir", str(app), str(doc), "x"],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"ran from {app / 'main.py'}\n"
+    # without it, $CONFIG_DIR is the document's directory, which has no main.py
+    proc = shim.launch_file(doc)
+    assert proc.returncode != 0 and str(elsewhere / "main.py") in proc.stderr
+    # a relative directory, or none, is a usage error (EX_USAGE, 64)
+    for args in (["--config-dir", "app", str(doc)], ["--config-dir", str(app)]):
+        proc = subprocess.run([str(shim.built.launcher), *args], capture_output=True,
+                              text=True, env=env, stdin=subprocess.DEVNULL, timeout=60,
+                              check=False)
+        assert proc.returncode == 64 and "--config-dir" in proc.stderr, proc.stderr
+
+
+def test_run_writes_nothing_into_config_dir(shim: Shim, tmp_path: Path) -> None:
+    """embedcfg.run() expands $CONFIG_DIR to config_dir without writing the
+    document there (it may be a read-only image)."""
+    (tmp_path / "main.py").write_text("import sys; sys.exit(7)\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    cfg = EmbedConfig(options={"run_filename": "$CONFIG_DIR/main.py"})
+    proc = launch(cfg, python=shim.python, config_dir=tmp_path, env=clean_env(),
+                  capture_output=True, text=True)
+    assert proc.returncode == 7, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
