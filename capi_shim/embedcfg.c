@@ -1732,7 +1732,8 @@ static int install_static(embedcfg_handle *h)
         table[i].name = h->modules[i].name;
         table[i].init = h->modules[i].init;
     }
-    rc = embedcfg_static_importer_install(table, h->n_modules, EMBEDCFG_STATIC_COPY);
+    /* the callers know the interpreter is (at least core-)initialized */
+    rc = embedcfg__static_importer_install_core(table, h->n_modules, EMBEDCFG_STATIC_COPY);
     free(table);
     if (rc < 0) {
         return fail_exception(h, "installing the indexed static importer");
@@ -2118,6 +2119,7 @@ static int initialize_pep587(embedcfg_handle *h)
     PyConfig config;
     PyStatus status;
     char *saved = NULL;
+    int main_phase;
     int rc = -1;
 
     /* find the inittab symbols before anything is initialized */
@@ -2137,15 +2139,30 @@ static int initialize_pep587(embedcfg_handle *h)
     if (fill_config(h, &config) < 0 || register_modules(h) < 0) {
         goto done;
     }
+    /* The indexed importer goes in between the core and the main phase of
+     * init (PEP 587's multi-phase initialization): importlib exists then,
+     * site and sitecustomize have not run, so static modules are importable
+     * during init as inittab modules are.  A document that stops after the
+     * core phase (_init_main = false) keeps stopping there. */
+    main_phase = uses_indexed(h) && h->n_modules > 0 && config._init_main;
+    if (main_phase) {
+        config._init_main = 0;
+    }
     saved = hide_executable_variable(h);
     status = Py_InitializeFromConfig(&config);
+    if (!PyStatus_Exception(status)) {
+        /* init returns with the GIL held by this thread */
+        rc = install_static(h);
+        if (rc == 0 && main_phase) {
+            status = _Py_InitializeMain();
+        }
+    }
     restore_executable_variable(saved);
     if (PyStatus_Exception(status)) {
         status_failed(h, status, "initializing CPython");
+        rc = -1;
         goto done;
     }
-    /* init returns with the GIL held by this thread */
-    rc = install_static(h);
 
 done:
     PyConfig_Clear(&config);

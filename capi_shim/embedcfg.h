@@ -108,8 +108,9 @@ int embedcfg_add_module_symbol(embedcfg_handle *h, const char *name,
  *            PyInitConfig_AddModule on 3.14); the modules are in
  *            sys.builtin_module_names and importable during init;
  * "indexed"  embedcfg's indexed importer (static_importer.h), put first on
- *            sys.meta_path right after init, or when attaching to a running
- *            interpreter (embedded);
+ *            sys.meta_path during init, between the core and the main phase
+ *            (before site runs; right after init on 3.14), or when attaching
+ *            to a running interpreter (embedded);
  * NULL       automatic (the default): "indexed" when embedded or from
  *            EMBEDCFG_INDEXED_THRESHOLD (100) modules on, else "inittab",
  *            as embedcfg.bake.choose_mechanism decides.

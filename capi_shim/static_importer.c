@@ -674,14 +674,20 @@ struct _object *embedcfg_static_importer_new(const embedcfg_static_entry *table,
 int embedcfg_static_importer_install(const embedcfg_static_entry *table, size_t n,
                                      unsigned int flags)
 {
+    if (!Py_IsInitialized()) {
+        return -1;
+    }
+    return embedcfg__static_importer_install_core(table, n, flags);
+}
+
+int embedcfg__static_importer_install_core(const embedcfg_static_entry *table, size_t n,
+                                           unsigned int flags)
+{
     PyObject *meta_path;
     PyObject *finder;
     Py_ssize_t i;
     int rc;
 
-    if (!Py_IsInitialized()) {
-        return -1;
-    }
     meta_path = PySys_GetObject("meta_path");  /* borrowed */
     if (meta_path == NULL || !PyList_Check(meta_path)) {
         PyErr_SetString(PyExc_RuntimeError,

@@ -94,6 +94,13 @@ struct _object *embedcfg_static_importer_new(const embedcfg_static_entry *table,
 int embedcfg_static_importer_install(const embedcfg_static_entry *table, size_t n,
                                      unsigned int flags);
 
+/* Internal (the shim's): the same, without the Py_IsInitialized() check,
+ * for the moment between the core and the main phase of init, when
+ * importlib and sys.meta_path exist but site has not run yet.  The caller
+ * guarantees that moment and holds the GIL. */
+int embedcfg__static_importer_install_core(const embedcfg_static_entry *table, size_t n,
+                                           unsigned int flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,7 +51,9 @@ attempt("single", single)
 attempt("package", package)
 attempt("fails", lambda: __import__("st_fails"))
 attempt("spec", spec)
-out["finder"] = [getattr(f, "__name__", type(f).__name__) for f in sys.meta_path][0]
+# the finders in order (a .pth run by site may put its own in front)
+out["finders"] = [getattr(f, "__name__", type(f).__name__)
+                  for f in sys.meta_path]
 sys.stdout.write("@@" + json.dumps(out) + "@@")
 """
 
@@ -97,7 +99,9 @@ def _indexed_expected(r: Dict[str, Any]) -> None:
     assert r["package"] == {"ok": ["st_pkg.sub", "hello (1), same module: 1", []]}
     assert r["fails"] == {"error": "ValueError", "message": "st_fails refuses to initialize"}
     assert r["spec"] == {"ok": ["built-in", False]}
-    assert r["finder"] == "embedcfg.static_importer"
+    finders = r["finders"]
+    assert "embedcfg.static_importer" in finders, finders
+    assert finders.index("embedcfg.static_importer") < finders.index("BuiltinImporter")
 
 
 def test_indexed_through_the_launcher(shim: Shim, modules_libraries: Any,
@@ -118,7 +122,37 @@ def test_inittab_through_the_launcher(shim: Shim, modules_libraries: Any,
     assert r["single"] == {"ok": ["st_single", "single", 1]}
     assert r["fails"]["error"] == "ValueError"
     assert r["spec"] == {"ok": ["built-in", True]}
-    assert r["finder"] != "embedcfg.static_importer"
+    assert "embedcfg.static_importer" not in r["finders"]
+
+
+@pytest.mark.parametrize("mechanism", list(StaticModules))
+def test_importable_while_site_runs(shim: Shim, modules_libraries: Any, tmp_path: Path,
+                                    mechanism: StaticModules) -> None:
+    """Both mechanisms make the modules importable during init: here from
+    sitecustomize, which site imports before the application runs. (The shim
+    installs the indexed importer between init's core and main phases on
+    3.8-3.13; PEP 741 has no such step, so 3.14 installs it after init.)"""
+    if shim.minor >= (3, 14):
+        pytest.skip("CPython 3.14: the indexed importer is installed after init")
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    (site_dir / "sitecustomize.py").write_text(
+        "import builtins, st_multi\nbuiltins.SEEN_AT_SITE = st_multi.add(20, 22)\n")
+    stdlib = json.loads(subprocess.run(
+        [shim.python, "-I", "-S", "-c", "import json, sys; print(json.dumps(sys.path))"],
+        capture_output=True, text=True, env=clean_env(), check=True).stdout)
+    cfg = EmbedConfig(inittab=[e for e in ENTRIES if e.name == "st_multi"],
+                      static_modules=mechanism,
+                      options={"site_import": True,
+                               "module_search_paths": [p for p in stdlib if p]
+                               + [str(site_dir)]})
+    code = "import builtins; print('@@' + repr(builtins.SEEN_AT_SITE) + '@@')"
+    (tmp_path / "libstmods.so").symlink_to(modules_libraries(shim))
+    proc = shim.launch(cfg.with_options(run_command=code), directory=tmp_path,
+                       env=clean_env(EMBEDCFG_ALLOW_INSECURE_PATHS="1"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "@@42@@" in proc.stdout, proc.stdout + proc.stderr
+    assert "Error in sitecustomize" not in proc.stderr
 
 
 @pytest.mark.parametrize("count", [INDEXED_THRESHOLD - 1, INDEXED_THRESHOLD])
@@ -132,7 +166,8 @@ def test_automatic_choice_follows_the_threshold(shim: Shim, modules_libraries: A
                                             library=LIB) for i in range(count)])
     code = ("import sys, st_auto7\n"
             "print(st_auto7.__name__, st_auto7.kind, 'st_auto7' in sys.builtin_module_names,"
-            " getattr(sys.meta_path[0], '__name__', '') == 'embedcfg.static_importer')\n")
+            " any(getattr(f, '__name__', '') == 'embedcfg.static_importer'"
+            " for f in sys.meta_path))\n")
     proc = _launch(shim, modules_libraries, tmp_path, cfg, code)
     assert proc.returncode == 0, proc.stderr
     indexed = choose_mechanism(cfg) == "indexed"
