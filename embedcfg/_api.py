@@ -104,12 +104,24 @@ def dump(cfg: EmbedConfig, path: PathLike, *, schema_ref: Optional[str] = None) 
     codec.write_atomic(path, codec.dumps(cfg, fmt, schema_ref=schema_ref).encode("utf-8"))
 
 
-def validate(cfg: EmbedConfig, target: TargetLike = None) -> List[Problem]:
+def validate(cfg: EmbedConfig, target: TargetLike = None, *,
+             config_dir: Optional[PathLike] = None,
+             host: Optional[PathLike] = None) -> List[Problem]:
     """Every problem of a document built in code or loaded: the schema's
     (types, ranges, names) and the semantic rules. ``target`` is a python
-    executable (or a :class:`~embedcfg.checks.Target`) to check against."""
+    executable (or a :class:`~embedcfg.checks.Target`) to check against.
+
+    With ``config_dir`` (what ``$CONFIG_DIR`` means) or ``host`` (the built
+    host program), the inittab's init functions are looked up as well, as
+    ``embedcfg validate [--host]`` does: every one the C shim would not find
+    is an EC505 problem (see :func:`embedcfg.bake.symbol_problems`)."""
     raw = codec.unstructure(cfg)
     problems = list(schema.iter_problems(raw))
     pruned = codec.structure(_prune(raw, problems)) if problems else cfg
     resolved, target_problems = _resolve_target(target)
-    return problems + target_problems + checks.check(pruned, resolved)
+    found = problems + target_problems + checks.check(pruned, resolved)
+    if not problems and cfg.inittab and (config_dir is not None or host is not None):
+        from .bake import symbol_problems
+
+        found.extend(symbol_problems(cfg, config_dir=config_dir, host=host))
+    return found

@@ -401,6 +401,22 @@ def test_validate_reports_every_missing_init_function(symbol_files: Path) -> Non
     assert all("exit 78" in m for m in messages)
 
 
+def test_validate_api_checks_init_functions_like_the_cli(symbol_files: Path) -> None:
+    """embedcfg.validate(cfg, config_dir=..., host=...) reports the same EC505 problems
+    as the command line; without either it does not look (nothing to resolve against)."""
+    import embedcfg
+
+    cfg = embedcfg.loads(SYMBOLS_DOC.replace("LIBPATH", str(symbol_files / "libstmods.so")))
+    assert [p for p in embedcfg.validate(cfg) if p.code == "EC505"] == []
+    found = [(p.code, p.pointer) for p in embedcfg.validate(cfg, config_dir=symbol_files)
+             if p.code == "EC505"]
+    assert found == [("EC505", "/inittab/1"), ("EC505", "/inittab/2"), ("EC505", "/inittab/3")]
+    with_host = [p.pointer for p in embedcfg.validate(cfg, config_dir=symbol_files,
+                                                      host=symbol_files / "host")
+                 if p.code == "EC505"]
+    assert "/inittab/6" in with_host and "/inittab/5" not in with_host
+
+
 def test_validate_host_checks_the_program_symbols(symbol_files: Path) -> None:
     """--host PROGRAM: entries without a library must be exported by the program ($ORIGIN
     is its directory); a symbol that is there but not exported says -rdynamic."""
