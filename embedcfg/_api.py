@@ -114,7 +114,7 @@ def validate(cfg: EmbedConfig, target: TargetLike = None, *,
     With ``config_dir`` (what ``$CONFIG_DIR`` means) or ``host`` (the built
     host program), the inittab's init functions are looked up as well, as
     ``embedcfg validate [--host]`` does: every one the C shim would not find
-    is an EC505 problem (see :func:`embedcfg.bake.symbol_problems`)."""
+    is an EC505 problem."""
     raw = codec.unstructure(cfg)
     problems = list(schema.iter_problems(raw))
     pruned = codec.structure(_prune(raw, problems)) if problems else cfg
