@@ -1,6 +1,6 @@
 """Cold-start cost of `embedcfg validate` against check-jsonschema.
 
-Run:  .venv/bin/python benchmarks/validate.py [--runs N]
+Run:  .venv/bin/python benchmarks/validate.py [--runs N] [--callgrind]
 
 Each measurement is a fresh process (as in CI and pre-commit), timed as the
 median of N interleaved runs (wall clock, and CPU time of the child); both
@@ -9,13 +9,18 @@ machine. Installed packages carry compiled bytecode (pip writes it); for an
 editable checkout run `python -m compileall embedcfg` first with
 PYTHONDONTWRITEBYTECODE unset, or embedcfg pays for compiling its sources. check-jsonschema only checks the schema;
 embedcfg also runs the semantic rules. Targets (issue 2): at most 0.3x
-check-jsonschema's time for 1 file and 0.5x for 100 files.
+check-jsonschema's time for 1 file and 0.5x for 100 files. Besides the
+ratio of medians it prints the median and quartiles of the per-round
+ratios (how much one run can be trusted on a shared machine) and, with
+--callgrind, the instruction totals of the 1-file runs, which do not move
+with the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -48,6 +53,8 @@ def timed(argv: List[str]) -> "tuple[float, float]":
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--callgrind", action="store_true",
+                    help="also count instructions of the 1-file runs (needs valgrind)")
     args = ap.parse_args()
     bindir = Path(sys.executable).parent
     embedcfg = [str(bindir / "embedcfg"), "validate"]
@@ -86,12 +93,44 @@ def main() -> None:
     for label, _ in rows:
         ratio = ""
         if label.startswith("embedcfg"):
-            base, target = (("check-jsonschema, 1 file", "0.30x") if "1 file" in label
-                            else ("check-jsonschema, 100 files", "0.50x"))
+            base, target = _base(label)
             ratio = (f"{wall[label] / wall[base]:.2f}x, {cpu[label] / cpu[base]:.2f}x"
                      f" (<= {target})")
         print(f"{label:30} {wall[label] * 1000:7.1f}ms {cpu[label] * 1000:7.1f}ms   {ratio}")
     print(f"median of {args.runs} interleaved runs; CPython {sys.version.split()[0]}")
+    # The same rounds as pairs: each round's embedcfg time over the same
+    # round's check-jsonschema time, so slow phases of a shared machine fall
+    # on both; the quartiles show how far one run can be trusted.
+    print("per-round wall ratios (median [quartiles]):")
+    for label, _ in rows:
+        if label.startswith("embedcfg"):
+            base, target = _base(label)
+            q = statistics.quantiles([a / b for a, b in zip(walls[label], walls[base])], n=4)
+            print(f"  {label:30} {q[1]:.2f}x [{q[0]:.2f}-{q[2]:.2f}] (<= {target})")
+    if args.callgrind:
+        counts = {label: _instructions(argv) for label, argv in rows[:3]}
+        print("instructions (callgrind, 1 file): " + ", ".join(
+            f"{label.split(',')[0]} {n / 1e6:.1f}M" for label, n in counts.items())
+            + f"; embedcfg/check-jsonschema {counts[rows[1][0]] / counts[rows[2][0]]:.3f}x")
+
+
+def _base(label: str) -> "tuple[str, str]":
+    return (("check-jsonschema, 1 file", "0.30x") if "1 file" in label
+            else ("check-jsonschema, 100 files", "0.50x"))
+
+
+def _instructions(argv: List[str]) -> int:
+    """callgrind's instruction total for one run: stable whatever else the
+    machine does, unlike times (the target itself is about time)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        sys.exit("--callgrind needs valgrind")
+    proc = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           *argv], capture_output=True, text=True, check=False)
+    m = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
+    if m is None:
+        sys.exit(f"callgrind failed for {argv[:3]}: {proc.stderr[-500:]}")
+    return int(m.group(1))
 
 
 if __name__ == "__main__":
