@@ -276,11 +276,12 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index)
 static const char *build_name(embedcfg_build build)
 {
     switch (build) {
-    case EMBEDCFG_BUILD_WINDOWS: return "Windows";
-    case EMBEDCFG_BUILD_FREE_THREADED: return "free-threaded";
-    case EMBEDCFG_BUILD_DEBUG: return "debug";
-    case EMBEDCFG_BUILD_STATS: return "Py_STATS";
-    case EMBEDCFG_BUILD_MACOS: return "macOS";
+    /* the labels come from embedcfg/options.py (Build.label) */
+    case EMBEDCFG_BUILD_WINDOWS: return EMBEDCFG_BUILD_LABEL_WINDOWS;
+    case EMBEDCFG_BUILD_FREE_THREADED: return EMBEDCFG_BUILD_LABEL_FREE_THREADED;
+    case EMBEDCFG_BUILD_DEBUG: return EMBEDCFG_BUILD_LABEL_DEBUG;
+    case EMBEDCFG_BUILD_STATS: return EMBEDCFG_BUILD_LABEL_STATS;
+    case EMBEDCFG_BUILD_MACOS: return EMBEDCFG_BUILD_LABEL_MACOS;
     default: return "some";
     }
 }
@@ -1674,16 +1675,14 @@ int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
 
 /* --- the indexed static importer ---------------------------------------------- */
 
-/* The pending Python exception as the handle's error, cleared. */
-static int fail_exception(embedcfg_handle *h, const char *during)
+/* Take the pending Python exception, clearing it: its type name and str()
+ * into the buffers ("" when there is none).  1 when str() gave a text. */
+static int take_exception(char *type_name, size_t type_size, char *msg, size_t msg_size)
 {
     PyObject *value;
     PyObject *text = NULL;
-    const char *msg = NULL;
+    const char *utf8 = NULL;
 
-    if (!PyErr_Occurred()) {
-        return fail(h, "%s failed", during);
-    }
 #if PY_VERSION_HEX >= 0x030C0000
     /* PyErr_Fetch is deprecated since 3.12 */
     value = PyErr_GetRaisedException();
@@ -1698,17 +1697,37 @@ static int fail_exception(embedcfg_handle *h, const char *during)
         Py_XDECREF(tb);
     }
 #endif
+    type_name[0] = '\0';
+    msg[0] = '\0';
     if (value != NULL) {
+        snprintf(type_name, type_size, "%s", Py_TYPE(value)->tp_name);
         text = PyObject_Str(value);
     }
     if (text != NULL) {
-        msg = PyUnicode_AsUTF8(text);
+        utf8 = PyUnicode_AsUTF8(text);
     }
-    fail(h, "%s: %s: %s", during, value != NULL ? Py_TYPE(value)->tp_name : "error",
-         msg != NULL ? msg : "(no message)");
+    if (utf8 != NULL) {
+        snprintf(msg, msg_size, "%s", utf8);
+    }
     Py_XDECREF(text);
     Py_XDECREF(value);
     PyErr_Clear();
+    return utf8 != NULL;
+}
+
+/* The pending Python exception as the handle's error, cleared. */
+static int fail_exception(embedcfg_handle *h, const char *during)
+{
+    char type_name[128];
+    char msg[ERROR_SIZE];
+    int has_text;
+
+    if (!PyErr_Occurred()) {
+        return fail(h, "%s failed", during);
+    }
+    has_text = take_exception(type_name, sizeof(type_name), msg, sizeof(msg));
+    fail(h, "%s: %s: %s", during, type_name[0] != '\0' ? type_name : "error",
+         has_text ? msg : "(no message)");
     return -1;
 }
 
@@ -1793,31 +1812,11 @@ static PyObject *str_list(const embedcfg_value *v)
 
 static void report_exception(embedcfg_handle *h, const char *name)
 {
-    PyObject *value;
-    PyObject *text = NULL;
-    const char *msg = NULL;
-#if PY_VERSION_HEX >= 0x030C0000
-    /* PyErr_Fetch is deprecated since 3.12 */
-    value = PyErr_GetRaisedException();
-#else
-    PyObject *type = NULL;
-    PyObject *tb = NULL;
+    char type_name[128];
+    char msg[ERROR_SIZE];
+    int has_text = take_exception(type_name, sizeof(type_name), msg, sizeof(msg));
 
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-#endif
-    if (value != NULL) {
-        text = PyObject_Str(value);
-    }
-    if (text != NULL) {
-        msg = PyUnicode_AsUTF8(text);
-    }
-    add_report(h, name, EMBEDCFG_NOT_APPLIED, "failed: %s", msg != NULL ? msg : "error");
-    Py_XDECREF(text);
-    Py_XDECREF(value);
-    PyErr_Clear();
+    add_report(h, name, EMBEDCFG_NOT_APPLIED, "failed: %s", has_text ? msg : "error");
 }
 
 static int attach_search_paths(const embedcfg_value *v, int *added)

@@ -21,6 +21,13 @@
  * entries on (embedcfg.model.INDEXED_THRESHOLD; embedded: always). */
 #define EMBEDCFG_INDEXED_THRESHOLD 100
 
+/* How messages name the builds that some members need. */
+#define EMBEDCFG_BUILD_LABEL_WINDOWS "Windows"
+#define EMBEDCFG_BUILD_LABEL_FREE_THREADED "free-threaded"
+#define EMBEDCFG_BUILD_LABEL_DEBUG "debug"
+#define EMBEDCFG_BUILD_LABEL_STATS "Py_STATS"
+#define EMBEDCFG_BUILD_LABEL_MACOS "macOS"
+
 /* Member offsets, guarded by version and build. */
 #  define EMBEDCFG_PRE_allocator offsetof(PyPreConfig, allocator)
 #  define EMBEDCFG_CFG_allocator EMBEDCFG_NO_MEMBER

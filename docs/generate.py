@@ -52,7 +52,7 @@ def options_page() -> str:
         until = f"-{format_version(o.until)}" if o.until else "+"
         notes = []
         if o.build is not None:
-            notes.append(f"{o.build.value} builds only")
+            notes.append(f"{o.build.label} builds only")
         if o.values_since:
             notes.append(", ".join(f"{v!r} from {format_version(ver)}"
                                    for v, ver in o.values_since.items()))

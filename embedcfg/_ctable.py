@@ -30,13 +30,6 @@ __all__ = ["HEADER_NAME", "generate", "header_path", "main"]
 
 HEADER_NAME = "embedcfg_options.h"
 
-_BUILD_MACRO = {
-    Build.WINDOWS: "MS_WINDOWS",
-    Build.FREE_THREADED: "Py_GIL_DISABLED",
-    Build.DEBUG: "Py_DEBUG",
-    Build.STATS: "Py_STATS",
-    Build.MACOS: "__APPLE__",
-}
 
 
 def header_path() -> Path:
@@ -67,7 +60,7 @@ def _guard(opt: Option) -> str:
     if removed is not None:
         parts.append(f"PY_VERSION_HEX < {_hex(removed)}")
     if opt.build is not None:
-        parts.append(f"defined({_BUILD_MACRO[opt.build]})")
+        parts.append(f"defined({opt.build.macro})")
     return " && ".join(parts)
 
 
@@ -183,6 +176,10 @@ def generate() -> str:
     out.append(" * entries on (embedcfg.model.INDEXED_THRESHOLD; embedded: always). */")
     out.append(f"#define EMBEDCFG_INDEXED_THRESHOLD {INDEXED_THRESHOLD}")
     out.append("")
+    out.append("/* How messages name the builds that some members need. */")
+    for b in Build:
+        out.append(f"#define EMBEDCFG_BUILD_LABEL_{b.name} {_c_string(b.label)}")
+    out.append("")
     out.append("/* Member offsets, guarded by version and build. */")
     for opt in OPTIONS.values():
         out.extend(_member_macros(opt))
@@ -221,7 +218,7 @@ def _self_check() -> None:
     assert {k.name for k in Kind} == {"BOOL", "INT", "STR", "STR_LIST"}
     assert {s.name for s in Struct} == {"CONFIG", "PRECONFIG", "BOTH"}
     assert {v.name for v in Visibility} == {"PUBLIC", "READ_ONLY", "INIT_ONLY"}
-    assert set(Build) == set(_BUILD_MACRO)
+    assert all(b.macro and b.label for b in Build)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -273,7 +273,7 @@ def _value_since(opt: Option, value: object) -> Optional[Version]:
 
 
 def _build_rule(opt: Option, target: Target) -> Iterator[Problem]:
-    what = opt.build.value if opt.build is not None else ""
+    what = opt.build.label if opt.build is not None else ""
     if target.builds is None:
         yield _p("EC206", f"option {opt.name!r} exists only on {what} builds of CPython;"
                  " elsewhere the shim refuses it", "options", opt.name, severity=_WARN)

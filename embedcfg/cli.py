@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, Any, List, NoReturn, Optional, Sequence, TextIO
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NoReturn, Optional, Sequence,
+                    TextIO, Tuple)
 
 if TYPE_CHECKING:  # imported where used: embedcfg keeps its start-up light
     from .codec import Parsed
@@ -96,7 +97,7 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
                 stdout=stdout)
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in _COMMANDS.values():
+    for add, _ in _COMMANDS.values():
         add(sub, stdout)
     return p
 
@@ -116,10 +117,10 @@ class _OneCommand:
         return self.parser
 
 
-def _parse(argv: Sequence[str], stdout: TextIO) -> "tuple[argparse.ArgumentParser, argparse.Namespace]":
+def _parse(argv: Sequence[str], stdout: TextIO) -> Tuple[argparse.ArgumentParser, argparse.Namespace]:
     if argv and argv[0] in _COMMANDS:
         one = _OneCommand()
-        _COMMANDS[argv[0]](one, stdout)
+        _COMMANDS[argv[0]][0](one, stdout)
         assert one.parser is not None
         args = one.parser.parse_args(list(argv[1:]))
         args.command, args.version = argv[0], False
@@ -234,14 +235,6 @@ def _add_inspect(sub: Any, stdout: TextIO) -> None:
     i.add_argument("--format", choices=("toml", "json"), default="toml")
 
 
-#: Every sub-command and what adds its parser, in --help order.
-_COMMANDS = {
-    "validate": _add_validate, "schema": _add_schema, "convert": _add_convert,
-    "show": _add_show, "build": _add_build, "run": _add_run, "precompile": _add_precompile,
-    "bake": _add_bake, "inspect": _add_inspect,
-}
-
-
 def add_precompile_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``embedcfg precompile``."""
     p.add_argument("file", metavar="DOCUMENT", help=".toml or .json document")
@@ -274,9 +267,8 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         if args.command is None:
             parser.print_usage(stderr)
             return EXIT_USAGE
-        command = {"validate": _validate, "schema": _schema, "convert": _convert,
-                   "show": _show, "inspect": _inspect, "build": _build, "run": _run,
-                   "precompile": _precompile}[args.command]
+        command = _COMMANDS[args.command][1]
+        assert command is not None  # bake is routed to embedcfg.bake above
         return command(args, stdout, stderr)
     except _UsageError as e:
         stderr.write(f"{e}\n")
@@ -501,6 +493,19 @@ def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(codec.dumps(found.config, "json"))
         stderr.write("".join(f"embedcfg: {n}\n" for n in notes))
     return EXIT_OK
+
+
+_Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
+
+#: Every sub-command: what adds its parser and what runs it, in --help order
+#: (bake has its own parser, in embedcfg.bake).
+_COMMANDS: Dict[str, Tuple[Callable[[Any, TextIO], None], Optional[_Handler]]] = {
+    "validate": (_add_validate, _validate), "schema": (_add_schema, _schema),
+    "convert": (_add_convert, _convert), "show": (_add_show, _show),
+    "build": (_add_build, _build), "run": (_add_run, _run),
+    "precompile": (_add_precompile, _precompile), "bake": (_add_bake, None),
+    "inspect": (_add_inspect, _inspect),
+}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -98,6 +98,31 @@ class Build(enum.Enum):
     STATS = "stats"  # Py_STATS
     MACOS = "macos"  # __APPLE__
 
+    @property
+    def macro(self) -> str:
+        """The C macro defined on those builds (the shim's guard)."""
+        return _BUILD_MACRO[self]
+
+    @property
+    def label(self) -> str:
+        """How messages and docs name them: "... only on <label> builds"."""
+        return _BUILD_LABEL[self]
+
+
+_BUILD_MACRO = {
+    Build.WINDOWS: "MS_WINDOWS",
+    Build.FREE_THREADED: "Py_GIL_DISABLED",
+    Build.DEBUG: "Py_DEBUG",
+    Build.STATS: "Py_STATS",
+    Build.MACOS: "__APPLE__",
+}
+_BUILD_LABEL = {
+    Build.WINDOWS: "Windows",
+    Build.FREE_THREADED: "free-threaded",
+    Build.DEBUG: "debug",
+    Build.STATS: "Py_STATS",
+    Build.MACOS: "macOS",
+}
 
 _KIND_OF_CTYPE = {
     CType.BOOL: Kind.BOOL,

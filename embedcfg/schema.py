@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import Problem, pointer_from_parts
 from .model import FORMAT_VERSION, INDEXED_THRESHOLD, HashCheck, Profile, PycacheMode, StaticModules
-from .options import OPTIONS, Build, Kind, Option, format_version
+from .options import OPTIONS, Kind, Option, format_version
 
 __all__ = [
     "SCHEMA_FILE",
@@ -37,13 +37,6 @@ SCHEMA_ID = "urn:embedcfg:schema:document:1"
 SCHEMA_FILE = "schema/embedcfg-1.schema.json"
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
-_BUILD_TEXT = {
-    Build.WINDOWS: "Windows builds only",
-    Build.FREE_THREADED: "free-threaded builds only",
-    Build.DEBUG: "debug builds only",
-    Build.STATS: "Py_STATS builds only",
-    Build.MACOS: "Apple platforms only",
-}
 
 
 def option_schema(opt: Option) -> Dict[str, Any]:
@@ -52,7 +45,7 @@ def option_schema(opt: Option) -> Dict[str, Any]:
     until = f" to {format_version(opt.until)}" if opt.until else " or newer"
     notes.append(f"CPython {format_version(opt.since)}{until}.")
     if opt.build is not None:
-        notes.append(_BUILD_TEXT[opt.build].capitalize() + ".")
+        notes.append(f"Only on {opt.build.label} builds.")
     notes.append("Settable at run time." if opt.runtime_settable else "Fixed at init.")
     kind = opt.value_kind
     s: Dict[str, Any]
