@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -38,6 +37,7 @@ from typing import Any, Dict, List, Optional, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _callgrind  # noqa: E402  (benchmarks/, the script's directory)
 from embedcfg import build as _build  # noqa: E402
 from embedcfg import codec  # noqa: E402
 from embedcfg.model import EmbedConfig, InittabEntry  # noqa: E402
@@ -188,15 +188,7 @@ def wall(cmd: List[str], runs: int) -> float:
 
 def instructions(cmd: List[str]) -> Optional[int]:
     """callgrind's instruction total for one run, or None without valgrind."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        return None
-    proc = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           *cmd], capture_output=True, text=True, env=_env(), check=False)
-    m = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
-    if proc.returncode != 0 or m is None:
-        raise SystemExit(f"callgrind failed for {cmd}:\n{proc.stderr[-2000:]}")
-    return int(m.group(1))
+    return _callgrind.instructions(cmd, env=_env())
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -101,9 +100,9 @@ def main() -> None:
     # The same rounds as pairs: each round's embedcfg time over the same
     # round's check-jsonschema time, so slow phases of a shared machine fall
     # on both; the quartiles show how far one run can be trusted.
-    print("per-round wall ratios (median [quartiles]):")
+    print("per-round wall ratios (median [quartiles]):" if args.runs > 1 else "")
     for label, _ in rows:
-        if label.startswith("embedcfg"):
+        if label.startswith("embedcfg") and args.runs > 1:
             base, target = _base(label)
             q = statistics.quantiles([a / b for a, b in zip(walls[label], walls[base])], n=4)
             print(f"  {label:30} {q[1]:.2f}x [{q[0]:.2f}-{q[2]:.2f}] (<= {target})")
@@ -122,15 +121,12 @@ def _base(label: str) -> "tuple[str, str]":
 def _instructions(argv: List[str]) -> int:
     """callgrind's instruction total for one run: stable whatever else the
     machine does, unlike times (the target itself is about time)."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
+    from _callgrind import instructions  # benchmarks/, the script's directory
+
+    count = instructions(argv)
+    if count is None:
         sys.exit("--callgrind needs valgrind")
-    proc = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           *argv], capture_output=True, text=True, check=False)
-    m = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
-    if m is None:
-        sys.exit(f"callgrind failed for {argv[:3]}: {proc.stderr[-500:]}")
-    return int(m.group(1))
+    return count
 
 
 if __name__ == "__main__":
