@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.pythons import pyenv_pythons
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,3 +37,27 @@ def test_validate_benchmark_runs() -> None:
     for line in ("embedcfg validate, 1 file", "check-jsonschema, 100 files",
                  "per-round wall ratios", "(<= 0.30x)", "(<= 0.50x)"):
         assert line in proc.stdout, proc.stdout
+
+
+def test_static_modules_benchmark_runs() -> None:
+    """benchmarks/static_modules.py (issue 4's table) keeps working at small
+    N on one installed CPython: both mechanisms, the importer's own share
+    and the ceiling of the import-all ratio."""
+    found = pyenv_pythons()
+    if not found:
+        pytest.skip("no pyenv CPython with a shared libpython is installed")
+    python = list(found.values())[-1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "static_modules.py"),
+                           "--max-n", "100", "--repeat", "1", "--jobs", "2",
+                           "--python", str(python)],
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    rows = [line.split() for line in lines if line.split()[:1] in (["10"], ["100"])]
+    assert [(r[0], r[1]) for r in rows] == [("10", "inittab"), ("10", "indexed"),
+                                           ("100", "inittab"), ("100", "indexed")], proc.stdout
+    own = [float(r[6]) for r in rows if r[1] == "indexed"]
+    per = [float(r[5]) for r in rows if r[1] == "indexed"]
+    assert all(0 < o < p for o, p in zip(own, per)), proc.stdout
+    assert proc.stdout.count("ceiling for any meta-path finder:") == 2, proc.stdout
