@@ -9,7 +9,6 @@ versions a document targets take a :class:`Target`: the versions admitted by
 from __future__ import annotations
 
 import codecs
-import json
 import keyword
 import os
 import re
@@ -243,6 +242,14 @@ def _targets(cfg: EmbedConfig, target: Optional[Target], problems: List[Problem]
     return [target]
 
 
+def _spell(value: object) -> str:
+    """A value as a document spells it, for messages. json is imported here,
+    on the first problem, not at import: most documents have none."""
+    import json
+
+    return json.dumps(value)
+
+
 def _version_rules(cfg: EmbedConfig, target: Target) -> Iterator[Problem]:
     oldest, newest = min(target.versions), max(target.versions)
     for name, value in cfg.options.items():
@@ -259,7 +266,7 @@ def _version_rules(cfg: EmbedConfig, target: Target) -> Iterator[Problem]:
                      f" {format_version(newest)}; remove the option", "options", name)
         needs = _value_since(opt, value)
         if needs is not None and needs > oldest:
-            yield _p("EC202", f"option {name!r} = {json.dumps(value)} needs CPython"
+            yield _p("EC202", f"option {name!r} = {_spell(value)} needs CPython"
                      f" {format_version(needs)} or newer, but {target.source} admits"
                      f" {format_version(oldest)}", "options", name)
         if opt.build is not None:
@@ -308,8 +315,8 @@ def _conflicts(cfg: EmbedConfig) -> Iterator[Problem]:
         for name, forced in (("safe_path", True), ("use_environment", False),
                              ("user_site_directory", False)):
             if name in opts and opts[name] != forced:
-                yield _p("EC303", f"option {name!r} = {json.dumps(opts[name])} has no effect:"
-                         f" isolated mode forces it to {json.dumps(forced)}; remove it, or set"
+                yield _p("EC303", f"option {name!r} = {_spell(opts[name])} has no effect:"
+                         f" isolated mode forces it to {_spell(forced)}; remove it, or set"
                          " isolated = false (or profile = \"python\")", "options", name,
                          severity=_WARN)
     if opts.get("module_search_paths_set") is True and "module_search_paths" not in opts:
@@ -341,8 +348,8 @@ def _pycache_rules(cfg: EmbedConfig) -> Iterator[Problem]:
         wanted["check_hash_pycs_mode"] = pc.check.value
     for name, value in wanted.items():
         if name in cfg.options and cfg.options[name] != value:
-            yield _p("EC301", f"option {name!r} = {json.dumps(cfg.options[name])} contradicts the"
-                     f" [pycache] policy, which sets it to {json.dumps(value)}; remove the"
+            yield _p("EC301", f"option {name!r} = {_spell(cfg.options[name])} contradicts the"
+                     f" [pycache] policy, which sets it to {_spell(value)}; remove the"
                      " option", "options", name)
     if pc.mode is PycacheMode.DEFAULT and "pycache_prefix" in cfg.options:
         yield _p("EC301", "option 'pycache_prefix' contradicts pycache mode 'default'"

@@ -9,7 +9,6 @@ through a private cattrs converter.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -18,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from .errors import CODES, LoadError, Problem, pointer_from_parts
 from .model import EmbedConfig, InittabEntry, Pycache
@@ -160,11 +159,15 @@ def parse(data: Union[bytes, str], fmt: str, *, file: Optional[str] = None) -> P
             raw, duplicates = _parse_json(text)
         else:
             raw = tomllib.loads(text)
-    except json.JSONDecodeError as e:
-        return fail("EC005", f"invalid JSON: {e.msg}", (e.lineno, e.colno), text)
     except tomllib.TOMLDecodeError as e:
         return _toml_error(text, str(e), file)
-    except ValueError:  # int() digit limit, in both parsers; its text suggests
+    except ValueError as e:
+        if fmt == "json":
+            import json  # already imported by _parse_json
+
+            if isinstance(e, json.JSONDecodeError):
+                return fail("EC005", f"invalid JSON: {e.msg}", (e.lineno, e.colno), text)
+        # int() digit limit, in both parsers; its text suggests
         # sys.set_int_max_str_digits, which is no fix for a document
         m = re.search(_BIG_INT, text)
         return fail("EC011", "an integer with thousands of digits is larger than any option"
@@ -215,6 +218,8 @@ def _too_deep(text: str, fmt: str, file: Optional[str]) -> Parsed:
 def _parse_json(text: str) -> Tuple[Any, bool]:
     """Parse JSON; also tell whether some object repeats a key (the stdlib
     keeps the last silently; the locator finds where)."""
+    import json  # here, not at import: validating TOML needs no JSON
+
     duplicates = False
 
     def pairs(items: List[Tuple[str, Any]]) -> Dict[str, Any]:
@@ -298,7 +303,7 @@ def _encodable(s: str) -> bool:
 # Structuring and unstructuring.
 
 
-def make_converter() -> cattrs.Converter:
+def make_converter() -> cattrs.BaseConverter:
     """The converter between raw documents and the model.
 
     Options are structured as they are (their types were checked by the
@@ -306,27 +311,23 @@ def make_converter() -> cattrs.Converter:
     Defaults and ``None`` are omitted when writing, except the format
     version and the profile, which a reader should always see.
     """
-    # Hooks are generated on first use (hook factories): validating needs
-    # only the structure side, and code generation is a visible part of
-    # embedcfg's cold start. Detailed validation is off because the schema
-    # has already checked every value with better messages.
-    c = cattrs.Converter(forbid_extra_keys=True, detailed_validation=False)
+    # Structuring reads the attrs fields at run time (BaseConverter) rather
+    # than generating a function per class: embedcfg is started once per
+    # check by CI and pre-commit, and compiling those functions cost more
+    # than all the structuring they would ever do in one process (about 2 %
+    # of a cold `embedcfg validate`). Unknown keys never reach this: every
+    # caller structures a document that the schema checked first, and the
+    # schema admits no key the model lacks. Writing keeps the generated
+    # unstructure functions, for their per-field overrides; they are built
+    # on first use (hook factories), so validating never builds them.
+    c = cattrs.BaseConverter()
+    for cls in (EmbedConfig, InittabEntry, Pycache):
+        attrs.resolve_types(cls)  # the model's annotations are strings
+    options_type = attrs.fields(EmbedConfig).options.type
+    c.register_structure_hook_func(lambda t: t == options_type, lambda v, _: dict(v))
     parts = (InittabEntry, Pycache)
-    c.register_structure_hook_factory(
-        lambda t: t in parts, lambda t: make_dict_structure_fn(t, c, _cattrs_forbid_extra_keys=True))
     c.register_unstructure_hook_factory(
         lambda t: t in parts, lambda t: make_dict_unstructure_fn(t, c, _cattrs_omit_if_default=True))
-
-    def doc_structure(_: type) -> Callable[[Dict[str, Any], type], EmbedConfig]:
-        inner = make_dict_structure_fn(EmbedConfig, c, _cattrs_forbid_extra_keys=True,
-                                       options=override(struct_hook=lambda v, _: dict(v)))
-
-        def structure_doc(value: Dict[str, Any], cls: type) -> EmbedConfig:
-            return inner({k: v for k, v in value.items() if k != "$schema"}, cls)
-
-        return structure_doc
-
-    c.register_structure_hook_factory(lambda t: t is EmbedConfig, doc_structure)
     c.register_unstructure_hook_factory(lambda t: t is EmbedConfig, lambda _: make_dict_unstructure_fn(
         EmbedConfig, c, _cattrs_omit_if_default=True,
         version=override(omit_if_default=False),
@@ -339,10 +340,10 @@ def _unstructure_options(options: Any) -> Dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
 
 
-_converter: Optional[cattrs.Converter] = None
+_converter: Optional[cattrs.BaseConverter] = None
 
 
-def _get_converter() -> cattrs.Converter:
+def _get_converter() -> cattrs.BaseConverter:
     # Built on first use, not at import: embedcfg must not do work at import.
     global _converter
     if _converter is None:
@@ -352,7 +353,8 @@ def _get_converter() -> cattrs.Converter:
 
 def structure(raw: Dict[str, Any]) -> EmbedConfig:
     """Build the model from a raw document that passed the schema."""
-    return _get_converter().structure(raw, EmbedConfig)
+    doc = {k: v for k, v in raw.items() if k != "$schema"}
+    return _get_converter().structure(doc, EmbedConfig)
 
 
 def unstructure(cfg: EmbedConfig) -> Dict[str, Any]:
@@ -373,6 +375,8 @@ def dumps(cfg: EmbedConfig, fmt: str, *, schema_ref: Optional[str] = None) -> st
     """
     raw = unstructure(cfg)
     if fmt == "json":
+        import json
+
         if schema_ref:
             raw = {"$schema": schema_ref, **raw}
         return json.dumps(raw, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -386,6 +390,8 @@ def dumps(cfg: EmbedConfig, fmt: str, *, schema_ref: Optional[str] = None) -> st
 
 def canonical(cfg: EmbedConfig) -> bytes:
     """The canonical form the C shim reads: compact JSON, sorted keys, UTF-8."""
+    import json
+
     return json.dumps(unstructure(cfg), sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"), allow_nan=False).encode("utf-8")
 

@@ -6,7 +6,6 @@ exit code is decided elsewhere (the command line).
 
 from __future__ import annotations
 
-import json
 from typing import Callable, Dict, List, Sequence, TextIO
 
 import attrs
@@ -30,6 +29,8 @@ def _text(problems: Sequence[Problem], files: Sequence[str], failed: bool, out: 
 
 
 def _json(problems: Sequence[Problem], files: Sequence[str], failed: bool, out: TextIO) -> None:
+    import json  # only this format needs it
+
     doc = {
         "status": "fail" if failed else "ok",
         "problems": [

@@ -14,7 +14,6 @@ verdict, and ``embedcfg validate --engine jsonschema`` runs the reference.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import Problem, pointer_from_parts
@@ -157,6 +156,8 @@ def build_schema() -> Dict[str, Any]:
 
 def render(schema: Optional[Mapping[str, Any]] = None) -> str:
     """The schema as the committed file spells it."""
+    import json
+
     return json.dumps(schema if schema is not None else build_schema(), indent=2,
                       ensure_ascii=False) + "\n"
 
@@ -186,6 +187,8 @@ def _type_of(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    import json  # on the first problem only: most documents have none
+
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
