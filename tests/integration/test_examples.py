@@ -42,6 +42,31 @@ def test_c_host_builds_and_runs(shim: Shim, shim_cache: Path, tmp_path: Path) ->
     assert proc.stdout.splitlines() == _c_host_lines(shim, ["one", "two"])
 
 
+def test_c_host_readme_step_by_step(shim_cache: Path, tmp_path: Path) -> None:
+    """The README's step-by-step commands (cc with `embedcfg build --cflags
+    --ldflags`), run as written from the repository root by a shell, with
+    the build directory moved to tmp and this venv's embedcfg."""
+    readme = (EXAMPLES / "c-host" / "README.md").read_text(encoding="utf-8")
+    block = readme.split("step by step", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "cc -std=c99" in block and "--cflags --ldflags" in block, block
+    embedcfg = Path(sys.executable).parent / "embedcfg"
+    in_tree = (EXAMPLES / "c-host" / "build").exists()
+    script = (block.replace("examples/c-host/build", str(tmp_path / "build"))
+              .replace(".venv/bin/embedcfg", str(embedcfg)))
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          env=clean_env(EMBEDCFG_CACHE_DIR=str(shim_cache)), timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    version = subprocess.run([sys.executable, "-c", "import platform;"
+                              " print(platform.python_version())"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    assert proc.stdout.splitlines() == [
+        f"hello from c-host: CPython {version}", "argv: ['one', 'two']",
+        "site imported: False", "utf-8 mode: True", "writes bytecode: False"]
+    assert (EXAMPLES / "c-host" / "build").exists() == in_tree  # nothing written there
+
+
 @pytest.fixture
 def c_host(shims: Any, shim_cache: Path, pythons: Dict[Tuple[int, int], str],
            tmp_path: Path) -> Path:
