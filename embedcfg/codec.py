@@ -332,7 +332,8 @@ def make_converter() -> cattrs.BaseConverter:
         EmbedConfig, c, _cattrs_omit_if_default=True,
         version=override(omit_if_default=False),
         profile=override(omit_if_default=False),
-        options=override(unstruct_hook=_unstructure_options)))
+        options=override(unstruct_hook=_unstructure_options),
+        inittab=override(unstruct_hook=lambda v: [c.unstructure(e, InittabEntry) for e in v])))
     return c
 
 

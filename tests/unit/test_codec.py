@@ -168,3 +168,15 @@ def test_static_modules_in_every_form():
     loaded = embedcfg.loads('version = 1\nstatic_modules = "inittab"\n')
     assert loaded.static_modules is StaticModules.INITTAB
     assert "static_modules" not in codec.unstructure(EmbedConfig(inittab=[InittabEntry("a")]))
+
+
+def test_unstructure_gives_plain_json_types():
+    """Tuples in the model (inittab, list options) become lists: the raw
+    document is what a JSON or TOML file holds, and the schema checks it."""
+    cfg = EmbedConfig(inittab=[InittabEntry("a"), InittabEntry("b.c", init="init_c")],
+                      options={"warnoptions": ["error"]}, pycache=Pycache(mode=PycacheMode.OFF))
+    assert codec.unstructure(cfg) == {
+        "version": 1, "profile": "isolated", "options": {"warnoptions": ["error"]},
+        "inittab": [{"name": "a"}, {"name": "b.c", "init": "init_c"}],
+        "pycache": {"mode": "off"}}
+    assert embedcfg.validate(cfg) == []
