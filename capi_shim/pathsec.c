@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,17 +74,14 @@ static char *join3(const char *a, const char *b, const char *c)
     return out;
 }
 
-/* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it). */
-static char *normalize(const char *path)
+/* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it).  Writes at
+ * most strlen(path) + 1 bytes (with the NUL) when `path` starts with '/',
+ * strlen(path) + 2 otherwise; returns the length. */
+static size_t normalize_into(char *out, const char *path)
 {
-    size_t len = strlen(path);
-    char *out = (char *)malloc(len + 2);
     const char *p = path;
     size_t o = 0;
 
-    if (out == NULL) {
-        return NULL;
-    }
     while (*p != '\0') {
         const char *start;
         size_t n;
@@ -107,6 +105,16 @@ static char *normalize(const char *path)
         out[o++] = '/';
     }
     out[o] = '\0';
+    return o;
+}
+
+static char *normalize(const char *path)
+{
+    char *out = (char *)malloc(strlen(path) + 2);
+
+    if (out != NULL) {
+        normalize_into(out, path);
+    }
     return out;
 }
 
@@ -172,15 +180,103 @@ static void user_name(uid_t uid, char *out, size_t size)
     }
 }
 
-/* Walk `path` (normalized, absolute) and its ancestors, leaf first. */
-static int inspect_chain(const char *what, const char *path, int contents, uid_t me,
-                         msgbuf *m)
+/* Directories accepted, with their whole ancestor chain, earlier in one
+ * embedcfg_pathsec_check call.  A document's paths share most ancestors
+ * (the document's directory, /tmp, /, the prefix of the stdlib), and an
+ * ancestor is judged on its own lstat() alone (owner, write bits, sticky
+ * bit; never on the path below it), so an ancestor accepted once is
+ * accepted again: the walk stops there instead of inspecting the same
+ * directories for every path.  The leaf and the nearest existing ancestor
+ * of a missing path are judged more strictly, so they are never answered
+ * from here.  A refusal ends the call, so only accepted chains are
+ * recorded.  Entries point into the normalized paths, which live as long
+ * as the call. */
+typedef struct {
+    const char *path;
+    size_t len;
+    int link; /* a symbolic link at or above this directory */
+} accepted_dir;
+
+typedef struct {
+    accepted_dir *dirs;
+    size_t len;
+    size_t cap;
+    char *scratch; /* the component being inspected, NUL-terminated */
+    size_t scratch_size;
+} walk_state;
+
+static int find_accepted(const walk_state *w, const char *path, size_t len, int *link)
 {
-    char *cur = dup_n(path, strlen(path));
-    char *missing = NULL;    /* the highest missing component so far */
+    size_t i;
+
+    /* the latest first: consecutive paths share the most */
+    for (i = w->len; i-- > 0;) {
+        if (w->dirs[i].len == len && memcmp(w->dirs[i].path, path, len) == 0) {
+            *link = w->dirs[i].link;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int remember(walk_state *w, const char *path, size_t len)
+{
+    if (w->len == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 32;
+        accepted_dir *grown;
+
+        if (cap > SIZE_MAX / sizeof(*grown)) {
+            return -1;
+        }
+        grown = (accepted_dir *)realloc(w->dirs, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return -1;
+        }
+        w->dirs = grown;
+        w->cap = cap;
+    }
+    w->dirs[w->len].path = path;
+    w->dirs[w->len].len = len;
+    w->dirs[w->len].link = 0;
+    w->len++;
+    return 0;
+}
+
+/* The length of the parent of path[0:len] (normalized): "/a/b" -> 2 ("/a"),
+ * "/a" -> 1 ("/"); 0 at the root. */
+static size_t parent_len(const char *path, size_t len)
+{
+    if (len <= 1) {
+        return 0;
+    }
+    while (len > 0 && path[len - 1] != '/') {
+        len--;
+    }
+    return len > 1 ? len - 1 : 1;
+}
+
+/* "%.*s" takes an int; a path never comes near INT_MAX, but stay defined. */
+static int print_len(size_t len)
+{
+    return len > (size_t)INT_MAX ? INT_MAX : (int)len;
+}
+
+/* Walk `path` (normalized, absolute, `len` bytes) and its ancestors, leaf
+ * first.  *linked is set when a component of the path is a symbolic link.
+ * With `record`, the accepted components are remembered (`path` must then
+ * live until the end of the embedcfg_pathsec_check call). */
+static int inspect_chain(const char *what, const char *path, size_t len, int contents,
+                         uid_t me, walk_state *w, int record, int *linked, msgbuf *m)
+{
+    char *cur;
+    size_t cur_len = len;
+    size_t missing_len = 0; /* the highest missing component so far; 0: none */
+    size_t first_new = w->len;
+    size_t top_link = SIZE_MAX; /* the shortest component that is a link */
+    size_t i;
     int child_owned = 1;
     int leaf = 1;
-    int rc = -1;
+    int link;
     struct stat st;
     char mode[11];
     char owner[160];
@@ -190,33 +286,43 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
     const char *of;
     const char *close;
 
-    if (cur == NULL) {
-        refuse(m, "%s: out of memory", what);
-        goto done;
+    if (len + 1 > w->scratch_size) {
+        char *grown = (char *)realloc(w->scratch, len + 1);
+
+        if (grown == NULL) {
+            return refuse(m, "%s: out of memory", what);
+        }
+        w->scratch = grown;
+        w->scratch_size = len + 1;
     }
+    cur = w->scratch;
+    memcpy(cur, path, len);
+    cur[len] = '\0';
     for (;;) {
+        if (!leaf && missing_len == 0 && find_accepted(w, path, cur_len, &link)) {
+            if (link && cur_len < top_link) {
+                top_link = cur_len;
+            }
+            break;
+        }
         if (lstat(cur, &st) != 0) {
             if (errno == ENOENT || errno == ENOTDIR) {
-                free(missing);
-                missing = dup_n(cur, strlen(cur));
-                if (missing == NULL) {
-                    refuse(m, "%s: out of memory", what);
-                    goto done;
-                }
+                missing_len = cur_len;
                 leaf = 0;
-                if (!to_parent(cur)) {
+                cur_len = parent_len(path, cur_len);
+                if (cur_len == 0) {
                     break;
                 }
+                cur[cur_len] = '\0';
                 continue;
             }
-            refuse(m, "%s: %s cannot be inspected (%s); make it searchable by this user,"
-                   " or choose another path", what, cur, strerror(errno));
-            goto done;
+            return refuse(m, "%s: %s cannot be inspected (%s); make it searchable by this"
+                          " user, or choose another path", what, cur, strerror(errno));
         }
         if (leaf) {
             role = "";
         }
-        else if (missing != NULL) {
+        else if (missing_len != 0) {
             role = " (the nearest existing ancestor of ";
         }
         else {
@@ -231,16 +337,15 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
             owner_text(st.st_uid, owner, sizeof(owner));
             owner_text(me, self, sizeof(self));
             user_name(me, name, sizeof(name));
-            refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or root"
-                   " (mode %s (%04lo)): that user can change what is loaded from it; fix:"
-                   " chown %s %s, or move the files to a directory the current user or root"
-                   " owns", what, cur, role, of, close, owner, self, mode,
-                   (unsigned long)(st.st_mode & 07777), name, cur);
-            goto done;
+            return refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or"
+                          " root (mode %s (%04lo)): that user can change what is loaded from"
+                          " it; fix: chown %s %s, or move the files to a directory the"
+                          " current user or root owns", what, cur, role, of, close, owner,
+                          self, mode, (unsigned long)(st.st_mode & 07777), name, cur);
         }
         if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
             int sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
-            int adds_matter = (leaf && contents) || missing != NULL;
+            int adds_matter = (leaf && contents) || missing_len != 0;
 
             if (!(sticky && !adds_matter && child_owned && !leaf)) {
                 const char *who;
@@ -251,36 +356,42 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
                     ? "its group and all users"
                     : (st.st_mode & S_IWGRP) ? "its group" : "all users";
 
-                if (missing != NULL) {
-                    refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner %s):"
-                           " another user could create %s first and plant code that this"
-                           " interpreter runs; fix: chmod go-w %s, or create %s first"
-                           " (mode 0755)", what, cur, role, of, close, who, mode,
-                           (unsigned long)(st.st_mode & 07777), owner, missing, cur, missing);
+                if (missing_len != 0) {
+                    return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
+                                  " %s): another user could create %.*s first and plant code"
+                                  " that this interpreter runs; fix: chmod go-w %s, or create"
+                                  " %.*s first (mode 0755)", what, cur, role, of, close, who,
+                                  mode, (unsigned long)(st.st_mode & 07777), owner,
+                                  print_len(missing_len), path, cur, print_len(missing_len),
+                                  path);
                 }
-                else {
-                    refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner %s):"
-                           " whoever can write it can plant code that this interpreter runs;"
-                           " fix: chmod go-w %s", what, cur, role, of, close, who, mode,
-                           (unsigned long)(st.st_mode & 07777), owner, cur);
-                }
-                goto done;
+                return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
+                              " %s): whoever can write it can plant code that this"
+                              " interpreter runs; fix: chmod go-w %s", what, cur, role, of,
+                              close, who, mode, (unsigned long)(st.st_mode & 07777), owner,
+                              cur);
             }
         }
-        child_owned = 1;  /* refused above otherwise */
-        free(missing);
-        missing = NULL;
+        if (S_ISLNK(st.st_mode) && cur_len < top_link) {
+            top_link = cur_len;
+        }
+        if (record && remember(w, path, cur_len) < 0) {
+            return refuse(m, "%s: out of memory", what);
+        }
+        child_owned = 1; /* refused above otherwise */
+        missing_len = 0;
         leaf = 0;
-        if (!to_parent(cur)) {
+        cur_len = parent_len(path, cur_len);
+        if (cur_len == 0) {
             break;
         }
+        cur[cur_len] = '\0';
     }
-    rc = 0;
-
-done:
-    free(missing);
-    free(cur);
-    return rc;
+    for (i = first_new; i < w->len; i++) {
+        w->dirs[i].link = top_link <= w->dirs[i].len;
+    }
+    *linked = top_link != SIZE_MAX;
+    return 0;
 }
 
 /* The resolved form of `path`: realpath() of its nearest existing ancestor,
@@ -316,24 +427,37 @@ static char *resolved(const char *path)
     return out;
 }
 
-static int check_one(const embedcfg_pathsec_item *item, uid_t me, msgbuf *m)
+/* A ".." component: only realpath() knows where it leads. */
+static int has_dotdot(const char *norm)
+{
+    const char *p = norm;
+
+    while ((p = strstr(p, "/..")) != NULL) {
+        if (p[3] == '\0' || p[3] == '/') {
+            return 1;
+        }
+        p += 3;
+    }
+    return 0;
+}
+
+static int check_one(const embedcfg_pathsec_item *item, const char *norm, size_t norm_len,
+                     uid_t me, walk_state *w, msgbuf *m)
 {
     const char *what = item->what != NULL ? item->what : "path";
-    char *norm;
+    int contents = item->kind == EMBEDCFG_PATHSEC_CONTENTS;
     char *real = NULL;
     char *real_norm = NULL;
+    int linked = 0;
     int rc = -1;
 
-    if (item->path == NULL || item->path[0] != '/') {
-        return refuse(m, "%s: '%s' is not an absolute path; it cannot be checked", what,
-                      item->path != NULL ? item->path : "(null)");
+    if (inspect_chain(what, norm, norm_len, contents, me, w, 1, &linked, m) < 0) {
+        return -1;
     }
-    norm = normalize(item->path);
-    if (norm == NULL) {
-        return refuse(m, "%s: out of memory", what);
-    }
-    if (inspect_chain(what, norm, item->kind == EMBEDCFG_PATHSEC_CONTENTS, me, m) < 0) {
-        goto done;
+    /* Without a link or a ".." among its components, a normalized path is
+     * its own realpath(): no second chain to check. */
+    if (!linked && !has_dotdot(norm)) {
+        return 0;
     }
     real = resolved(norm);
     if (real != NULL) {
@@ -342,8 +466,9 @@ static int check_one(const embedcfg_pathsec_item *item, uid_t me, msgbuf *m)
             refuse(m, "%s: out of memory", what);
             goto done;
         }
+        /* not recorded: real_norm does not outlive this item */
         if (strcmp(real_norm, norm) != 0
-            && inspect_chain(what, real_norm, item->kind == EMBEDCFG_PATHSEC_CONTENTS, me,
+            && inspect_chain(what, real_norm, strlen(real_norm), contents, me, w, 0, &linked,
                              m) < 0) {
             goto done;
         }
@@ -353,7 +478,6 @@ static int check_one(const embedcfg_pathsec_item *item, uid_t me, msgbuf *m)
 done:
     free(real_norm);
     free(real);
-    free(norm);
     return rc;
 }
 
@@ -427,7 +551,12 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
 {
     msgbuf m;
     uid_t me = geteuid();
+    walk_state w;
+    char *norms = NULL;
+    size_t total = 0;
+    size_t at = 0;
     size_t i;
+    int rc = -1;
 
     m.buf = err;
     m.size = err_size;
@@ -437,15 +566,52 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
     if (items == NULL && n > 0) {
         return refuse(&m, "no paths given");
     }
+    memset(&w, 0, sizeof(w));
+    /* One block for every normalized path (never longer than the path):
+     * the accepted directories point into it until the end. */
     for (i = 0; i < n; i++) {
-        if (check_one(&items[i], me, &m) < 0) {
-            return -1;
+        if (items[i].path != NULL && items[i].path[0] == '/') {
+            size_t len = strlen(items[i].path);
+
+            if (len >= SIZE_MAX - total - 1) {
+                refuse(&m, "out of memory");
+                goto done;
+            }
+            total += len + 1;
         }
     }
-    if (origin != NULL) {
-        return check_pyvenv("the launcher's directory ($ORIGIN)", origin, &m);
+    if (total > 0) {
+        norms = (char *)malloc(total);
+        if (norms == NULL) {
+            refuse(&m, "out of memory");
+            goto done;
+        }
     }
-    return 0;
+    for (i = 0; i < n; i++) {
+        const char *what = items[i].what != NULL ? items[i].what : "path";
+        size_t len;
+
+        if (items[i].path == NULL || items[i].path[0] != '/') {
+            refuse(&m, "%s: '%s' is not an absolute path; it cannot be checked", what,
+                   items[i].path != NULL ? items[i].path : "(null)");
+            goto done;
+        }
+        len = normalize_into(norms + at, items[i].path);
+        if (check_one(&items[i], norms + at, len, me, &w, &m) < 0) {
+            goto done;
+        }
+        at += len + 1;
+    }
+    if (origin != NULL && check_pyvenv("the launcher's directory ($ORIGIN)", origin, &m) < 0) {
+        goto done;
+    }
+    rc = 0;
+
+done:
+    free(w.scratch);
+    free(w.dirs);
+    free(norms);
+    return rc;
 }
 
 /* --- the document ------------------------------------------------------ */
@@ -490,9 +656,29 @@ static int anchored(const char *value, const char *anchor, size_t *skip)
     return 0;
 }
 
-/* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
+/* `a` + `b`, then a NUL and `tail` (when not NULL) in the same block: an
+ * item's path and its label are freed together. */
+static char *join_tail(const char *a, const char *b, const char *tail)
+{
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    size_t lt = tail != NULL ? strlen(tail) + 1 : 0;
+    char *out = (char *)malloc(la + lb + 1 + lt);
+
+    if (out != NULL) {
+        memcpy(out, a, la);
+        memcpy(out + la, b, lb + 1);
+        if (tail != NULL) {
+            memcpy(out + la + lb + 1, tail, lt);
+        }
+    }
+    return out;
+}
+
+/* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be.
+ * `tail` (may be NULL) is stored after the result's NUL. */
 static char *expand(const char *what, const char *value, const char *origin,
-                    const char *config_dir, msgbuf *m)
+                    const char *config_dir, const char *tail, msgbuf *m)
 {
     size_t skip = 0;
     const char *base = NULL;
@@ -505,7 +691,7 @@ static char *expand(const char *what, const char *value, const char *origin,
         base = config_dir;
     }
     else if (value[0] == '/') {
-        out = dup_n(value, strlen(value));
+        out = join_tail(value, "", tail);
         if (out == NULL) {
             refuse(m, "%s: out of memory", what);
         }
@@ -526,7 +712,7 @@ static char *expand(const char *what, const char *value, const char *origin,
         refuse(m, "%s: '%s': the anchor's directory is unknown", what, value);
         return NULL;
     }
-    out = join3(base, "", value + skip);
+    out = join_tail(base, value + skip, tail);
     if (out == NULL) {
         refuse(m, "%s: out of memory", what);
     }
@@ -590,17 +776,14 @@ static int add_item(item_list *l, const char *label, size_t index,
             || (len >= 4 && strcmp(value + len - 4, ".whl") == 0))) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
     }
-    path = expand(what, value, origin, config_dir, m);
+    path = expand(what, value, origin, config_dir, what, m);
     if (path == NULL) {
         return -1;
     }
     if (keep(l, path) < 0) {
         return refuse(m, "out of memory");
     }
-    what_copy = dup_n(what, strlen(what));
-    if (keep(l, what_copy) < 0) {
-        return refuse(m, "out of memory");
-    }
+    what_copy = path + strlen(path) + 1;
     if (l->len == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         embedcfg_pathsec_item *grown =
@@ -735,7 +918,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             continue;
         }
         free(exe);
-        exe = expand(name, value, origin, config_dir, &m);
+        exe = expand(name, value, origin, config_dir, NULL, &m);
         if (exe == NULL) {
             if (err != NULL && err_size > 0) {
                 err[0] = '\0';  /* not expandable: the shim reports it */
