@@ -67,7 +67,8 @@ struct embedcfg_handle {
     int embedded;
     int static_modules;      /* STATIC_AUTOMATIC, _INITTAB or _INDEXED */
     int static_installed;    /* the indexed importer is on sys.meta_path */
-    char *origin;
+    char *origin;            /* see origin_of() */
+    int origin_known;
     char *config_dir;
     char *lib;
     char *requires_python;
@@ -154,8 +155,19 @@ embedcfg_handle *embedcfg_create(void)
     if (h == NULL) {
         return NULL;
     }
-    h->origin = embedcfg__exe_dir();  /* NULL is fine: $ORIGIN then fails */
     return h;
+}
+
+/* The executable's directory for $ORIGIN, looked up on first use (NULL is
+ * fine: $ORIGIN then fails): the launcher names it with
+ * embedcfg_set_origin, and most documents never use it. */
+static const char *origin_of(embedcfg_handle *h)
+{
+    if (!h->origin_known) {
+        h->origin = embedcfg__exe_dir();
+        h->origin_known = 1;
+    }
+    return h->origin;
 }
 
 static void clear_report(embedcfg_handle *h)
@@ -214,7 +226,11 @@ int embedcfg_set_origin(embedcfg_handle *h, const char *dir)
     if (h == NULL) {
         return -1;
     }
-    return replace_string(h, &h->origin, dir);
+    if (replace_string(h, &h->origin, dir) < 0) {
+        return -1;
+    }
+    h->origin_known = 1;
+    return 0;
 }
 
 int embedcfg_set_config_dir(embedcfg_handle *h, const char *dir)
@@ -332,14 +348,17 @@ static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t 
 }
 
 static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
-                             int64_t value, const char *shown)
+                             int64_t value)
 {
     const embedcfg_value_since *vs;
     char need[16];
     char have[16];
+    char shown[32];
 
     for (vs = spec->values_since; vs != NULL && vs->since != 0; vs++) {
         if (vs->value == value && (unsigned long)PY_VERSION_HEX < vs->since) {
+            /* formatted only for the message: every integer option passes here */
+            snprintf(shown, sizeof(shown), "%lld", (long long)value);
             embedcfg__format_minor(vs->since, need, sizeof(need));
             embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
             return fail_option(h, spec->name, "%s needs CPython %s or newer, but this"
@@ -349,21 +368,13 @@ static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
     return 0;
 }
 
-int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
+/* The setters after lookup(): a document's options are looked up once. */
+static int set_int_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
+                      const char *name, int64_t value)
 {
-    const embedcfg_spec *spec;
-    size_t index = 0;
     int i;
     int ok;
-    char shown[32];
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index);
-    if (spec == NULL) {
-        return -1;
-    }
     if (spec->kind == EMBEDCFG_KIND_BOOL) {
         if (value != 0 && value != 1) {
             return fail_option(h, name, "expected a boolean (0 or 1), got %lld",
@@ -388,8 +399,7 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
                                (long long)spec->minimum, (long long)spec->maximum,
                                (long long)value);
         }
-        snprintf(shown, sizeof(shown), "%lld", (long long)value);
-        if (check_value_since(h, spec, value, shown) < 0) {
+        if (check_value_since(h, spec, value) < 0) {
             return -1;
         }
     }
@@ -403,11 +413,26 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
     return 0;
 }
 
+int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index);
+    if (spec == NULL) {
+        return -1;
+    }
+    return set_int_at(h, spec, index, name, value);
+}
+
 /* Expand anchors of a path option's value; returns a new string or NULL. */
 static char *option_path(embedcfg_handle *h, const embedcfg_spec *spec, const char *value)
 {
     char err[512];
-    char *out = embedcfg__expand_path(value, h->origin, h->config_dir, 0, err, sizeof(err));
+    char *out = embedcfg__expand_path(value, origin_of(h), h->config_dir, 0, err, sizeof(err));
 
     if (out == NULL) {
         fail_option(h, spec->name, "%s", err);
@@ -426,20 +451,12 @@ static int check_string(embedcfg_handle *h, const char *name, const char *value)
     return 0;
 }
 
-int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
+static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
+                      const char *name, const char *value)
 {
-    const embedcfg_spec *spec;
-    size_t index = 0;
     const embedcfg_choice *choice = NULL;
     char *copy = NULL;
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index);
-    if (spec == NULL) {
-        return -1;
-    }
     if (spec->kind != EMBEDCFG_KIND_STR) {
         return fail_option(h, name, "expected %s, got a string",
                            spec->kind == EMBEDCFG_KIND_STR_LIST ? "a list of strings"
@@ -503,6 +520,21 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
     return 0;
 }
 
+int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index);
+    if (spec == NULL) {
+        return -1;
+    }
+    return set_str_at(h, spec, index, name, value);
+}
+
 static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v,
                     size_t length, const char *const *items)
 {
@@ -540,20 +572,12 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
     return 0;
 }
 
-static int set_list(embedcfg_handle *h, const char *name, size_t length,
-                    const char *const *items, int append)
+static int set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
+                       const char *name, size_t length, const char *const *items,
+                       int append)
 {
-    const embedcfg_spec *spec;
-    size_t index = 0;
     embedcfg_value fresh;
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index);
-    if (spec == NULL) {
-        return -1;
-    }
     if (spec->kind != EMBEDCFG_KIND_STR_LIST) {
         return fail_option(h, name, "expected %s, got a list of strings",
                            spec->kind == EMBEDCFG_KIND_STR ? "a string"
@@ -573,6 +597,22 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
     h->values[index] = fresh;
     h->values[index].set = 1;
     return 0;
+}
+
+static int set_list(embedcfg_handle *h, const char *name, size_t length,
+                    const char *const *items, int append)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index);
+    if (spec == NULL) {
+        return -1;
+    }
+    return set_list_at(h, spec, index, name, length, items, append);
 }
 
 int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
@@ -700,17 +740,19 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
 
             last = strrchr(name, '.');
             last = last != NULL ? last + 1 : name;
-            size = strlen(last) + sizeof("PyInit_");
-            m.symbol = (char *)malloc(size);
+            size = strlen(last) + 1;
+            m.symbol = (char *)malloc(sizeof("PyInit_") - 1 + size);
             if (m.symbol != NULL) {
-                snprintf(m.symbol, size, "PyInit_%s", last);
+                /* not snprintf: this runs for every inittab entry of every launch */
+                memcpy(m.symbol, "PyInit_", sizeof("PyInit_") - 1);
+                memcpy(m.symbol + sizeof("PyInit_") - 1, last, size);
             }
         }
         if (m.symbol == NULL) {
             goto oom;
         }
         if (library != NULL) {
-            m.library = embedcfg__expand_path(library, h->origin, h->config_dir, 1,
+            m.library = embedcfg__expand_path(library, origin_of(h), h->config_dir, 1,
                                               err, sizeof(err));
             if (m.library == NULL) {
                 free(m.name);
@@ -786,6 +828,12 @@ const char *embedcfg_get_static_modules(const embedcfg_handle *h)
 static int resolve_modules(embedcfg_handle *h)
 {
     size_t i;
+#ifndef _WIN32
+    /* Entries usually name one library: a second dlopen() of it would only
+     * return the same handle, at the price of the dynamic linker's search. */
+    const char *opened_name = NULL;
+    void *opened = NULL;
+#endif
 
     for (i = 0; i < h->n_modules; i++) {
         embedcfg_module *m = &h->modules[i];
@@ -796,8 +844,16 @@ static int resolve_modules(embedcfg_handle *h)
         if (m->init != NULL) {
             continue;
         }
-        /* Never dlclose'd: the module's code runs for the process lifetime. */
-        lib = dlopen(m->library, RTLD_NOW | RTLD_GLOBAL);
+        if (opened != NULL
+            && (opened_name == m->library
+                || (opened_name != NULL && m->library != NULL
+                    && strcmp(opened_name, m->library) == 0))) {
+            lib = opened;
+        }
+        else {
+            /* Never dlclose'd: the module's code runs for the process lifetime. */
+            lib = dlopen(m->library, RTLD_NOW | RTLD_GLOBAL);
+        }
         if (lib == NULL) {
             const char *why = dlerror();
 
@@ -805,6 +861,8 @@ static int resolve_modules(embedcfg_handle *h)
                         m->library != NULL ? m->library : "the host program",
                         why != NULL ? why : "unknown error");
         }
+        opened = lib;
+        opened_name = m->library;
         dlerror();
         sym = dlsym(lib, m->symbol);
         if (sym == NULL) {
@@ -843,7 +901,8 @@ static int expect(embedcfg_handle *h, const embedcfg_json_value *v, embedcfg_jso
 
 static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json_value *v)
 {
-    const embedcfg_spec *spec = lookup(h, name, NULL);
+    size_t index = 0;
+    const embedcfg_spec *spec = lookup(h, name, &index);
     embedcfg_json_type want;
     size_t n;
     size_t i;
@@ -866,11 +925,11 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
     }
     switch (spec->kind) {
     case EMBEDCFG_KIND_BOOL:
-        return embedcfg_set_int(h, name, embedcfg_json_bool_value(v) ? 1 : 0);
+        return set_int_at(h, spec, index, name, embedcfg_json_bool_value(v) ? 1 : 0);
     case EMBEDCFG_KIND_INT:
-        return embedcfg_set_int(h, name, embedcfg_json_int_value(v));
+        return set_int_at(h, spec, index, name, embedcfg_json_int_value(v));
     case EMBEDCFG_KIND_STR:
-        return embedcfg_set_str(h, name, embedcfg_json_string_value(v, NULL));
+        return set_str_at(h, spec, index, name, embedcfg_json_string_value(v, NULL));
     default:
         break;
     }
@@ -892,7 +951,7 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
         }
         items[i] = embedcfg_json_string_value(item, NULL);
     }
-    rc = embedcfg_set_strlist(h, name, n, items);
+    rc = set_list_at(h, spec, index, name, n, items, 0);
 
 done:
     free(items);
@@ -960,7 +1019,7 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         if (prefix == NULL) {
             return fail(h, "pycache: mode \"prefix\" needs a prefix");
         }
-        expanded = embedcfg__expand_path(embedcfg_json_string_value(prefix, NULL), h->origin,
+        expanded = embedcfg__expand_path(embedcfg_json_string_value(prefix, NULL), origin_of(h),
                                          h->config_dir, 0, err, sizeof(err));
         if (expanded == NULL) {
             return fail(h, "pycache.prefix: %s", err);
@@ -1047,7 +1106,7 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
         return -1;
     }
     if (is_lib) {
-        value = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), h->origin,
+        value = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), origin_of(h),
                                       h->config_dir, 1, err, sizeof(err));
         if (value == NULL) {
             return fail(h, "lib: %s", err);
@@ -1268,11 +1327,19 @@ static int check_running_version(embedcfg_handle *h)
     int minor;
     int micro;
     char err[256];
+#if PY_VERSION_HEX >= 0x030B0000
+    /* Py_Version (3.11+) is the running library's PY_VERSION_HEX; Py_GetVersion
+     * formats its whole banner with snprintf on every call. */
+    major = (int)((Py_Version >> 24) & 0xFF);
+    minor = (int)((Py_Version >> 16) & 0xFF);
+    micro = (int)((Py_Version >> 8) & 0xFF);
+#else
     const char *version = Py_GetVersion();
 
     if (embedcfg__parse_version(version, &major, &minor, &micro) < 0) {
         return fail(h, "cannot read the CPython version from \"%.40s\"", version);
     }
+#endif
     if ((unsigned long)major != ((unsigned long)PY_VERSION_HEX >> 24)
         || (unsigned long)minor != (((unsigned long)PY_VERSION_HEX >> 16) & 0xFF)) {
         char built[16];

@@ -277,6 +277,7 @@ char *embedcfg__expand_path(const char *path, const char *origin,
     size_t skip;
     char *out;
     size_t size;
+    size_t base_len;
 
     if (path[0] == '$') {
         if ((skip = anchor_len(path, "ORIGIN")) != 0) {
@@ -301,13 +302,15 @@ char *embedcfg__expand_path(const char *path, const char *origin,
             return NULL;
         }
         rest = path + skip;
-        size = strlen(base) + strlen(rest) + 1;
+        base_len = strlen(base);
+        size = base_len + strlen(rest) + 1;
         out = (char *)malloc(size);
         if (out == NULL) {
             snprintf(err, err_size, "out of memory");
             return NULL;
         }
-        snprintf(out, size, "%s%s", base, rest);
+        memcpy(out, base, base_len);
+        memcpy(out + base_len, rest, size - base_len);
         return out;
     }
     if (path[0] != '/' && !(allow_name && strchr(path, '/') == NULL && path[0] != '\0')) {
@@ -370,14 +373,23 @@ char *embedcfg__exe_path(void)
 char *embedcfg__exe_dir(void)
 {
     char *exe = embedcfg__exe_path();
-    char *dir;
+    char *slash;
 
     if (exe == NULL) {
         return NULL;
     }
-    dir = embedcfg__dirname_of(exe);
+#if defined(__linux__)
+    /* /proc/self/exe names the file itself, links already resolved: no
+     * realpath() (embedcfg__dirname_of) needed, just cut the name. */
+    slash = strrchr(exe, '/');
+    if (exe[0] == '/' && slash != NULL) {
+        slash[slash == exe ? 1 : 0] = '\0';
+        return exe;
+    }
+#endif
+    slash = embedcfg__dirname_of(exe);
     free(exe);
-    return dir;
+    return slash;
 }
 
 int embedcfg__valid_utf8(const char *s, size_t len)

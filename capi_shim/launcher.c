@@ -242,13 +242,26 @@ static int load_python(const char *lib, const char *requires, launch_error *e)
         return config_error(e, "lib: cannot load %s: %s", lib,
                             why != NULL ? why : "unknown error");
     }
-    sym = dlsym(handle, "Py_GetVersion");
-    if (sym == NULL) {
-        return config_error(e, "lib: %s is not a libpython (no Py_GetVersion)", lib);
+    /* Py_Version (3.11+) is PY_VERSION_HEX as data; Py_GetVersion, the only
+     * way before, formats its whole banner with snprintf on every call. */
+    sym = dlsym(handle, "Py_Version");
+    if (sym != NULL) {
+        unsigned long hex;
+
+        memcpy(&hex, sym, sizeof(hex));
+        major = (int)((hex >> 24) & 0xFFUL);
+        minor = (int)((hex >> 16) & 0xFFUL);
+        micro = (int)((hex >> 8) & 0xFFUL);
     }
-    memcpy(&get_version, &sym, sizeof(get_version));
-    if (embedcfg__parse_version(get_version(), &major, &minor, &micro) < 0) {
-        return config_error(e, "lib: cannot read the version of %s", lib);
+    else {
+        sym = dlsym(handle, "Py_GetVersion");
+        if (sym == NULL) {
+            return config_error(e, "lib: %s is not a libpython (no Py_GetVersion)", lib);
+        }
+        memcpy(&get_version, &sym, sizeof(get_version));
+        if (embedcfg__parse_version(get_version(), &major, &minor, &micro) < 0) {
+            return config_error(e, "lib: cannot read the version of %s", lib);
+        }
     }
     embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want, sizeof(want));
     if ((unsigned long)major != ((unsigned long)EMBEDCFG_TARGET_HEX >> 24)
