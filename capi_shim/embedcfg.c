@@ -136,15 +136,26 @@ unsigned long embedcfg_python_version_hex(void)
 
 /* --- handle --------------------------------------------------------------- */
 
-static void clear_value(embedcfg_value *v)
+/* Frees what `v` owns, leaving it dangling: for embedcfg_free, which runs
+ * over every option of the table, most of them never set. */
+static void release_value(embedcfg_value *v)
 {
     size_t i;
 
-    free(v->str);
-    for (i = 0; i < v->len; i++) {
-        free(v->list[i]);
+    if (v->str != NULL) {
+        free(v->str);
     }
-    free(v->list);
+    if (v->list != NULL) {
+        for (i = 0; i < v->len; i++) {
+            free(v->list[i]);
+        }
+        free(v->list);
+    }
+}
+
+static void clear_value(embedcfg_value *v)
+{
+    release_value(v);
     memset(v, 0, sizeof(*v));
 }
 
@@ -190,7 +201,7 @@ void embedcfg_free(embedcfg_handle *h)
         return;
     }
     for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
-        clear_value(&h->values[i]);
+        release_value(&h->values[i]);
     }
     for (i = 0; i < h->n_modules; i++) {
         free(h->modules[i].name);  /* NULL once CPython owns it */
@@ -440,19 +451,23 @@ static char *option_path(embedcfg_handle *h, const embedcfg_spec *spec, const ch
     return out;
 }
 
-static int check_string(embedcfg_handle *h, const char *name, const char *value)
+/* `utf8_known`: the string comes from the document parser, which has
+ * already rejected invalid UTF-8 and NULs; checking again cost a pass over
+ * every string of every launch. */
+static int check_string(embedcfg_handle *h, const char *name, const char *value,
+                        int utf8_known)
 {
     if (value == NULL) {
         return fail_option(h, name, "the string is NULL");
     }
-    if (!embedcfg__valid_utf8(value, strlen(value))) {
+    if (!utf8_known && !embedcfg__valid_utf8(value, strlen(value))) {
         return fail_option(h, name, "the string is not valid UTF-8");
     }
     return 0;
 }
 
 static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
-                      const char *name, const char *value)
+                      const char *name, const char *value, int utf8_known)
 {
     const embedcfg_choice *choice = NULL;
     char *copy = NULL;
@@ -462,7 +477,7 @@ static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t inde
                            spec->kind == EMBEDCFG_KIND_STR_LIST ? "a list of strings"
                            : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
     }
-    if (check_string(h, name, value) < 0) {
+    if (check_string(h, name, value, utf8_known) < 0) {
         return -1;
     }
     if (spec->choices != NULL) {
@@ -532,11 +547,11 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
     if (spec == NULL) {
         return -1;
     }
-    return set_str_at(h, spec, index, name, value);
+    return set_str_at(h, spec, index, name, value, 0);
 }
 
 static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v,
-                    size_t length, const char *const *items)
+                    size_t length, const char *const *items, int utf8_known)
 {
     char **grown;
     size_t i;
@@ -548,7 +563,7 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
         return fail_option(h, spec->name, "the list is NULL or too long");
     }
     for (i = 0; i < length; i++) {
-        if (check_string(h, spec->name, items[i]) < 0) {
+        if (check_string(h, spec->name, items[i], utf8_known) < 0) {
             return -1;
         }
     }
@@ -574,7 +589,7 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
 
 static int set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
                        const char *name, size_t length, const char *const *items,
-                       int append)
+                       int append, int utf8_known)
 {
     embedcfg_value fresh;
 
@@ -585,11 +600,11 @@ static int set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t ind
     }
     if (append) {
         h->values[index].set = 1;
-        return list_add(h, spec, &h->values[index], length, items);
+        return list_add(h, spec, &h->values[index], length, items, utf8_known);
     }
     /* build aside, so a failure leaves the previous value */
     memset(&fresh, 0, sizeof(fresh));
-    if (list_add(h, spec, &fresh, length, items) < 0) {
+    if (list_add(h, spec, &fresh, length, items, utf8_known) < 0) {
         clear_value(&fresh);
         return -1;
     }
@@ -612,7 +627,7 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
     if (spec == NULL) {
         return -1;
     }
-    return set_list_at(h, spec, index, name, length, items, append);
+    return set_list_at(h, spec, index, name, length, items, append, 0);
 }
 
 int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
@@ -929,7 +944,7 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
     case EMBEDCFG_KIND_INT:
         return set_int_at(h, spec, index, name, embedcfg_json_int_value(v));
     case EMBEDCFG_KIND_STR:
-        return set_str_at(h, spec, index, name, embedcfg_json_string_value(v, NULL));
+        return set_str_at(h, spec, index, name, embedcfg_json_string_value(v, NULL), 1);
     default:
         break;
     }
@@ -951,7 +966,7 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
         }
         items[i] = embedcfg_json_string_value(item, NULL);
     }
-    rc = set_list_at(h, spec, index, name, n, items, 0);
+    rc = set_list_at(h, spec, index, name, n, items, 0, 1);
 
 done:
     free(items);
@@ -1270,6 +1285,21 @@ int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
         fail(h, "%s: %s", file, detail);
     }
     return rc;
+}
+
+void embedcfg__launch_api(embedcfg__launch_api_t *api)
+{
+    api->create = embedcfg_create;
+    api->free_ = embedcfg_free;
+    api->get_error = embedcfg_get_error;
+    api->get_exit_code = embedcfg_get_exit_code;
+    api->set_origin = embedcfg_set_origin;
+    api->load_parsed = embedcfg__load_parsed;
+    api->has_option = embedcfg_has_option;
+    api->append_strlist = embedcfg_append_strlist;
+    api->initialize = embedcfg_initialize;
+    api->run_main = embedcfg_run_main;
+    api->version_hex = embedcfg_python_version_hex;
 }
 
 int embedcfg_load_file(embedcfg_handle *h, const char *path)

@@ -44,20 +44,7 @@
 
 #define EX_USAGE_ 64
 
-typedef struct {
-    embedcfg_handle *(*create)(void);
-    void (*free_)(embedcfg_handle *);
-    const char *(*get_error)(const embedcfg_handle *);
-    int (*get_exit_code)(const embedcfg_handle *, int *);
-    int (*set_origin)(embedcfg_handle *, const char *);
-    int (*load_parsed)(embedcfg_handle *, const embedcfg_json_value *, const char *,
-                       const char *);
-    int (*has_option)(const embedcfg_handle *, const char *);
-    int (*append_strlist)(embedcfg_handle *, const char *, size_t, const char *const *);
-    int (*initialize)(embedcfg_handle *);
-    int (*run_main)(embedcfg_handle *);
-    unsigned long (*version_hex)(void);
-} shim_api;
+typedef embedcfg__launch_api_t shim_api;
 
 typedef struct {
     char message[2048];
@@ -176,25 +163,11 @@ done:
     return rc;
 }
 
-static int load_symbol(void *lib, const char *name, void *slot, size_t size,
-                       const char *path, launch_error *e)
-{
-    void *sym = dlsym(lib, name);
-
-    if (sym == NULL) {
-        return config_error(e, "%s has no symbol %s: not an embedcfg shim library", path,
-                            name);
-    }
-    memcpy(slot, &sym, size);
-    return 0;
-}
-
-#define LOAD(field, name) \
-    load_symbol(lib, name, &api->field, sizeof(api->field), path, e)
-
 static int load_shim(const char *path, shim_api *api, launch_error *e)
 {
     void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+    void *sym;
+    void (*get_api)(shim_api *);
 
     if (lib == NULL) {
         const char *why = dlerror();
@@ -203,18 +176,13 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
                             why != NULL ? why : "unknown error");
     }
     /* never dlclose'd: the interpreter runs its code until exit */
-    if (LOAD(create, "embedcfg_create") < 0 || LOAD(free_, "embedcfg_free") < 0
-        || LOAD(get_error, "embedcfg_get_error") < 0
-        || LOAD(get_exit_code, "embedcfg_get_exit_code") < 0
-        || LOAD(set_origin, "embedcfg_set_origin") < 0
-        || LOAD(load_parsed, "embedcfg__load_parsed") < 0
-        || LOAD(has_option, "embedcfg_has_option") < 0
-        || LOAD(append_strlist, "embedcfg_append_strlist") < 0
-        || LOAD(initialize, "embedcfg_initialize") < 0
-        || LOAD(run_main, "embedcfg_run_main") < 0
-        || LOAD(version_hex, "embedcfg_python_version_hex") < 0) {
-        return -1;
+    sym = dlsym(lib, "embedcfg__launch_api");
+    if (sym == NULL) {
+        return config_error(e, "%s has no symbol %s: not an embedcfg shim library", path,
+                            "embedcfg__launch_api");
     }
+    memcpy(&get_api, &sym, sizeof(get_api));
+    get_api(api);
     return 0;
 }
 
