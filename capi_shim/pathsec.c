@@ -261,13 +261,39 @@ static int print_len(size_t len)
     return len > (size_t)INT_MAX ? INT_MAX : (int)len;
 }
 
+/* An item's name in messages ("options.module_search_paths[3]"), formatted
+ * only for a refusal: formatting it for every path of every launch was a
+ * tenth of the path checks' cost. */
+typedef struct {
+    const char *text; /* the name, or a template with one "%lu" */
+    size_t index;     /* replaces the "%lu" when `templated` */
+    int templated;
+} item_label;
+
+static void format_label(char *out, size_t size, const char *label, size_t index);
+
+static const char *label_text(const item_label *l, char *buf, size_t size)
+{
+    if (l->text == NULL) {
+        return "path";
+    }
+    if (!l->templated) {
+        return l->text;
+    }
+    format_label(buf, size, l->text, l->index);
+    return buf;
+}
+
+#define WHAT(l) label_text((l), what_buf, sizeof(what_buf))
+
 /* Walk `path` (normalized, absolute, `len` bytes) and its ancestors, leaf
  * first.  *linked is set when a component of the path is a symbolic link.
  * With `record`, the accepted components are remembered (`path` must then
  * live until the end of the embedcfg_pathsec_check call). */
-static int inspect_chain(const char *what, const char *path, size_t len, int contents,
+static int inspect_chain(const item_label *lab, const char *path, size_t len, int contents,
                          uid_t me, walk_state *w, int record, int *linked, msgbuf *m)
 {
+    char what_buf[128];
     char *cur;
     size_t cur_len = len;
     size_t missing_len = 0; /* the highest missing component so far; 0: none */
@@ -290,7 +316,7 @@ static int inspect_chain(const char *what, const char *path, size_t len, int con
         char *grown = (char *)realloc(w->scratch, len + 1);
 
         if (grown == NULL) {
-            return refuse(m, "%s: out of memory", what);
+            return refuse(m, "%s: out of memory", WHAT(lab));
         }
         w->scratch = grown;
         w->scratch_size = len + 1;
@@ -317,7 +343,7 @@ static int inspect_chain(const char *what, const char *path, size_t len, int con
                 continue;
             }
             return refuse(m, "%s: %s cannot be inspected (%s); make it searchable by this"
-                          " user, or choose another path", what, cur, strerror(errno));
+                          " user, or choose another path", WHAT(lab), cur, strerror(errno));
         }
         if (leaf) {
             role = "";
@@ -340,7 +366,7 @@ static int inspect_chain(const char *what, const char *path, size_t len, int con
             return refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or"
                           " root (mode %s (%04lo)): that user can change what is loaded from"
                           " it; fix: chown %s %s, or move the files to a directory the"
-                          " current user or root owns", what, cur, role, of, close, owner,
+                          " current user or root owns", WHAT(lab), cur, role, of, close, owner,
                           self, mode, (unsigned long)(st.st_mode & 07777), name, cur);
         }
         if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
@@ -360,14 +386,14 @@ static int inspect_chain(const char *what, const char *path, size_t len, int con
                     return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
                                   " %s): another user could create %.*s first and plant code"
                                   " that this interpreter runs; fix: chmod go-w %s, or create"
-                                  " %.*s first (mode 0755)", what, cur, role, of, close, who,
+                                  " %.*s first (mode 0755)", WHAT(lab), cur, role, of, close, who,
                                   mode, (unsigned long)(st.st_mode & 07777), owner,
                                   print_len(missing_len), path, cur, print_len(missing_len),
                                   path);
                 }
                 return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
                               " %s): whoever can write it can plant code that this"
-                              " interpreter runs; fix: chmod go-w %s", what, cur, role, of,
+                              " interpreter runs; fix: chmod go-w %s", WHAT(lab), cur, role, of,
                               close, who, mode, (unsigned long)(st.st_mode & 07777), owner,
                               cur);
             }
@@ -376,7 +402,7 @@ static int inspect_chain(const char *what, const char *path, size_t len, int con
             top_link = cur_len;
         }
         if (record && remember(w, path, cur_len) < 0) {
-            return refuse(m, "%s: out of memory", what);
+            return refuse(m, "%s: out of memory", WHAT(lab));
         }
         child_owned = 1; /* refused above otherwise */
         missing_len = 0;
@@ -441,17 +467,17 @@ static int has_dotdot(const char *norm)
     return 0;
 }
 
-static int check_one(const embedcfg_pathsec_item *item, const char *norm, size_t norm_len,
-                     uid_t me, walk_state *w, msgbuf *m)
+static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, const char *norm,
+                     size_t norm_len, uid_t me, walk_state *w, msgbuf *m)
 {
-    const char *what = item->what != NULL ? item->what : "path";
+    char what_buf[128];
     int contents = item->kind == EMBEDCFG_PATHSEC_CONTENTS;
     char *real = NULL;
     char *real_norm = NULL;
     int linked = 0;
     int rc = -1;
 
-    if (inspect_chain(what, norm, norm_len, contents, me, w, 1, &linked, m) < 0) {
+    if (inspect_chain(lab, norm, norm_len, contents, me, w, 1, &linked, m) < 0) {
         return -1;
     }
     /* Without a link or a ".." among its components, a normalized path is
@@ -463,12 +489,12 @@ static int check_one(const embedcfg_pathsec_item *item, const char *norm, size_t
     if (real != NULL) {
         real_norm = normalize(real);
         if (real_norm == NULL) {
-            refuse(m, "%s: out of memory", what);
+            refuse(m, "%s: out of memory", WHAT(lab));
             goto done;
         }
         /* not recorded: real_norm does not outlive this item */
         if (strcmp(real_norm, norm) != 0
-            && inspect_chain(what, real_norm, strlen(real_norm), contents, me, w, 0, &linked,
+            && inspect_chain(lab, real_norm, strlen(real_norm), contents, me, w, 0, &linked,
                              m) < 0) {
             goto done;
         }
@@ -546,9 +572,13 @@ done:
     return rc;
 }
 
-int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
-                           const char *origin, char *err, size_t err_size)
+/* embedcfg_pathsec_check, where items[i].what is a label template for
+ * items[i]'s index indexes[i] (SIZE_MAX: a plain label; `indexes` NULL:
+ * all plain). */
+static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, size_t n,
+                     const char *origin, char *err, size_t err_size)
 {
+    char what_buf[128];
     msgbuf m;
     uid_t me = geteuid();
     walk_state w;
@@ -588,16 +618,19 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
         }
     }
     for (i = 0; i < n; i++) {
-        const char *what = items[i].what != NULL ? items[i].what : "path";
+        item_label lab;
         size_t len;
 
+        lab.text = items[i].what;
+        lab.index = indexes != NULL ? indexes[i] : SIZE_MAX;
+        lab.templated = lab.index != SIZE_MAX;
         if (items[i].path == NULL || items[i].path[0] != '/') {
-            refuse(&m, "%s: '%s' is not an absolute path; it cannot be checked", what,
+            refuse(&m, "%s: '%s' is not an absolute path; it cannot be checked", WHAT(&lab),
                    items[i].path != NULL ? items[i].path : "(null)");
             goto done;
         }
         len = normalize_into(norms + at, items[i].path);
-        if (check_one(&items[i], norms + at, len, me, &w, &m) < 0) {
+        if (check_one(&items[i], &lab, norms + at, len, me, &w, &m) < 0) {
             goto done;
         }
         at += len + 1;
@@ -614,11 +647,18 @@ done:
     return rc;
 }
 
+int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
+                           const char *origin, char *err, size_t err_size)
+{
+    return check_all(items, NULL, n, origin, err, err_size);
+}
+
 /* --- the document ------------------------------------------------------ */
 
 typedef struct {
     embedcfg_pathsec_item *items;
-    char **owned;      /* expanded strings and labels, freed at the end */
+    size_t *indexes;   /* for check_all: each item's index for its label */
+    char **owned;      /* expanded strings, freed at the end */
     size_t len;
     size_t cap;
     size_t owned_len;
@@ -656,30 +696,11 @@ static int anchored(const char *value, const char *anchor, size_t *skip)
     return 0;
 }
 
-/* `a` + `b`, then a NUL and `tail` (when not NULL) in the same block: an
- * item's path and its label are freed together. */
-static char *join_tail(const char *a, const char *b, const char *tail)
+/* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
+static char *expand(const item_label *lab, const char *value, const char *origin,
+                    const char *config_dir, msgbuf *m)
 {
-    size_t la = strlen(a);
-    size_t lb = strlen(b);
-    size_t lt = tail != NULL ? strlen(tail) + 1 : 0;
-    char *out = (char *)malloc(la + lb + 1 + lt);
-
-    if (out != NULL) {
-        memcpy(out, a, la);
-        memcpy(out + la, b, lb + 1);
-        if (tail != NULL) {
-            memcpy(out + la + lb + 1, tail, lt);
-        }
-    }
-    return out;
-}
-
-/* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be.
- * `tail` (may be NULL) is stored after the result's NUL. */
-static char *expand(const char *what, const char *value, const char *origin,
-                    const char *config_dir, const char *tail, msgbuf *m)
-{
+    char what_buf[128];
     size_t skip = 0;
     const char *base = NULL;
     char *out;
@@ -691,30 +712,30 @@ static char *expand(const char *what, const char *value, const char *origin,
         base = config_dir;
     }
     else if (value[0] == '/') {
-        out = join_tail(value, "", tail);
+        out = join3(value, "", "");
         if (out == NULL) {
-            refuse(m, "%s: out of memory", what);
+            refuse(m, "%s: out of memory", WHAT(lab));
         }
         return out;
     }
     else if (value[0] == '$') {
         refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR or an"
-               " absolute path", what, value);
+               " absolute path", WHAT(lab), value);
         return NULL;
     }
     else {
         /* the shim's own wording (embedcfg__expand_path) */
         refuse(m, "%s: '%s' is a relative path, which would resolve against the current"
-               " directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute path", what, value);
+               " directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute path", WHAT(lab), value);
         return NULL;
     }
     if (base == NULL || base[0] != '/') {
-        refuse(m, "%s: '%s': the anchor's directory is unknown", what, value);
+        refuse(m, "%s: '%s': the anchor's directory is unknown", WHAT(lab), value);
         return NULL;
     }
-    out = join_tail(base, value + skip, tail);
+    out = join3(base, value + skip, "");
     if (out == NULL) {
-        refuse(m, "%s: out of memory", what);
+        refuse(m, "%s: out of memory", WHAT(lab));
     }
     return out;
 }
@@ -748,57 +769,71 @@ static void format_label(char *out, size_t size, const char *label, size_t index
     out[n] = '\0';
 }
 
+/* Appends an item; `index` is SIZE_MAX for a plain label. */
+static int push(item_list *l, const char *what, size_t index, const char *path, int kind)
+{
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        embedcfg_pathsec_item *grown =
+            (embedcfg_pathsec_item *)realloc(l->items, cap * sizeof(*grown));
+        size_t *indexes;
+
+        if (grown == NULL) {
+            return -1;
+        }
+        l->items = grown;
+        indexes = (size_t *)realloc(l->indexes, cap * sizeof(*indexes));
+        if (indexes == NULL) {
+            return -1;
+        }
+        l->indexes = indexes;
+        l->cap = cap;
+    }
+    l->items[l->len].what = what;
+    l->items[l->len].path = path;
+    l->items[l->len].kind = kind;
+    l->indexes[l->len] = index;
+    l->len++;
+    return 0;
+}
+
+/* `label` is a static template ("inittab[%lu].library") or a plain label
+ * (then `index` is SIZE_MAX). */
 static int add_item(item_list *l, const char *label, size_t index,
                     const embedcfg_json_value *v, int kind, int allow_name,
                     const char *origin, const char *config_dir, msgbuf *m)
 {
-    char what[128];
+    item_label lab;
     const char *value;
     char *path;
-    char *what_copy;
     size_t len;
 
     if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
         return 0;  /* the shim reports wrong types; here only paths matter */
     }
-    value = embedcfg_json_string_value(v, NULL);
+    value = embedcfg_json_string_value(v, &len);
     if (value == NULL) {
         return 0;
     }
-    format_label(what, sizeof(what), label, index);
+    lab.text = label;
+    lab.index = index;
+    lab.templated = index != SIZE_MAX;
     if (allow_name && value[0] != '$' && strchr(value, '/') == NULL) {
         return 0;  /* a library name: dlopen searches the system directories only */
     }
-    len = strlen(value);
     if (kind == EMBEDCFG_PATHSEC_CONTENTS
         && ((len >= 4 && strcmp(value + len - 4, ".zip") == 0)
             || (len >= 4 && strcmp(value + len - 4, ".egg") == 0)
             || (len >= 4 && strcmp(value + len - 4, ".whl") == 0))) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
     }
-    path = expand(what, value, origin, config_dir, what, m);
+    path = expand(&lab, value, origin, config_dir, m);
     if (path == NULL) {
         return -1;
     }
-    if (keep(l, path) < 0) {
+    if (keep(l, path) < 0 || push(l, label, index, path, kind) < 0) {
         return refuse(m, "out of memory");
     }
-    what_copy = path + strlen(path) + 1;
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        embedcfg_pathsec_item *grown =
-            (embedcfg_pathsec_item *)realloc(l->items, cap * sizeof(*grown));
-
-        if (grown == NULL) {
-            return refuse(m, "out of memory");
-        }
-        l->items = grown;
-        l->cap = cap;
-    }
-    l->items[l->len].what = what_copy;
-    l->items[l->len].path = path;
-    l->items[l->len].kind = kind;
-    l->len++;
     return 0;
 }
 
@@ -839,38 +874,30 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             && strcmp(embedcfg_json_string_value(mode, NULL), "prefix") == 0) {
             v = embedcfg_json_object_get(pycache, "prefix");
         }
-        if (v != NULL && add_item(&l, "pycache.prefix", 0, v, EMBEDCFG_PATHSEC_CONTENTS,
+        if (v != NULL && add_item(&l, "pycache.prefix", SIZE_MAX, v, EMBEDCFG_PATHSEC_CONTENTS,
                                   0, origin, config_dir, &m) < 0) {
             goto done;
         }
     }
     if (v == NULL && options != NULL
-        && add_item(&l, "options.pycache_prefix", 0,
+        && add_item(&l, "options.pycache_prefix", SIZE_MAX,
                     embedcfg_json_object_get(options, "pycache_prefix"),
                     EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir, &m) < 0) {
         goto done;
     }
     v = embedcfg_json_object_get(doc, "lib");
     if (v != NULL) {
-        if (add_item(&l, "lib", 0, v, EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
+        if (add_item(&l, "lib", SIZE_MAX, v, EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
                      &m) < 0) {
             goto done;
         }
     }
     else if (default_lib != NULL && default_lib[0] == '/') {
-        embedcfg_pathsec_item *grown =
-            (embedcfg_pathsec_item *)realloc(l.items, (l.cap + 1) * sizeof(*grown));
-
-        if (grown == NULL) {
+        if (push(&l, "lib (the default libpython)", SIZE_MAX, default_lib,
+                 EMBEDCFG_PATHSEC_FILE) < 0) {
             refuse(&m, "out of memory");
             goto done;
         }
-        l.items = grown;
-        l.cap += 1;
-        l.items[l.len].what = "lib (the default libpython)";
-        l.items[l.len].path = default_lib;
-        l.items[l.len].kind = EMBEDCFG_PATHSEC_FILE;
-        l.len++;
     }
     inittab = embedcfg_json_object_get(doc, "inittab");
     if (inittab != NULL && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
@@ -897,7 +924,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             }
         }
     }
-    if (embedcfg_pathsec_check(l.items, l.len, origin, err, err_size) < 0) {
+    if (check_all(l.items, l.indexes, l.len, origin, err, err_size) < 0) {
         goto done;
     }
     /* CPython also looks for pyvenv.cfg beside and above the executable:
@@ -908,6 +935,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
         const char *name = i == 0 ? "executable" : "program_name";
         const char *value;
         char label[64];
+        item_label lab;
 
         v = embedcfg_json_object_get(options, name);
         if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
@@ -918,7 +946,10 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             continue;
         }
         free(exe);
-        exe = expand(name, value, origin, config_dir, NULL, &m);
+        lab.text = name;
+        lab.index = SIZE_MAX;
+        lab.templated = 0;
+        exe = expand(&lab, value, origin, config_dir, &m);
         if (exe == NULL) {
             if (err != NULL && err_size > 0) {
                 err[0] = '\0';  /* not expandable: the shim reports it */
@@ -940,5 +971,6 @@ done:
     }
     free(l.owned);
     free(l.items);
+    free(l.indexes);
     return rc;
 }
