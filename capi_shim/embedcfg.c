@@ -282,7 +282,11 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         size_t i = embedcfg_option_by_name[mid];
-        int cmp = strcmp(name, embedcfg_option_specs[i].name);
+        const char *other = embedcfg_option_specs[i].name;
+        /* most steps are decided by the first letter: no strcmp call */
+        int cmp = (unsigned char)name[0] != (unsigned char)other[0]
+                      ? ((unsigned char)name[0] < (unsigned char)other[0] ? -1 : 1)
+                      : strcmp(name, other);
 
         if (cmp == 0) {
             if (index != NULL) {
@@ -710,6 +714,7 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
     size_t i;
     char err[512];
     const char *last;
+    const char *p;
 
     if (h == NULL) {
         return -1;
@@ -753,8 +758,12 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
         else {
             size_t size;
 
-            last = strrchr(name, '.');
-            last = last != NULL ? last + 1 : name;
+            /* after the last '.' (strrchr, without its own symbol lookup) */
+            for (last = name, p = name; *p != '\0'; p++) {
+                if (*p == '.') {
+                    last = p + 1;
+                }
+            }
             size = strlen(last) + 1;
             m.symbol = (char *)malloc(sizeof("PyInit_") - 1 + size);
             if (m.symbol != NULL) {

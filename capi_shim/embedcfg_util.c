@@ -245,6 +245,17 @@ int embedcfg_version_matches(const char *spec, int major, int minor, int micro,
 
 /* Length of the anchor name at path ("$ORIGIN" -> 7, "${ORIGIN}" -> 9) when
  * it is `name`, else 0. */
+/* `s` starts with `prefix`; not strncmp, which the launcher and the shim
+ * would each resolve through the dynamic linker for this alone. */
+static int has_prefix(const char *s, const char *prefix)
+{
+    while (*prefix != '\0' && *s == *prefix) {
+        s++;
+        prefix++;
+    }
+    return *prefix == '\0';
+}
+
 static size_t anchor_len(const char *path, const char *name)
 {
     size_t n = strlen(name);
@@ -253,12 +264,12 @@ static size_t anchor_len(const char *path, const char *name)
         return 0;
     }
     if (path[1] == '{') {
-        if (strncmp(path + 2, name, n) == 0 && path[2 + n] == '}') {
+        if (has_prefix(path + 2, name) && path[2 + n] == '}') {
             return n + 3;
         }
         return 0;
     }
-    if (strncmp(path + 1, name, n) == 0) {
+    if (has_prefix(path + 1, name)) {
         char next = path[1 + n];
 
         if (next == '\0' || next == '/') {
@@ -326,6 +337,20 @@ char *embedcfg__expand_path(const char *path, const char *origin,
     return out;
 }
 
+/* The last '/' of `s`, or NULL; strrchr, but without a dynamic-linker
+ * lookup of its own in the launcher and the shim. */
+static char *last_slash(char *s)
+{
+    char *found = NULL;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '/') {
+            found = s;
+        }
+    }
+    return found;
+}
+
 char *embedcfg__dirname_of(const char *path)
 {
     char *resolved = NULL;
@@ -340,7 +365,7 @@ char *embedcfg__dirname_of(const char *path)
     if (copy == NULL) {
         return NULL;
     }
-    slash = strrchr(copy, '/');
+    slash = last_slash(copy);
     if (slash == NULL) {
         free(copy);
         return embedcfg__strdup(".");
@@ -381,7 +406,7 @@ char *embedcfg__exe_dir(void)
 #if defined(__linux__)
     /* /proc/self/exe names the file itself, links already resolved: no
      * realpath() (embedcfg__dirname_of) needed, just cut the name. */
-    slash = strrchr(exe, '/');
+    slash = last_slash(exe);
     if (exe[0] == '/' && slash != NULL) {
         slash[slash == exe ? 1 : 0] = '\0';
         return exe;

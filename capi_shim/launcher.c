@@ -75,9 +75,11 @@ static int allow_insecure_paths(void)
     return v != NULL && strcmp(v, "1") == 0;
 }
 
+/* *config_dir_out receives the document's directory when it was worked
+ * out (else NULL), for the shim: realpath() once, not twice. */
 static int read_head(const char *path, const char *origin, const char *config_dir_arg,
                      embedcfg_json_value **parsed, char **lib, char **requires,
-                     int *embedded, launch_error *e)
+                     int *embedded, char **config_dir_out, launch_error *e)
 {
     char *data = NULL;
     size_t len = 0;
@@ -155,6 +157,8 @@ static int read_head(const char *path, const char *origin, const char *config_di
     rc = 0;
     *parsed = doc;  /* the shim applies this tree: the file is parsed once */
     doc = NULL;
+    *config_dir_out = config_dir;
+    config_dir = NULL;
 
 done:
     embedcfg_json_free(doc);
@@ -231,9 +235,10 @@ static int load_python(const char *lib, const char *requires, launch_error *e)
             return config_error(e, "lib: cannot read the version of %s", lib);
         }
     }
-    embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want, sizeof(want));
     if ((unsigned long)major != ((unsigned long)EMBEDCFG_TARGET_HEX >> 24)
         || (unsigned long)minor != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
+        /* formatted (snprintf) only for the message */
+        embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want, sizeof(want));
         return config_error(e, "lib: %s is CPython %d.%d.%d, but this launcher is built for"
                             " CPython %s; build one for it (embedcfg build --python"
                             " python%d.%d) or point lib at a CPython %s library", lib,
@@ -267,6 +272,7 @@ int main(int argc, char **argv)
     int exit_code = 0;
     size_t size;
     const char *config_dir = NULL;
+    char *doc_dir = NULL;  /* config_dir, or the document's directory */
     const char *document;
     int first = 1;  /* argv index of the document */
 
@@ -291,7 +297,8 @@ int main(int argc, char **argv)
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
     }
-    if (read_head(document, origin, config_dir, &doc, &lib, &requires, &embedded, &e) < 0) {
+    if (read_head(document, origin, config_dir, &doc, &lib, &requires, &embedded, &doc_dir,
+                  &e) < 0) {
         goto done;
     }
     if (embedded) {
@@ -302,13 +309,17 @@ int main(int argc, char **argv)
     if (load_python(lib, requires, &e) < 0) {
         goto done;
     }
-    size = strlen(origin) + sizeof(EMBEDCFG_SHIM_NAME) + 2;
-    shim_path = (char *)malloc(size);
+    size = strlen(origin);
+    shim_path = (char *)malloc(size + sizeof(EMBEDCFG_SHIM_NAME) + 1);
     if (shim_path == NULL) {
         config_error(&e, "out of memory");
         goto done;
     }
-    snprintf(shim_path, size, "%s/%s", origin, EMBEDCFG_SHIM_NAME);
+    /* origin "/dir" + "/" + the name and its NUL; not snprintf, whose
+     * lookup and formatting every launch paid for */
+    memcpy(shim_path, origin, size);
+    shim_path[size] = '/';
+    memcpy(shim_path + size + 1, EMBEDCFG_SHIM_NAME, sizeof(EMBEDCFG_SHIM_NAME));
     if (load_shim(shim_path, &api, &e) < 0) {
         goto done;
     }
@@ -321,7 +332,9 @@ int main(int argc, char **argv)
         config_error(&e, "out of memory");
         goto done;
     }
-    if (api.set_origin(h, origin) < 0 || api.load_parsed(h, doc, document, config_dir) < 0) {
+    /* both NULL: the shim works the document's directory out itself */
+    if (api.set_origin(h, origin) < 0
+        || api.load_parsed(h, doc, document, doc_dir != NULL ? doc_dir : config_dir) < 0) {
         config_error(&e, "%s", api.get_error(h));
         goto done;
     }
@@ -364,5 +377,6 @@ done:
     free(requires);
     free(lib);
     free(origin);
+    free(doc_dir);
     return code;
 }

@@ -121,7 +121,14 @@ static char *normalize(const char *path)
 /* Cut the last component: "/a/b" -> "/a", "/a" -> "/"; 0 at the root. */
 static int to_parent(char *path)
 {
-    char *slash = strrchr(path, '/');
+    char *slash = NULL;
+    char *p;
+
+    for (p = path; *p != '\0'; p++) {  /* strrchr, without its own symbol lookup */
+        if (*p == '/') {
+            slash = p;
+        }
+    }
 
     if (slash == NULL || (slash == path && path[1] == '\0')) {
         return 0;
@@ -456,13 +463,12 @@ static char *resolved(const char *path)
 /* A ".." component: only realpath() knows where it leads. */
 static int has_dotdot(const char *norm)
 {
-    const char *p = norm;
+    const char *p;
 
-    while ((p = strstr(p, "/..")) != NULL) {
-        if (p[3] == '\0' || p[3] == '/') {
+    for (p = norm; *p != '\0'; p++) {
+        if (p[0] == '/' && p[1] == '.' && p[2] == '.' && (p[3] == '\0' || p[3] == '/')) {
             return 1;
         }
-        p += 3;
     }
     return 0;
 }
@@ -687,9 +693,13 @@ static int keep(item_list *l, char *s)
 
 static int anchored(const char *value, const char *anchor, size_t *skip)
 {
-    size_t n = strlen(anchor);
+    size_t n = 0;
 
-    if (strncmp(value, anchor, n) == 0 && (value[n] == '\0' || value[n] == '/')) {
+    /* stops at value's NUL too: anchor has none before its end */
+    while (anchor[n] != '\0' && value[n] == anchor[n]) {
+        n++;
+    }
+    if (anchor[n] == '\0' && (value[n] == '\0' || value[n] == '/')) {
         *skip = n;
         return 1;
     }
