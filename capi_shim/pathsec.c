@@ -664,30 +664,42 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
 typedef struct {
     embedcfg_pathsec_item *items;
     size_t *indexes;   /* for check_all: each item's index for its label */
-    char **owned;      /* expanded strings, freed at the end */
+    size_t *offsets;   /* where each item's path is in `text`; SIZE_MAX: not there */
+    char *text;        /* the expanded paths, one after the other: one block,
+                        * not an allocation per path */
     size_t len;
     size_t cap;
-    size_t owned_len;
-    size_t owned_cap;
+    size_t text_len;
+    size_t text_cap;
 } item_list;
 
-static int keep(item_list *l, char *s)
+/* Appends a + b and a NUL to l->text; its offset in *at.  -1: no memory. */
+static int append_path(item_list *l, const char *a, const char *b, size_t *at)
 {
-    if (s == NULL) {
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+
+    if (la > SIZE_MAX / 4 || lb > SIZE_MAX / 4 || l->text_len > SIZE_MAX / 4) {
         return -1;
     }
-    if (l->owned_len == l->owned_cap) {
-        size_t cap = l->owned_cap ? l->owned_cap * 2 : 16;
-        char **grown = (char **)realloc(l->owned, cap * sizeof(char *));
+    if (l->text_cap - l->text_len < la + lb + 1) {
+        size_t cap = l->text_cap ? l->text_cap : 1024;
+        char *grown;
 
+        while (cap - l->text_len < la + lb + 1) {
+            cap *= 2;
+        }
+        grown = (char *)realloc(l->text, cap);
         if (grown == NULL) {
-            free(s);
             return -1;
         }
-        l->owned = grown;
-        l->owned_cap = cap;
+        l->text = grown;
+        l->text_cap = cap;
     }
-    l->owned[l->owned_len++] = s;
+    *at = l->text_len;
+    memcpy(l->text + l->text_len, a, la);
+    memcpy(l->text + l->text_len + la, b, lb + 1);
+    l->text_len += la + lb + 1;
     return 0;
 }
 
@@ -706,44 +718,57 @@ static int anchored(const char *value, const char *anchor, size_t *skip)
     return 0;
 }
 
+/* Split `value` into the anchor's directory and the rest: the expansion
+ * is *base + *rest.  -1 with a message when it cannot be expanded. */
+static int split_anchor(const item_label *lab, const char *value, const char *origin,
+                        const char *config_dir, const char **base, const char **rest,
+                        msgbuf *m)
+{
+    char what_buf[128];
+    size_t skip = 0;
+
+    *base = NULL;
+    *rest = value;
+    if (anchored(value, "$ORIGIN", &skip)) {
+        *base = origin;
+    }
+    else if (anchored(value, "$CONFIG_DIR", &skip)) {
+        *base = config_dir;
+    }
+    else if (value[0] == '/') {
+        *base = "";
+        return 0;
+    }
+    else if (value[0] == '$') {
+        return refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR"
+                      " or an absolute path", WHAT(lab), value);
+    }
+    else {
+        /* the shim's own wording (embedcfg__expand_path) */
+        return refuse(m, "%s: '%s' is a relative path, which would resolve against the"
+                      " current directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute"
+                      " path", WHAT(lab), value);
+    }
+    if (*base == NULL || (*base)[0] != '/') {
+        return refuse(m, "%s: '%s': the anchor's directory is unknown", WHAT(lab), value);
+    }
+    *rest = value + skip;
+    return 0;
+}
+
 /* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
 static char *expand(const item_label *lab, const char *value, const char *origin,
                     const char *config_dir, msgbuf *m)
 {
     char what_buf[128];
-    size_t skip = 0;
-    const char *base = NULL;
+    const char *base;
+    const char *rest;
     char *out;
 
-    if (anchored(value, "$ORIGIN", &skip)) {
-        base = origin;
-    }
-    else if (anchored(value, "$CONFIG_DIR", &skip)) {
-        base = config_dir;
-    }
-    else if (value[0] == '/') {
-        out = join3(value, "", "");
-        if (out == NULL) {
-            refuse(m, "%s: out of memory", WHAT(lab));
-        }
-        return out;
-    }
-    else if (value[0] == '$') {
-        refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR or an"
-               " absolute path", WHAT(lab), value);
+    if (split_anchor(lab, value, origin, config_dir, &base, &rest, m) < 0) {
         return NULL;
     }
-    else {
-        /* the shim's own wording (embedcfg__expand_path) */
-        refuse(m, "%s: '%s' is a relative path, which would resolve against the current"
-               " directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute path", WHAT(lab), value);
-        return NULL;
-    }
-    if (base == NULL || base[0] != '/') {
-        refuse(m, "%s: '%s': the anchor's directory is unknown", WHAT(lab), value);
-        return NULL;
-    }
-    out = join3(base, value + skip, "");
+    out = join3(base, rest, "");
     if (out == NULL) {
         refuse(m, "%s: out of memory", WHAT(lab));
     }
@@ -779,8 +804,10 @@ static void format_label(char *out, size_t size, const char *label, size_t index
     out[n] = '\0';
 }
 
-/* Appends an item; `index` is SIZE_MAX for a plain label. */
-static int push(item_list *l, const char *what, size_t index, const char *path, int kind)
+/* Appends an item; `index` is SIZE_MAX for a plain label; `path` NULL:
+ * the item's path is in l->text at `offset`. */
+static int push(item_list *l, const char *what, size_t index, const char *path,
+                size_t offset, int kind)
 {
     if (l->len == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
@@ -797,12 +824,18 @@ static int push(item_list *l, const char *what, size_t index, const char *path, 
             return -1;
         }
         l->indexes = indexes;
+        indexes = (size_t *)realloc(l->offsets, cap * sizeof(*indexes));
+        if (indexes == NULL) {
+            return -1;
+        }
+        l->offsets = indexes;
         l->cap = cap;
     }
     l->items[l->len].what = what;
     l->items[l->len].path = path;
     l->items[l->len].kind = kind;
     l->indexes[l->len] = index;
+    l->offsets[l->len] = path != NULL ? SIZE_MAX : offset;
     l->len++;
     return 0;
 }
@@ -815,7 +848,9 @@ static int add_item(item_list *l, const char *label, size_t index,
 {
     item_label lab;
     const char *value;
-    char *path;
+    const char *base;
+    const char *rest;
+    size_t at;
     size_t len;
 
     if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
@@ -832,16 +867,15 @@ static int add_item(item_list *l, const char *label, size_t index,
         return 0;  /* a library name: dlopen searches the system directories only */
     }
     if (kind == EMBEDCFG_PATHSEC_CONTENTS
-        && ((len >= 4 && strcmp(value + len - 4, ".zip") == 0)
-            || (len >= 4 && strcmp(value + len - 4, ".egg") == 0)
-            || (len >= 4 && strcmp(value + len - 4, ".whl") == 0))) {
+        && len >= 4
+        && (memcmp(value + len - 4, ".zip", 4) == 0 || memcmp(value + len - 4, ".egg", 4) == 0
+            || memcmp(value + len - 4, ".whl", 4) == 0)) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
     }
-    path = expand(&lab, value, origin, config_dir, m);
-    if (path == NULL) {
+    if (split_anchor(&lab, value, origin, config_dir, &base, &rest, m) < 0) {
         return -1;
     }
-    if (keep(l, path) < 0 || push(l, label, index, path, kind) < 0) {
+    if (append_path(l, base, rest, &at) < 0 || push(l, label, index, NULL, at, kind) < 0) {
         return refuse(m, "out of memory");
     }
     return 0;
@@ -903,7 +937,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
         }
     }
     else if (default_lib != NULL && default_lib[0] == '/') {
-        if (push(&l, "lib (the default libpython)", SIZE_MAX, default_lib,
+        if (push(&l, "lib (the default libpython)", SIZE_MAX, default_lib, 0,
                  EMBEDCFG_PATHSEC_FILE) < 0) {
             refuse(&m, "out of memory");
             goto done;
@@ -932,6 +966,12 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
                          origin, config_dir, &m) < 0) {
                 goto done;
             }
+        }
+    }
+    /* the text is complete: its addresses hold from here on */
+    for (i = 0; i < l.len; i++) {
+        if (l.offsets[i] != SIZE_MAX) {
+            l.items[i].path = l.text + l.offsets[i];
         }
     }
     if (check_all(l.items, l.indexes, l.len, origin, err, err_size) < 0) {
@@ -976,11 +1016,9 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
 
 done:
     free(exe);
-    for (i = 0; i < l.owned_len; i++) {
-        free(l.owned[i]);
-    }
-    free(l.owned);
+    free(l.text);
     free(l.items);
     free(l.indexes);
+    free(l.offsets);
     return rc;
 }
