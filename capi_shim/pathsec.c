@@ -74,32 +74,35 @@ static char *join3(const char *a, const char *b, const char *c)
     return out;
 }
 
-/* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it).  Writes at
- * most strlen(path) + 1 bytes (with the NUL) when `path` starts with '/',
- * strlen(path) + 2 otherwise; returns the length. */
-static size_t normalize_into(char *out, const char *path)
+/* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it), and sets
+ * *dotdot when there is one.  Writes at most strlen(path) + 1 bytes (with
+ * the NUL) when `path` starts with '/', strlen(path) + 2 otherwise;
+ * returns the length.  One pass, byte by byte: a memcpy call per
+ * component cost more than the copy. */
+static size_t normalize_into(char *out, const char *path, int *dotdot)
 {
     const char *p = path;
     size_t o = 0;
 
-    while (*p != '\0') {
-        const char *start;
-        size_t n;
-
+    *dotdot = 0;
+    for (;;) {
         while (*p == '/') {
             p++;
         }
-        start = p;
-        while (*p != '\0' && *p != '/') {
-            p++;
+        if (*p == '\0') {
+            break;
         }
-        n = (size_t)(p - start);
-        if (n == 0 || (n == 1 && start[0] == '.')) {
+        if (p[0] == '.' && (p[1] == '/' || p[1] == '\0')) {
+            p++;
             continue;
         }
+        if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0')) {
+            *dotdot = 1;
+        }
         out[o++] = '/';
-        memcpy(out + o, start, n);
-        o += n;
+        while (*p != '\0' && *p != '/') {
+            out[o++] = *p++;
+        }
     }
     if (o == 0) {
         out[o++] = '/';
@@ -111,9 +114,10 @@ static size_t normalize_into(char *out, const char *path)
 static char *normalize(const char *path)
 {
     char *out = (char *)malloc(strlen(path) + 2);
+    int dotdot;
 
     if (out != NULL) {
-        normalize_into(out, path);
+        normalize_into(out, path, &dotdot);
     }
     return out;
 }
@@ -460,21 +464,10 @@ static char *resolved(const char *path)
     return out;
 }
 
-/* A ".." component: only realpath() knows where it leads. */
-static int has_dotdot(const char *norm)
-{
-    const char *p;
-
-    for (p = norm; *p != '\0'; p++) {
-        if (p[0] == '/' && p[1] == '.' && p[2] == '.' && (p[3] == '\0' || p[3] == '/')) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
+/* `dotdot`: `norm` has a ".." component, which only realpath() can
+ * resolve. */
 static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, const char *norm,
-                     size_t norm_len, uid_t me, walk_state *w, msgbuf *m)
+                     size_t norm_len, int dotdot, uid_t me, walk_state *w, msgbuf *m)
 {
     char what_buf[128];
     int contents = item->kind == EMBEDCFG_PATHSEC_CONTENTS;
@@ -488,7 +481,7 @@ static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, c
     }
     /* Without a link or a ".." among its components, a normalized path is
      * its own realpath(): no second chain to check. */
-    if (!linked && !has_dotdot(norm)) {
+    if (!linked && !dotdot) {
         return 0;
     }
     real = resolved(norm);
@@ -626,6 +619,7 @@ static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, 
     for (i = 0; i < n; i++) {
         item_label lab;
         size_t len;
+        int dotdot;
 
         lab.text = items[i].what;
         lab.index = indexes != NULL ? indexes[i] : SIZE_MAX;
@@ -635,8 +629,8 @@ static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, 
                    items[i].path != NULL ? items[i].path : "(null)");
             goto done;
         }
-        len = normalize_into(norms + at, items[i].path);
-        if (check_one(&items[i], &lab, norms + at, len, me, &w, &m) < 0) {
+        len = normalize_into(norms + at, items[i].path, &dotdot);
+        if (check_one(&items[i], &lab, norms + at, len, dotdot, me, &w, &m) < 0) {
             goto done;
         }
         at += len + 1;
