@@ -271,28 +271,51 @@ int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
 
 /* --- options -------------------------------------------------------------- */
 
+/* Most steps of a search are decided by the first letter: no strcmp call. */
+static int compare_name(const char *a, const char *b)
+{
+    if ((unsigned char)a[0] != (unsigned char)b[0]) {
+        return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+    }
+    return strcmp(a, b);
+}
+
 /* Binary search over the generated name order: a document sets every
  * option through here, and a linear scan was most of the launcher's own
- * start-up cost after the dynamic linker's. */
-static const embedcfg_spec *find_spec(const char *name, size_t *index)
+ * start-up cost after the dynamic linker's.  `hint` (NULL: none) is where
+ * the previous name was found, plus one: canonical documents list their
+ * options in name order, so the next one is usually a few places on, and
+ * those are tried first.  Any order is still found. */
+static const embedcfg_spec *find_spec(const char *name, size_t *index, size_t *hint)
 {
     size_t lo = 0;
     size_t hi = EMBEDCFG_OPTION_COUNT;
+    size_t at;
 
+    if (hint != NULL) {
+        size_t k;
+
+        for (k = *hint; k < EMBEDCFG_OPTION_COUNT && k < *hint + 4; k++) {
+            int cmp = compare_name(name, embedcfg_option_specs[embedcfg_option_by_name[k]].name);
+
+            if (cmp == 0) {
+                at = k;
+                goto found;
+            }
+            if (cmp < 0) {
+                hi = k;
+                break;
+            }
+            lo = k + 1;  /* sorted: the name is not at or before k */
+        }
+    }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        size_t i = embedcfg_option_by_name[mid];
-        const char *other = embedcfg_option_specs[i].name;
-        /* most steps are decided by the first letter: no strcmp call */
-        int cmp = (unsigned char)name[0] != (unsigned char)other[0]
-                      ? ((unsigned char)name[0] < (unsigned char)other[0] ? -1 : 1)
-                      : strcmp(name, other);
+        int cmp = compare_name(name, embedcfg_option_specs[embedcfg_option_by_name[mid]].name);
 
         if (cmp == 0) {
-            if (index != NULL) {
-                *index = i;
-            }
-            return &embedcfg_option_specs[i];
+            at = mid;
+            goto found;
         }
         if (cmp < 0) {
             hi = mid;
@@ -302,6 +325,15 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index)
         }
     }
     return NULL;
+
+found:
+    if (index != NULL) {
+        *index = embedcfg_option_by_name[at];
+    }
+    if (hint != NULL) {
+        *hint = at + 1;
+    }
+    return &embedcfg_option_specs[embedcfg_option_by_name[at]];
 }
 
 static const char *build_name(embedcfg_build build)
@@ -343,7 +375,8 @@ static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
     return 0;
 }
 
-static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t *index)
+static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t *index,
+                                   size_t *hint)
 {
     const embedcfg_spec *spec;
 
@@ -351,7 +384,7 @@ static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t 
         fail(h, "option name is NULL");
         return NULL;
     }
-    spec = find_spec(name, index);
+    spec = find_spec(name, index, hint);
     if (spec == NULL) {
         fail(h, "unknown option '%s': not a PEP 741 option name embedcfg knows", name);
         return NULL;
@@ -436,7 +469,7 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
     if (h == NULL) {
         return -1;
     }
-    spec = lookup(h, name, &index);
+    spec = lookup(h, name, &index, NULL);
     if (spec == NULL) {
         return -1;
     }
@@ -547,7 +580,7 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
     if (h == NULL) {
         return -1;
     }
-    spec = lookup(h, name, &index);
+    spec = lookup(h, name, &index, NULL);
     if (spec == NULL) {
         return -1;
     }
@@ -627,7 +660,7 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
     if (h == NULL) {
         return -1;
     }
-    spec = lookup(h, name, &index);
+    spec = lookup(h, name, &index, NULL);
     if (spec == NULL) {
         return -1;
     }
@@ -650,7 +683,7 @@ int embedcfg_has_option(const embedcfg_handle *h, const char *name)
 {
     size_t index = 0;
 
-    if (h == NULL || name == NULL || find_spec(name, &index) == NULL) {
+    if (h == NULL || name == NULL || find_spec(name, &index, NULL) == NULL) {
         return 0;
     }
     return h->values[index].set;
@@ -660,7 +693,7 @@ static embedcfg_value *value_of(embedcfg_handle *h, const char *name)
 {
     size_t index = 0;
 
-    if (find_spec(name, &index) == NULL || !h->values[index].set) {
+    if (find_spec(name, &index, NULL) == NULL || !h->values[index].set) {
         return NULL;
     }
     return &h->values[index];
@@ -923,10 +956,11 @@ static int expect(embedcfg_handle *h, const embedcfg_json_value *v, embedcfg_jso
     return 0;
 }
 
-static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json_value *v)
+static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json_value *v,
+                       size_t *hint)
 {
     size_t index = 0;
-    const embedcfg_spec *spec = lookup(h, name, &index);
+    const embedcfg_spec *spec = lookup(h, name, &index, hint);
     embedcfg_json_type want;
     size_t n;
     size_t i;
@@ -1219,12 +1253,14 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     }
     v = embedcfg_json_object_get(doc, "options");
     if (v != NULL) {
+        size_t hint = 0;
+
         if (expect(h, v, EMBEDCFG_JSON_OBJECT, "options") < 0) {
             return -1;
         }
         for (i = 0; i < embedcfg_json_object_len(v); i++) {
             if (load_option(h, embedcfg_json_object_key(v, i, NULL),
-                            embedcfg_json_object_value(v, i)) < 0) {
+                            embedcfg_json_object_value(v, i), &hint) < 0) {
                 return -1;
             }
         }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #ifndef _WIN32
+#  include <fcntl.h>
 #  include <unistd.h>
 #endif
 
@@ -465,10 +466,60 @@ int embedcfg__valid_utf8(const char *s, size_t len)
     return 1;
 }
 
+/* The file, through open/read on POSIX: stdio's FILE, its buffer and four
+ * functions to bind cost the launcher more than the read itself. */
+#ifndef _WIN32
+typedef int input_file;
+#  define INPUT_NONE (-1)
+
+static int input_open(const char *path, input_file *f)
+{
+    *f = open(path, O_RDONLY | O_CLOEXEC);
+    return *f >= 0 ? 0 : -1;
+}
+
+/* -1 on a read error */
+static long input_read(input_file f, char *buf, size_t n)
+{
+    ssize_t got;
+
+    do {
+        got = read(f, buf, n);
+    } while (got < 0 && errno == EINTR);
+    return (long)got;
+}
+
+static void input_close(input_file f)
+{
+    close(f);
+}
+#else
+typedef FILE *input_file;
+#  define INPUT_NONE NULL
+
+static int input_open(const char *path, input_file *f)
+{
+    *f = fopen(path, "rb");
+    return *f != NULL ? 0 : -1;
+}
+
+static long input_read(input_file f, char *buf, size_t n)
+{
+    size_t got = fread(buf, 1, n, f);
+
+    return got == 0 && ferror(f) ? -1 : (long)got;
+}
+
+static void input_close(input_file f)
+{
+    fclose(f);
+}
+#endif
+
 int embedcfg__read_file(const char *path, size_t max_len, char **data,
                         size_t *len, char *err, size_t err_size)
 {
-    FILE *f = NULL;
+    input_file f = INPUT_NONE;
     char *buf = NULL;
     size_t used = 0;
     size_t cap = 4096;
@@ -476,8 +527,8 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
 
     *data = NULL;
     *len = 0;
-    f = fopen(path, "rb");
-    if (f == NULL) {
+    if (input_open(path, &f) < 0) {
+        f = INPUT_NONE;
         snprintf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
         goto done;
     }
@@ -487,7 +538,7 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
         goto done;
     }
     for (;;) {
-        size_t n;
+        long n;
 
         if (used == cap) {
             char *bigger;
@@ -505,15 +556,15 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
             buf = bigger;
             cap *= 2;
         }
-        n = fread(buf + used, 1, cap - used, f);
-        used += n;
+        n = input_read(f, buf + used, cap - used);
+        if (n < 0) {
+            snprintf(err, err_size, "cannot read '%s'", path);
+            goto done;
+        }
         if (n == 0) {
-            if (ferror(f)) {
-                snprintf(err, err_size, "cannot read '%s'", path);
-                goto done;
-            }
             break;
         }
+        used += (size_t)n;
     }
     if (used > max_len) {
         snprintf(err, err_size, "'%s' is larger than %lu bytes", path,
@@ -527,8 +578,8 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
 
 done:
     free(buf);
-    if (f != NULL) {
-        fclose(f);
+    if (f != INPUT_NONE) {
+        input_close(f);
     }
     return rc;
 }
