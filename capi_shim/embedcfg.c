@@ -161,11 +161,14 @@ static void clear_value(embedcfg_value *v)
 
 embedcfg_handle *embedcfg_create(void)
 {
-    embedcfg_handle *h = (embedcfg_handle *)calloc(1, sizeof(*h));
+    embedcfg_handle *h = (embedcfg_handle *)malloc(sizeof(*h));
 
     if (h == NULL) {
         return NULL;
     }
+    /* all but the error text's kilobyte, only ever read up to its NUL */
+    memset(h, 0, offsetof(embedcfg_handle, error));
+    h->error[0] = '\0';
     return h;
 }
 
@@ -920,7 +923,6 @@ static int resolve_modules(embedcfg_handle *h)
         }
         opened = lib;
         opened_name = m->library;
-        dlerror();
         sym = dlsym(lib, m->symbol);
         if (sym == NULL) {
             return fail(h, "inittab '%s': symbol %s not found in %s", m->name, m->symbol,

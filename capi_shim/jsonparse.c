@@ -713,6 +713,21 @@ find_duplicate(const embedcfg_json_value *v, const member **dup,
     if (n < 2) {
         return 0;
     }
+    /* Keys in strictly increasing order (a canonical document sorts them)
+     * cannot repeat: one pass over neighbours settles it. */
+    for (i = 1; i < n; i++) {
+        const member *a = &v->u.object.members[i - 1];
+        const member *b = &v->u.object.members[i];
+        size_t common = a->key_len < b->key_len ? a->key_len : b->key_len;
+        int c = memcmp(a->key, b->key, common);
+
+        if (c > 0 || (c == 0 && a->key_len >= b->key_len)) {
+            break;
+        }
+    }
+    if (i == n) {
+        return 0;
+    }
     if (n <= 32) {
         /* Up to 32 members (every object of a typical document, options
          * included): comparing the pairs in document order, mostly by

@@ -278,7 +278,9 @@ int main(int argc, char **argv)
 
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
-    if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
+    /* the first letter first: strcmp's own symbol lookup is not worth a
+     * launch without options */
+    if (argc >= 2 && argv[1][0] == '-' && strcmp(argv[1], "--config-dir") == 0) {
         if (argc < 4 || argv[2][0] != '/') {
             fprintf(stderr, "embedcfg-launch: --config-dir takes an absolute directory,"
                     " then the document\n");

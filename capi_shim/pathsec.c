@@ -534,10 +534,10 @@ static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
     for (pass = 0; pass < 2; pass++) {
         const char *base = pass == 0 ? norm : parent;
 
-        if (pass == 1 && strcmp(parent, norm) == 0) {
+        if (pass == 1 && norm[1] == '\0') {  /* norm is "/": its own parent */
             break;
         }
-        sep = strcmp(base, "/") == 0 ? "" : "/";
+        sep = base[0] == '/' && base[1] == '\0' ? "" : "/";
         free(candidate);
         candidate = join3(base, sep, PYVENV_FILE);
         if (candidate == NULL) {
