@@ -1569,6 +1569,14 @@ static wchar_t *to_wide(const char *s)
         uint32_t cp;
         int extra;
 
+        /* a run of ASCII (paths, option values) without the decoder */
+        while (*p != 0 && *p < 0x80) {
+            out[o++] = (wchar_t)*p++;
+        }
+        if (*p == 0) {
+            break;
+        }
+
         if (*p < 0x80) {
             cp = *p;
             extra = 0;

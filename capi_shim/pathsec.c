@@ -508,42 +508,39 @@ done:
 
 static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
 {
-    char *norm;
-    char *parent = NULL;
-    char *candidate = NULL;
-    const char *sep;
+    char *candidate;
+    size_t len;
     struct stat st;
     char mode[11];
     char owner[160];
+    int dotdot;
     int pass;
     int rc = -1;
 
     if (dir == NULL || dir[0] != '/') {
         return 0;  /* no directory known: nothing CPython could find either */
     }
-    norm = normalize(dir);
-    if (norm == NULL) {
+    /* One buffer: the normalized directory, then each candidate is that
+     * (or its parent's part of it) with "/pyvenv.cfg" after it. */
+    len = strlen(dir);
+    if (len > SIZE_MAX / 2) {
         return refuse(m, "out of memory");
     }
-    parent = dup_n(norm, strlen(norm));
-    if (parent == NULL) {
-        refuse(m, "out of memory");
-        goto done;
+    candidate = (char *)malloc(len + sizeof("/" PYVENV_FILE) + 1);
+    if (candidate == NULL) {
+        return refuse(m, "out of memory");
     }
-    to_parent(parent);
+    len = normalize_into(candidate, dir, &dotdot);
     for (pass = 0; pass < 2; pass++) {
-        const char *base = pass == 0 ? norm : parent;
+        size_t base_len = pass == 0 ? len : parent_len(candidate, len);
 
-        if (pass == 1 && norm[1] == '\0') {  /* norm is "/": its own parent */
+        if (pass == 1 && len == 1) {  /* the directory is "/": its own parent */
             break;
         }
-        sep = base[0] == '/' && base[1] == '\0' ? "" : "/";
-        free(candidate);
-        candidate = join3(base, sep, PYVENV_FILE);
-        if (candidate == NULL) {
-            refuse(m, "out of memory");
-            goto done;
+        if (base_len == 1) {
+            base_len = 0;  /* "/" + "/pyvenv.cfg" */
         }
+        memcpy(candidate + base_len, "/" PYVENV_FILE, sizeof("/" PYVENV_FILE));
         if (lstat(candidate, &st) != 0) {
             if (errno == ENOENT || errno == ENOTDIR) {
                 continue;
@@ -566,8 +563,6 @@ static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
 
 done:
     free(candidate);
-    free(parent);
-    free(norm);
     return rc;
 }
 
