@@ -104,6 +104,12 @@ def host_source(options: Dict[str, Any], library: Path, libpython: Optional[Path
                            " if (PyStatus_Exception(st)) goto fail;")
         else:
             cfg.append(f"    c.{name} = {int(value)};")
+    if "hash_seed" in options and "use_hash_seed" not in options:
+        # What the shim does (as PEP 741's PyInitConfig_SetInt does): a
+        # hash_seed is only used with use_hash_seed.  Without it this host
+        # ran with a random seed, unlike the launcher, and its total moved
+        # by about 0.1 % from run to run with the dictionaries' collisions.
+        cfg.append("    c.use_hash_seed = 1;")
     tab = "\n".join(
         f'    sym = dlsym(lib, "PyInit_{m}"); if (sym == NULL) return 78;'
         f" memcpy(&fn, &sym, sizeof(fn));"

@@ -67,7 +67,8 @@ struct embedcfg_handle {
     int embedded;
     int static_modules;      /* STATIC_AUTOMATIC, _INITTAB or _INDEXED */
     int static_installed;    /* the indexed importer is on sys.meta_path */
-    char *origin;
+    char *origin;            /* see origin_of() */
+    int origin_known;
     char *config_dir;
     char *lib;
     char *requires_python;
@@ -135,27 +136,52 @@ unsigned long embedcfg_python_version_hex(void)
 
 /* --- handle --------------------------------------------------------------- */
 
-static void clear_value(embedcfg_value *v)
+/* Frees what `v` owns, leaving it dangling: for embedcfg_free, which runs
+ * over every option of the table, most of them never set. */
+static void release_value(embedcfg_value *v)
 {
     size_t i;
 
-    free(v->str);
-    for (i = 0; i < v->len; i++) {
-        free(v->list[i]);
+    if (v->str != NULL) {
+        free(v->str);
     }
-    free(v->list);
+    if (v->list != NULL) {
+        for (i = 0; i < v->len; i++) {
+            free(v->list[i]);
+        }
+        free(v->list);
+    }
+}
+
+static void clear_value(embedcfg_value *v)
+{
+    release_value(v);
     memset(v, 0, sizeof(*v));
 }
 
 embedcfg_handle *embedcfg_create(void)
 {
-    embedcfg_handle *h = (embedcfg_handle *)calloc(1, sizeof(*h));
+    embedcfg_handle *h = (embedcfg_handle *)malloc(sizeof(*h));
 
     if (h == NULL) {
         return NULL;
     }
-    h->origin = embedcfg__exe_dir();  /* NULL is fine: $ORIGIN then fails */
+    /* all but the error text's kilobyte, only ever read up to its NUL */
+    memset(h, 0, offsetof(embedcfg_handle, error));
+    h->error[0] = '\0';
     return h;
+}
+
+/* The executable's directory for $ORIGIN, looked up on first use (NULL is
+ * fine: $ORIGIN then fails): the launcher names it with
+ * embedcfg_set_origin, and most documents never use it. */
+static const char *origin_of(embedcfg_handle *h)
+{
+    if (!h->origin_known) {
+        h->origin = embedcfg__exe_dir();
+        h->origin_known = 1;
+    }
+    return h->origin;
 }
 
 static void clear_report(embedcfg_handle *h)
@@ -178,7 +204,7 @@ void embedcfg_free(embedcfg_handle *h)
         return;
     }
     for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
-        clear_value(&h->values[i]);
+        release_value(&h->values[i]);
     }
     for (i = 0; i < h->n_modules; i++) {
         free(h->modules[i].name);  /* NULL once CPython owns it */
@@ -214,7 +240,11 @@ int embedcfg_set_origin(embedcfg_handle *h, const char *dir)
     if (h == NULL) {
         return -1;
     }
-    return replace_string(h, &h->origin, dir);
+    if (replace_string(h, &h->origin, dir) < 0) {
+        return -1;
+    }
+    h->origin_known = 1;
+    return 0;
 }
 
 int embedcfg_set_config_dir(embedcfg_handle *h, const char *dir)
@@ -244,24 +274,51 @@ int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
 
 /* --- options -------------------------------------------------------------- */
 
+/* Most steps of a search are decided by the first letter: no strcmp call. */
+static int compare_name(const char *a, const char *b)
+{
+    if ((unsigned char)a[0] != (unsigned char)b[0]) {
+        return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+    }
+    return strcmp(a, b);
+}
+
 /* Binary search over the generated name order: a document sets every
  * option through here, and a linear scan was most of the launcher's own
- * start-up cost after the dynamic linker's. */
-static const embedcfg_spec *find_spec(const char *name, size_t *index)
+ * start-up cost after the dynamic linker's.  `hint` (NULL: none) is where
+ * the previous name was found, plus one: canonical documents list their
+ * options in name order, so the next one is usually a few places on, and
+ * those are tried first.  Any order is still found. */
+static const embedcfg_spec *find_spec(const char *name, size_t *index, size_t *hint)
 {
     size_t lo = 0;
     size_t hi = EMBEDCFG_OPTION_COUNT;
+    size_t at;
 
+    if (hint != NULL) {
+        size_t k;
+
+        for (k = *hint; k < EMBEDCFG_OPTION_COUNT && k < *hint + 4; k++) {
+            int cmp = compare_name(name, embedcfg_option_specs[embedcfg_option_by_name[k]].name);
+
+            if (cmp == 0) {
+                at = k;
+                goto found;
+            }
+            if (cmp < 0) {
+                hi = k;
+                break;
+            }
+            lo = k + 1;  /* sorted: the name is not at or before k */
+        }
+    }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        size_t i = embedcfg_option_by_name[mid];
-        int cmp = strcmp(name, embedcfg_option_specs[i].name);
+        int cmp = compare_name(name, embedcfg_option_specs[embedcfg_option_by_name[mid]].name);
 
         if (cmp == 0) {
-            if (index != NULL) {
-                *index = i;
-            }
-            return &embedcfg_option_specs[i];
+            at = mid;
+            goto found;
         }
         if (cmp < 0) {
             hi = mid;
@@ -271,6 +328,15 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index)
         }
     }
     return NULL;
+
+found:
+    if (index != NULL) {
+        *index = embedcfg_option_by_name[at];
+    }
+    if (hint != NULL) {
+        *hint = at + 1;
+    }
+    return &embedcfg_option_specs[embedcfg_option_by_name[at]];
 }
 
 static const char *build_name(embedcfg_build build)
@@ -312,7 +378,8 @@ static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
     return 0;
 }
 
-static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t *index)
+static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t *index,
+                                   size_t *hint)
 {
     const embedcfg_spec *spec;
 
@@ -320,7 +387,7 @@ static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t 
         fail(h, "option name is NULL");
         return NULL;
     }
-    spec = find_spec(name, index);
+    spec = find_spec(name, index, hint);
     if (spec == NULL) {
         fail(h, "unknown option '%s': not a PEP 741 option name embedcfg knows", name);
         return NULL;
@@ -332,14 +399,17 @@ static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t 
 }
 
 static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
-                             int64_t value, const char *shown)
+                             int64_t value)
 {
     const embedcfg_value_since *vs;
     char need[16];
     char have[16];
+    char shown[32];
 
     for (vs = spec->values_since; vs != NULL && vs->since != 0; vs++) {
         if (vs->value == value && (unsigned long)PY_VERSION_HEX < vs->since) {
+            /* formatted only for the message: every integer option passes here */
+            snprintf(shown, sizeof(shown), "%lld", (long long)value);
             embedcfg__format_minor(vs->since, need, sizeof(need));
             embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
             return fail_option(h, spec->name, "%s needs CPython %s or newer, but this"
@@ -349,21 +419,13 @@ static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
     return 0;
 }
 
-int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
+/* The setters after lookup(): a document's options are looked up once. */
+static int set_int_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
+                      const char *name, int64_t value)
 {
-    const embedcfg_spec *spec;
-    size_t index = 0;
     int i;
     int ok;
-    char shown[32];
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index);
-    if (spec == NULL) {
-        return -1;
-    }
     if (spec->kind == EMBEDCFG_KIND_BOOL) {
         if (value != 0 && value != 1) {
             return fail_option(h, name, "expected a boolean (0 or 1), got %lld",
@@ -388,8 +450,7 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
                                (long long)spec->minimum, (long long)spec->maximum,
                                (long long)value);
         }
-        snprintf(shown, sizeof(shown), "%lld", (long long)value);
-        if (check_value_since(h, spec, value, shown) < 0) {
+        if (check_value_since(h, spec, value) < 0) {
             return -1;
         }
     }
@@ -403,11 +464,26 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
     return 0;
 }
 
+int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index, NULL);
+    if (spec == NULL) {
+        return -1;
+    }
+    return set_int_at(h, spec, index, name, value);
+}
+
 /* Expand anchors of a path option's value; returns a new string or NULL. */
 static char *option_path(embedcfg_handle *h, const embedcfg_spec *spec, const char *value)
 {
     char err[512];
-    char *out = embedcfg__expand_path(value, h->origin, h->config_dir, 0, err, sizeof(err));
+    char *out = embedcfg__expand_path(value, origin_of(h), h->config_dir, 0, err, sizeof(err));
 
     if (out == NULL) {
         fail_option(h, spec->name, "%s", err);
@@ -415,37 +491,33 @@ static char *option_path(embedcfg_handle *h, const embedcfg_spec *spec, const ch
     return out;
 }
 
-static int check_string(embedcfg_handle *h, const char *name, const char *value)
+/* `utf8_known`: the string comes from the document parser, which has
+ * already rejected invalid UTF-8 and NULs; checking again cost a pass over
+ * every string of every launch. */
+static int check_string(embedcfg_handle *h, const char *name, const char *value,
+                        int utf8_known)
 {
     if (value == NULL) {
         return fail_option(h, name, "the string is NULL");
     }
-    if (!embedcfg__valid_utf8(value, strlen(value))) {
+    if (!utf8_known && !embedcfg__valid_utf8(value, strlen(value))) {
         return fail_option(h, name, "the string is not valid UTF-8");
     }
     return 0;
 }
 
-int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
+static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
+                      const char *name, const char *value, int utf8_known)
 {
-    const embedcfg_spec *spec;
-    size_t index = 0;
     const embedcfg_choice *choice = NULL;
     char *copy = NULL;
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index);
-    if (spec == NULL) {
-        return -1;
-    }
     if (spec->kind != EMBEDCFG_KIND_STR) {
         return fail_option(h, name, "expected %s, got a string",
                            spec->kind == EMBEDCFG_KIND_STR_LIST ? "a list of strings"
                            : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
     }
-    if (check_string(h, name, value) < 0) {
+    if (check_string(h, name, value, utf8_known) < 0) {
         return -1;
     }
     if (spec->choices != NULL) {
@@ -503,8 +575,23 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
     return 0;
 }
 
+int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index, NULL);
+    if (spec == NULL) {
+        return -1;
+    }
+    return set_str_at(h, spec, index, name, value, 0);
+}
+
 static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v,
-                    size_t length, const char *const *items)
+                    size_t length, const char *const *items, int utf8_known)
 {
     char **grown;
     size_t i;
@@ -516,7 +603,7 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
         return fail_option(h, spec->name, "the list is NULL or too long");
     }
     for (i = 0; i < length; i++) {
-        if (check_string(h, spec->name, items[i]) < 0) {
+        if (check_string(h, spec->name, items[i], utf8_known) < 0) {
             return -1;
         }
     }
@@ -540,20 +627,12 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
     return 0;
 }
 
-static int set_list(embedcfg_handle *h, const char *name, size_t length,
-                    const char *const *items, int append)
+static int set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
+                       const char *name, size_t length, const char *const *items,
+                       int append, int utf8_known)
 {
-    const embedcfg_spec *spec;
-    size_t index = 0;
     embedcfg_value fresh;
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index);
-    if (spec == NULL) {
-        return -1;
-    }
     if (spec->kind != EMBEDCFG_KIND_STR_LIST) {
         return fail_option(h, name, "expected %s, got a list of strings",
                            spec->kind == EMBEDCFG_KIND_STR ? "a string"
@@ -561,11 +640,11 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
     }
     if (append) {
         h->values[index].set = 1;
-        return list_add(h, spec, &h->values[index], length, items);
+        return list_add(h, spec, &h->values[index], length, items, utf8_known);
     }
     /* build aside, so a failure leaves the previous value */
     memset(&fresh, 0, sizeof(fresh));
-    if (list_add(h, spec, &fresh, length, items) < 0) {
+    if (list_add(h, spec, &fresh, length, items, utf8_known) < 0) {
         clear_value(&fresh);
         return -1;
     }
@@ -573,6 +652,22 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
     h->values[index] = fresh;
     h->values[index].set = 1;
     return 0;
+}
+
+static int set_list(embedcfg_handle *h, const char *name, size_t length,
+                    const char *const *items, int append)
+{
+    const embedcfg_spec *spec;
+    size_t index = 0;
+
+    if (h == NULL) {
+        return -1;
+    }
+    spec = lookup(h, name, &index, NULL);
+    if (spec == NULL) {
+        return -1;
+    }
+    return set_list_at(h, spec, index, name, length, items, append, 0);
 }
 
 int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
@@ -591,7 +686,7 @@ int embedcfg_has_option(const embedcfg_handle *h, const char *name)
 {
     size_t index = 0;
 
-    if (h == NULL || name == NULL || find_spec(name, &index) == NULL) {
+    if (h == NULL || name == NULL || find_spec(name, &index, NULL) == NULL) {
         return 0;
     }
     return h->values[index].set;
@@ -601,7 +696,7 @@ static embedcfg_value *value_of(embedcfg_handle *h, const char *name)
 {
     size_t index = 0;
 
-    if (find_spec(name, &index) == NULL || !h->values[index].set) {
+    if (find_spec(name, &index, NULL) == NULL || !h->values[index].set) {
         return NULL;
     }
     return &h->values[index];
@@ -655,6 +750,7 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
     size_t i;
     char err[512];
     const char *last;
+    const char *p;
 
     if (h == NULL) {
         return -1;
@@ -698,19 +794,25 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
         else {
             size_t size;
 
-            last = strrchr(name, '.');
-            last = last != NULL ? last + 1 : name;
-            size = strlen(last) + sizeof("PyInit_");
-            m.symbol = (char *)malloc(size);
+            /* after the last '.' (strrchr, without its own symbol lookup) */
+            for (last = name, p = name; *p != '\0'; p++) {
+                if (*p == '.') {
+                    last = p + 1;
+                }
+            }
+            size = strlen(last) + 1;
+            m.symbol = (char *)malloc(sizeof("PyInit_") - 1 + size);
             if (m.symbol != NULL) {
-                snprintf(m.symbol, size, "PyInit_%s", last);
+                /* not snprintf: this runs for every inittab entry of every launch */
+                memcpy(m.symbol, "PyInit_", sizeof("PyInit_") - 1);
+                memcpy(m.symbol + sizeof("PyInit_") - 1, last, size);
             }
         }
         if (m.symbol == NULL) {
             goto oom;
         }
         if (library != NULL) {
-            m.library = embedcfg__expand_path(library, h->origin, h->config_dir, 1,
+            m.library = embedcfg__expand_path(library, origin_of(h), h->config_dir, 1,
                                               err, sizeof(err));
             if (m.library == NULL) {
                 free(m.name);
@@ -786,6 +888,12 @@ const char *embedcfg_get_static_modules(const embedcfg_handle *h)
 static int resolve_modules(embedcfg_handle *h)
 {
     size_t i;
+#ifndef _WIN32
+    /* Entries usually name one library: a second dlopen() of it would only
+     * return the same handle, at the price of the dynamic linker's search. */
+    const char *opened_name = NULL;
+    void *opened = NULL;
+#endif
 
     for (i = 0; i < h->n_modules; i++) {
         embedcfg_module *m = &h->modules[i];
@@ -796,8 +904,16 @@ static int resolve_modules(embedcfg_handle *h)
         if (m->init != NULL) {
             continue;
         }
-        /* Never dlclose'd: the module's code runs for the process lifetime. */
-        lib = dlopen(m->library, RTLD_NOW | RTLD_GLOBAL);
+        if (opened != NULL
+            && (opened_name == m->library
+                || (opened_name != NULL && m->library != NULL
+                    && strcmp(opened_name, m->library) == 0))) {
+            lib = opened;
+        }
+        else {
+            /* Never dlclose'd: the module's code runs for the process lifetime. */
+            lib = dlopen(m->library, RTLD_NOW | RTLD_GLOBAL);
+        }
         if (lib == NULL) {
             const char *why = dlerror();
 
@@ -805,7 +921,8 @@ static int resolve_modules(embedcfg_handle *h)
                         m->library != NULL ? m->library : "the host program",
                         why != NULL ? why : "unknown error");
         }
-        dlerror();
+        opened = lib;
+        opened_name = m->library;
         sym = dlsym(lib, m->symbol);
         if (sym == NULL) {
             return fail(h, "inittab '%s': symbol %s not found in %s", m->name, m->symbol,
@@ -841,9 +958,11 @@ static int expect(embedcfg_handle *h, const embedcfg_json_value *v, embedcfg_jso
     return 0;
 }
 
-static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json_value *v)
+static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json_value *v,
+                       size_t *hint)
 {
-    const embedcfg_spec *spec = lookup(h, name, NULL);
+    size_t index = 0;
+    const embedcfg_spec *spec = lookup(h, name, &index, hint);
     embedcfg_json_type want;
     size_t n;
     size_t i;
@@ -866,11 +985,11 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
     }
     switch (spec->kind) {
     case EMBEDCFG_KIND_BOOL:
-        return embedcfg_set_int(h, name, embedcfg_json_bool_value(v) ? 1 : 0);
+        return set_int_at(h, spec, index, name, embedcfg_json_bool_value(v) ? 1 : 0);
     case EMBEDCFG_KIND_INT:
-        return embedcfg_set_int(h, name, embedcfg_json_int_value(v));
+        return set_int_at(h, spec, index, name, embedcfg_json_int_value(v));
     case EMBEDCFG_KIND_STR:
-        return embedcfg_set_str(h, name, embedcfg_json_string_value(v, NULL));
+        return set_str_at(h, spec, index, name, embedcfg_json_string_value(v, NULL), 1);
     default:
         break;
     }
@@ -892,7 +1011,7 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
         }
         items[i] = embedcfg_json_string_value(item, NULL);
     }
-    rc = embedcfg_set_strlist(h, name, n, items);
+    rc = set_list_at(h, spec, index, name, n, items, 0, 1);
 
 done:
     free(items);
@@ -960,7 +1079,7 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         if (prefix == NULL) {
             return fail(h, "pycache: mode \"prefix\" needs a prefix");
         }
-        expanded = embedcfg__expand_path(embedcfg_json_string_value(prefix, NULL), h->origin,
+        expanded = embedcfg__expand_path(embedcfg_json_string_value(prefix, NULL), origin_of(h),
                                          h->config_dir, 0, err, sizeof(err));
         if (expanded == NULL) {
             return fail(h, "pycache.prefix: %s", err);
@@ -1047,7 +1166,7 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
         return -1;
     }
     if (is_lib) {
-        value = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), h->origin,
+        value = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), origin_of(h),
                                       h->config_dir, 1, err, sizeof(err));
         if (value == NULL) {
             return fail(h, "lib: %s", err);
@@ -1136,12 +1255,14 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     }
     v = embedcfg_json_object_get(doc, "options");
     if (v != NULL) {
+        size_t hint = 0;
+
         if (expect(h, v, EMBEDCFG_JSON_OBJECT, "options") < 0) {
             return -1;
         }
         for (i = 0; i < embedcfg_json_object_len(v); i++) {
             if (load_option(h, embedcfg_json_object_key(v, i, NULL),
-                            embedcfg_json_object_value(v, i)) < 0) {
+                            embedcfg_json_object_value(v, i), &hint) < 0) {
                 return -1;
             }
         }
@@ -1213,6 +1334,21 @@ int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
     return rc;
 }
 
+void embedcfg__launch_api(embedcfg__launch_api_t *api)
+{
+    api->create = embedcfg_create;
+    api->free_ = embedcfg_free;
+    api->get_error = embedcfg_get_error;
+    api->get_exit_code = embedcfg_get_exit_code;
+    api->set_origin = embedcfg_set_origin;
+    api->load_parsed = embedcfg__load_parsed;
+    api->has_option = embedcfg_has_option;
+    api->append_strlist = embedcfg_append_strlist;
+    api->initialize = embedcfg_initialize;
+    api->run_main = embedcfg_run_main;
+    api->version_hex = embedcfg_python_version_hex;
+}
+
 int embedcfg_load_file(embedcfg_handle *h, const char *path)
 {
     char *data = NULL;
@@ -1268,11 +1404,19 @@ static int check_running_version(embedcfg_handle *h)
     int minor;
     int micro;
     char err[256];
+#if PY_VERSION_HEX >= 0x030B0000
+    /* Py_Version (3.11+) is the running library's PY_VERSION_HEX; Py_GetVersion
+     * formats its whole banner with snprintf on every call. */
+    major = (int)((Py_Version >> 24) & 0xFF);
+    minor = (int)((Py_Version >> 16) & 0xFF);
+    micro = (int)((Py_Version >> 8) & 0xFF);
+#else
     const char *version = Py_GetVersion();
 
     if (embedcfg__parse_version(version, &major, &minor, &micro) < 0) {
         return fail(h, "cannot read the CPython version from \"%.40s\"", version);
     }
+#endif
     if ((unsigned long)major != ((unsigned long)PY_VERSION_HEX >> 24)
         || (unsigned long)minor != (((unsigned long)PY_VERSION_HEX >> 16) & 0xFF)) {
         char built[16];
@@ -1424,6 +1568,14 @@ static wchar_t *to_wide(const char *s)
     while (*p != 0) {
         uint32_t cp;
         int extra;
+
+        /* a run of ASCII (paths, option values) without the decoder */
+        while (*p != 0 && *p < 0x80) {
+            out[o++] = (wchar_t)*p++;
+        }
+        if (*p == 0) {
+            break;
+        }
 
         if (*p < 0x80) {
             cp = *p;

@@ -136,6 +136,28 @@ struct embedcfg_json_value;
 int embedcfg__load_parsed(struct embedcfg_handle *h, const struct embedcfg_json_value *doc,
                           const char *file, const char *config_dir);
 
+/* Every entry point the launcher calls, handed over in one dlsym() of
+ * embedcfg__launch_api instead of one per function (each dlsym is a hash
+ * lookup through every loaded library, libpython's thousands of symbols
+ * included).  Same sources, same build: the layout agrees on both sides. */
+typedef struct {
+    struct embedcfg_handle *(*create)(void);
+    void (*free_)(struct embedcfg_handle *);
+    const char *(*get_error)(const struct embedcfg_handle *);
+    int (*get_exit_code)(const struct embedcfg_handle *, int *);
+    int (*set_origin)(struct embedcfg_handle *, const char *);
+    int (*load_parsed)(struct embedcfg_handle *, const struct embedcfg_json_value *,
+                       const char *, const char *);
+    int (*has_option)(const struct embedcfg_handle *, const char *);
+    int (*append_strlist)(struct embedcfg_handle *, const char *, size_t,
+                          const char *const *);
+    int (*initialize)(struct embedcfg_handle *);
+    int (*run_main)(struct embedcfg_handle *);
+    unsigned long (*version_hex)(void);
+} embedcfg__launch_api_t;
+
+void embedcfg__launch_api(embedcfg__launch_api_t *api);
+
 #ifdef __cplusplus
 }
 #endif

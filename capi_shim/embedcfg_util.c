@@ -16,6 +16,7 @@
 #include <string.h>
 
 #ifndef _WIN32
+#  include <fcntl.h>
 #  include <unistd.h>
 #endif
 
@@ -245,6 +246,17 @@ int embedcfg_version_matches(const char *spec, int major, int minor, int micro,
 
 /* Length of the anchor name at path ("$ORIGIN" -> 7, "${ORIGIN}" -> 9) when
  * it is `name`, else 0. */
+/* `s` starts with `prefix`; not strncmp, which the launcher and the shim
+ * would each resolve through the dynamic linker for this alone. */
+static int has_prefix(const char *s, const char *prefix)
+{
+    while (*prefix != '\0' && *s == *prefix) {
+        s++;
+        prefix++;
+    }
+    return *prefix == '\0';
+}
+
 static size_t anchor_len(const char *path, const char *name)
 {
     size_t n = strlen(name);
@@ -253,12 +265,12 @@ static size_t anchor_len(const char *path, const char *name)
         return 0;
     }
     if (path[1] == '{') {
-        if (strncmp(path + 2, name, n) == 0 && path[2 + n] == '}') {
+        if (has_prefix(path + 2, name) && path[2 + n] == '}') {
             return n + 3;
         }
         return 0;
     }
-    if (strncmp(path + 1, name, n) == 0) {
+    if (has_prefix(path + 1, name)) {
         char next = path[1 + n];
 
         if (next == '\0' || next == '/') {
@@ -277,6 +289,7 @@ char *embedcfg__expand_path(const char *path, const char *origin,
     size_t skip;
     char *out;
     size_t size;
+    size_t base_len;
 
     if (path[0] == '$') {
         if ((skip = anchor_len(path, "ORIGIN")) != 0) {
@@ -301,13 +314,15 @@ char *embedcfg__expand_path(const char *path, const char *origin,
             return NULL;
         }
         rest = path + skip;
-        size = strlen(base) + strlen(rest) + 1;
+        base_len = strlen(base);
+        size = base_len + strlen(rest) + 1;
         out = (char *)malloc(size);
         if (out == NULL) {
             snprintf(err, err_size, "out of memory");
             return NULL;
         }
-        snprintf(out, size, "%s%s", base, rest);
+        memcpy(out, base, base_len);
+        memcpy(out + base_len, rest, size - base_len);
         return out;
     }
     if (path[0] != '/' && !(allow_name && strchr(path, '/') == NULL && path[0] != '\0')) {
@@ -321,6 +336,20 @@ char *embedcfg__expand_path(const char *path, const char *origin,
         snprintf(err, err_size, "out of memory");
     }
     return out;
+}
+
+/* The last '/' of `s`, or NULL; strrchr, but without a dynamic-linker
+ * lookup of its own in the launcher and the shim. */
+static char *last_slash(char *s)
+{
+    char *found = NULL;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '/') {
+            found = s;
+        }
+    }
+    return found;
 }
 
 char *embedcfg__dirname_of(const char *path)
@@ -337,7 +366,7 @@ char *embedcfg__dirname_of(const char *path)
     if (copy == NULL) {
         return NULL;
     }
-    slash = strrchr(copy, '/');
+    slash = last_slash(copy);
     if (slash == NULL) {
         free(copy);
         return embedcfg__strdup(".");
@@ -370,14 +399,23 @@ char *embedcfg__exe_path(void)
 char *embedcfg__exe_dir(void)
 {
     char *exe = embedcfg__exe_path();
-    char *dir;
+    char *slash;
 
     if (exe == NULL) {
         return NULL;
     }
-    dir = embedcfg__dirname_of(exe);
+#if defined(__linux__)
+    /* /proc/self/exe names the file itself, links already resolved: no
+     * realpath() (embedcfg__dirname_of) needed, just cut the name. */
+    slash = last_slash(exe);
+    if (exe[0] == '/' && slash != NULL) {
+        slash[slash == exe ? 1 : 0] = '\0';
+        return exe;
+    }
+#endif
+    slash = embedcfg__dirname_of(exe);
     free(exe);
-    return dir;
+    return slash;
 }
 
 int embedcfg__valid_utf8(const char *s, size_t len)
@@ -428,10 +466,60 @@ int embedcfg__valid_utf8(const char *s, size_t len)
     return 1;
 }
 
+/* The file, through open/read on POSIX: stdio's FILE, its buffer and four
+ * functions to bind cost the launcher more than the read itself. */
+#ifndef _WIN32
+typedef int input_file;
+#  define INPUT_NONE (-1)
+
+static int input_open(const char *path, input_file *f)
+{
+    *f = open(path, O_RDONLY | O_CLOEXEC);
+    return *f >= 0 ? 0 : -1;
+}
+
+/* -1 on a read error */
+static long input_read(input_file f, char *buf, size_t n)
+{
+    ssize_t got;
+
+    do {
+        got = read(f, buf, n);
+    } while (got < 0 && errno == EINTR);
+    return (long)got;
+}
+
+static void input_close(input_file f)
+{
+    close(f);
+}
+#else
+typedef FILE *input_file;
+#  define INPUT_NONE NULL
+
+static int input_open(const char *path, input_file *f)
+{
+    *f = fopen(path, "rb");
+    return *f != NULL ? 0 : -1;
+}
+
+static long input_read(input_file f, char *buf, size_t n)
+{
+    size_t got = fread(buf, 1, n, f);
+
+    return got == 0 && ferror(f) ? -1 : (long)got;
+}
+
+static void input_close(input_file f)
+{
+    fclose(f);
+}
+#endif
+
 int embedcfg__read_file(const char *path, size_t max_len, char **data,
                         size_t *len, char *err, size_t err_size)
 {
-    FILE *f = NULL;
+    input_file f = INPUT_NONE;
     char *buf = NULL;
     size_t used = 0;
     size_t cap = 4096;
@@ -439,8 +527,8 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
 
     *data = NULL;
     *len = 0;
-    f = fopen(path, "rb");
-    if (f == NULL) {
+    if (input_open(path, &f) < 0) {
+        f = INPUT_NONE;
         snprintf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
         goto done;
     }
@@ -450,7 +538,7 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
         goto done;
     }
     for (;;) {
-        size_t n;
+        long n;
 
         if (used == cap) {
             char *bigger;
@@ -468,15 +556,15 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
             buf = bigger;
             cap *= 2;
         }
-        n = fread(buf + used, 1, cap - used, f);
-        used += n;
+        n = input_read(f, buf + used, cap - used);
+        if (n < 0) {
+            snprintf(err, err_size, "cannot read '%s'", path);
+            goto done;
+        }
         if (n == 0) {
-            if (ferror(f)) {
-                snprintf(err, err_size, "cannot read '%s'", path);
-                goto done;
-            }
             break;
         }
+        used += (size_t)n;
     }
     if (used > max_len) {
         snprintf(err, err_size, "'%s' is larger than %lu bytes", path,
@@ -490,8 +578,8 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
 
 done:
     free(buf);
-    if (f != NULL) {
-        fclose(f);
+    if (f != INPUT_NONE) {
+        input_close(f);
     }
     return rc;
 }

@@ -53,13 +53,52 @@ struct embedcfg_json_member {
     embedcfg_json_value value;
 };
 
+/* What embedcfg_json_parse() returns: the root value first (the pointer
+ * the caller holds), then the block every string and key of the tree lives
+ * in.  Decoding never makes a string longer than its quoted source, so one
+ * block as long as the document holds them all: one allocation instead of
+ * one per string, and one free. */
+typedef struct {
+    embedcfg_json_value value;
+    char *strings;
+} tree;
+
 typedef struct {
     const unsigned char *buf;
     size_t len;
     size_t pos;
     int depth;
     embedcfg_json_error *err;
+    tree *root;
+    size_t strings_used;
 } parser;
+
+/* The encoding check reads 8 bytes per step through the long runs of
+ * plain ASCII a document is made of.  HAS_ZERO is exact for the whole word:
+ * it is true if and only if one of its bytes is zero. */
+#define WORD_ONES UINT64_C(0x0101010101010101)
+#define WORD_HIGH UINT64_C(0x8080808080808080)
+#define HAS_ZERO(w) ((((w) - WORD_ONES) & ~(w) & WORD_HIGH) != 0)
+
+static uint64_t
+load_word(const unsigned char *s)
+{
+    uint64_t w;
+
+    memcpy(&w, s, sizeof(w));
+    return w;
+}
+
+/* A '\\' or a byte below 0x20 in the word.  Never missed; a byte above
+ * 0x7F can also set it (a borrow), which only sends the scan on byte by
+ * byte. */
+static int
+has_escape_or_control(uint64_t w)
+{
+    uint64_t b = w ^ (WORD_ONES * '\\');
+
+    return ((((b - WORD_ONES) & ~b) | ((w - WORD_ONES * 0x20) & ~w)) & WORD_HIGH) != 0;
+}
 
 static int parse_value(parser *p, embedcfg_json_value *v);
 
@@ -108,7 +147,9 @@ peek(const parser *p)
     return p->pos < p->len ? p->buf[p->pos] : -1;
 }
 
-static void
+/* Inline: called between every two tokens, and a canonical document has
+ * no whitespace at all, so the call was all it cost. */
+static inline void
 skip_ws(parser *p)
 {
     while (p->pos < p->len && is_ws(p->buf[p->pos])) {
@@ -173,10 +214,19 @@ check_encoding(parser *p)
         return -1;
     }
     while (i < p->len) {
-        unsigned char c = s[i];
+        unsigned char c;
         unsigned char lo = 0x80, hi = 0xBF;
         size_t need, k;
 
+        if (p->len - i >= 8) {
+            uint64_t w = load_word(s + i);
+
+            if ((w & WORD_HIGH) == 0 && !HAS_ZERO(w)) {
+                i += 8;  /* eight ASCII characters, none of them NUL */
+                continue;
+            }
+        }
+        c = s[i];
         if (c == 0) {
             set_error(p, i, "NUL character not allowed");
             return -1;
@@ -391,17 +441,36 @@ parse_string(parser *p, char **out, size_t *out_len)
      * always enough.  Errors are left to the decoding loop, which reports
      * them in document order. */
 
+    /* The common case first: no escape and no control character before
+     * the next '"', which memchr finds; the bytes before it are checked 8
+     * at a time.  Anything else goes on byte by byte from where it is. */
+    if (end < p->len) {
+        const unsigned char *quote = memchr(s + end, '"', p->len - end);
+        size_t stop = quote != NULL ? (size_t)(quote - s) : p->len;
+
+        while (stop - end >= 8 && !has_escape_or_control(load_word(s + end))) {
+            end += 8;
+        }
+        while (end < stop && s[end] >= 0x20 && s[end] != '\\') {
+            end++;
+        }
+    }
     while (end < p->len && s[end] != '"') {
         if (s[end] == '\\' || s[end] < 0x20) {
             plain = 0;
         }
         end += (s[end] == '\\' && end + 1 < p->len) ? 2 : 1;
     }
-    dst = EMBEDCFG_JSON_MALLOC(end - start);
-    if (dst == NULL) {
-        set_oom(p, start);
-        goto done;
+    if (p->root->strings == NULL) {
+        /* every string's share (end - start) is disjoint: the document's
+         * length is enough for all of them */
+        p->root->strings = EMBEDCFG_JSON_MALLOC(p->len);
+        if (p->root->strings == NULL) {
+            set_oom(p, start);
+            goto done;
+        }
     }
+    dst = (unsigned char *)p->root->strings + p->strings_used;
     if (plain && end < p->len) {
         n = end - start - 1;
         memcpy(dst, s + start + 1, n);
@@ -440,11 +509,10 @@ parse_string(parser *p, char **out, size_t *out_len)
     dst[n] = '\0';
     *out = (char *)dst;
     *out_len = n;
-    dst = NULL;
+    p->strings_used += n + 1;
     result = 0;
 
 done:
-    EMBEDCFG_JSON_FREE(dst);
     return result;
 }
 
@@ -637,19 +705,62 @@ find_duplicate(const embedcfg_json_value *v, const member **dup,
                const member **first)
 {
     const member **sorted;
-    size_t n = v->u.object.len, i, group = 0;
+    const member *on_stack[64];
+    size_t n = v->u.object.len, i, j, group = 0;
 
     *dup = NULL;
     *first = NULL;
     if (n < 2) {
         return 0;
     }
-    if (n > SIZE_MAX / sizeof(*sorted)) {
-        return -1;
+    /* Keys in strictly increasing order (a canonical document sorts them)
+     * cannot repeat: one pass over neighbours settles it. */
+    for (i = 1; i < n; i++) {
+        const member *a = &v->u.object.members[i - 1];
+        const member *b = &v->u.object.members[i];
+        size_t common = a->key_len < b->key_len ? a->key_len : b->key_len;
+        int c = memcmp(a->key, b->key, common);
+
+        if (c > 0 || (c == 0 && a->key_len >= b->key_len)) {
+            break;
+        }
     }
-    sorted = EMBEDCFG_JSON_MALLOC(n * sizeof(*sorted));
-    if (sorted == NULL) {
-        return -1;
+    if (i == n) {
+        return 0;
+    }
+    if (n <= 32) {
+        /* Up to 32 members (every object of a typical document, options
+         * included): comparing the pairs in document order, mostly by
+         * length, is cheaper than qsort, and finds the same member and the
+         * same first definition. */
+        for (i = 1; i < n; i++) {
+            const member *m = &v->u.object.members[i];
+
+            for (j = 0; j < i; j++) {
+                const member *o = &v->u.object.members[j];
+
+                if (o->key_len == m->key_len
+                    && memcmp(o->key, m->key, m->key_len) == 0)
+                {
+                    *dup = m;
+                    *first = o;
+                    return 1;
+                }
+            }
+        }
+        return 0;
+    }
+    if (n <= sizeof(on_stack) / sizeof(on_stack[0])) {
+        sorted = on_stack;
+    }
+    else {
+        if (n > SIZE_MAX / sizeof(*sorted)) {
+            return -1;
+        }
+        sorted = EMBEDCFG_JSON_MALLOC(n * sizeof(*sorted));
+        if (sorted == NULL) {
+            return -1;
+        }
     }
     for (i = 0; i < n; i++) {
         sorted[i] = &v->u.object.members[i];
@@ -669,7 +780,9 @@ find_duplicate(const embedcfg_json_value *v, const member **dup,
             group = i;
         }
     }
-    EMBEDCFG_JSON_FREE(sorted);
+    if (sorted != on_stack) {
+        EMBEDCFG_JSON_FREE(sorted);
+    }
     return *dup != NULL;
 }
 
@@ -885,10 +998,8 @@ free_contents(embedcfg_json_value *v)
 {
     size_t i;
 
+    /* strings and keys live in the tree's one block */
     switch (v->type) {
-    case EMBEDCFG_JSON_STRING:
-        EMBEDCFG_JSON_FREE(v->u.string.bytes);
-        break;
     case EMBEDCFG_JSON_ARRAY:
         for (i = 0; i < v->u.array.len; i++) {
             free_contents(&v->u.array.items[i]);
@@ -897,7 +1008,6 @@ free_contents(embedcfg_json_value *v)
         break;
     case EMBEDCFG_JSON_OBJECT:
         for (i = 0; i < v->u.object.len; i++) {
-            EMBEDCFG_JSON_FREE(v->u.object.members[i].key);
             free_contents(&v->u.object.members[i].value);
         }
         EMBEDCFG_JSON_FREE(v->u.object.members);
@@ -911,8 +1021,11 @@ void
 embedcfg_json_free(embedcfg_json_value *value)
 {
     if (value != NULL) {
+        tree *t = (tree *)(void *)value;  /* the value is a tree's first member */
+
         free_contents(value);
-        EMBEDCFG_JSON_FREE(value);
+        EMBEDCFG_JSON_FREE(t->strings);
+        EMBEDCFG_JSON_FREE(t);
     }
 }
 
@@ -939,7 +1052,7 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
                     embedcfg_json_value **out, embedcfg_json_error *err)
 {
     embedcfg_json_error scratch;
-    embedcfg_json_value *root = NULL;
+    tree *root = NULL;
     parser p;
     char found[48];
     int result = -1;
@@ -951,6 +1064,8 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
     p.err = err != NULL ? err : &scratch;
     p.err->offset = 0;
     p.err->message[0] = '\0';
+    p.root = NULL;
+    p.strings_used = 0;
 
     if (out != NULL) {
         *out = NULL;
@@ -973,13 +1088,15 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
         set_oom(&p, 0);
         goto done;
     }
-    root->type = EMBEDCFG_JSON_NULL;
+    root->value.type = EMBEDCFG_JSON_NULL;
+    root->strings = NULL;
+    p.root = root;
     skip_ws(&p);
     if (p.pos >= p.len) {
         set_error(&p, p.pos, "empty document: expected a JSON value");
         goto done;
     }
-    if (parse_value(&p, root) < 0) {
+    if (parse_value(&p, &root->value) < 0) {
         goto done;
     }
     skip_ws(&p);
@@ -989,12 +1106,12 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
                   describe(&p, p.pos, found, sizeof(found)));
         goto done;
     }
-    *out = root;
+    *out = &root->value;
     root = NULL;
     result = 0;
 
 done:
-    embedcfg_json_free(root);
+    embedcfg_json_free(root != NULL ? &root->value : NULL);
     if (result < 0) {
         if (p.err->offset > p.len) {
             p.err->offset = p.len;

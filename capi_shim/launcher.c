@@ -44,20 +44,7 @@
 
 #define EX_USAGE_ 64
 
-typedef struct {
-    embedcfg_handle *(*create)(void);
-    void (*free_)(embedcfg_handle *);
-    const char *(*get_error)(const embedcfg_handle *);
-    int (*get_exit_code)(const embedcfg_handle *, int *);
-    int (*set_origin)(embedcfg_handle *, const char *);
-    int (*load_parsed)(embedcfg_handle *, const embedcfg_json_value *, const char *,
-                       const char *);
-    int (*has_option)(const embedcfg_handle *, const char *);
-    int (*append_strlist)(embedcfg_handle *, const char *, size_t, const char *const *);
-    int (*initialize)(embedcfg_handle *);
-    int (*run_main)(embedcfg_handle *);
-    unsigned long (*version_hex)(void);
-} shim_api;
+typedef embedcfg__launch_api_t shim_api;
 
 typedef struct {
     char message[2048];
@@ -88,9 +75,11 @@ static int allow_insecure_paths(void)
     return v != NULL && strcmp(v, "1") == 0;
 }
 
+/* *config_dir_out receives the document's directory when it was worked
+ * out (else NULL), for the shim: realpath() once, not twice. */
 static int read_head(const char *path, const char *origin, const char *config_dir_arg,
                      embedcfg_json_value **parsed, char **lib, char **requires,
-                     int *embedded, launch_error *e)
+                     int *embedded, char **config_dir_out, launch_error *e)
 {
     char *data = NULL;
     size_t len = 0;
@@ -168,6 +157,8 @@ static int read_head(const char *path, const char *origin, const char *config_di
     rc = 0;
     *parsed = doc;  /* the shim applies this tree: the file is parsed once */
     doc = NULL;
+    *config_dir_out = config_dir;
+    config_dir = NULL;
 
 done:
     embedcfg_json_free(doc);
@@ -176,25 +167,11 @@ done:
     return rc;
 }
 
-static int load_symbol(void *lib, const char *name, void *slot, size_t size,
-                       const char *path, launch_error *e)
-{
-    void *sym = dlsym(lib, name);
-
-    if (sym == NULL) {
-        return config_error(e, "%s has no symbol %s: not an embedcfg shim library", path,
-                            name);
-    }
-    memcpy(slot, &sym, size);
-    return 0;
-}
-
-#define LOAD(field, name) \
-    load_symbol(lib, name, &api->field, sizeof(api->field), path, e)
-
 static int load_shim(const char *path, shim_api *api, launch_error *e)
 {
     void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+    void *sym;
+    void (*get_api)(shim_api *);
 
     if (lib == NULL) {
         const char *why = dlerror();
@@ -203,18 +180,13 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
                             why != NULL ? why : "unknown error");
     }
     /* never dlclose'd: the interpreter runs its code until exit */
-    if (LOAD(create, "embedcfg_create") < 0 || LOAD(free_, "embedcfg_free") < 0
-        || LOAD(get_error, "embedcfg_get_error") < 0
-        || LOAD(get_exit_code, "embedcfg_get_exit_code") < 0
-        || LOAD(set_origin, "embedcfg_set_origin") < 0
-        || LOAD(load_parsed, "embedcfg__load_parsed") < 0
-        || LOAD(has_option, "embedcfg_has_option") < 0
-        || LOAD(append_strlist, "embedcfg_append_strlist") < 0
-        || LOAD(initialize, "embedcfg_initialize") < 0
-        || LOAD(run_main, "embedcfg_run_main") < 0
-        || LOAD(version_hex, "embedcfg_python_version_hex") < 0) {
-        return -1;
+    sym = dlsym(lib, "embedcfg__launch_api");
+    if (sym == NULL) {
+        return config_error(e, "%s has no symbol %s: not an embedcfg shim library", path,
+                            "embedcfg__launch_api");
     }
+    memcpy(&get_api, &sym, sizeof(get_api));
+    get_api(api);
     return 0;
 }
 
@@ -242,17 +214,31 @@ static int load_python(const char *lib, const char *requires, launch_error *e)
         return config_error(e, "lib: cannot load %s: %s", lib,
                             why != NULL ? why : "unknown error");
     }
-    sym = dlsym(handle, "Py_GetVersion");
-    if (sym == NULL) {
-        return config_error(e, "lib: %s is not a libpython (no Py_GetVersion)", lib);
+    /* Py_Version (3.11+) is PY_VERSION_HEX as data; Py_GetVersion, the only
+     * way before, formats its whole banner with snprintf on every call. */
+    sym = dlsym(handle, "Py_Version");
+    if (sym != NULL) {
+        unsigned long hex;
+
+        memcpy(&hex, sym, sizeof(hex));
+        major = (int)((hex >> 24) & 0xFFUL);
+        minor = (int)((hex >> 16) & 0xFFUL);
+        micro = (int)((hex >> 8) & 0xFFUL);
     }
-    memcpy(&get_version, &sym, sizeof(get_version));
-    if (embedcfg__parse_version(get_version(), &major, &minor, &micro) < 0) {
-        return config_error(e, "lib: cannot read the version of %s", lib);
+    else {
+        sym = dlsym(handle, "Py_GetVersion");
+        if (sym == NULL) {
+            return config_error(e, "lib: %s is not a libpython (no Py_GetVersion)", lib);
+        }
+        memcpy(&get_version, &sym, sizeof(get_version));
+        if (embedcfg__parse_version(get_version(), &major, &minor, &micro) < 0) {
+            return config_error(e, "lib: cannot read the version of %s", lib);
+        }
     }
-    embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want, sizeof(want));
     if ((unsigned long)major != ((unsigned long)EMBEDCFG_TARGET_HEX >> 24)
         || (unsigned long)minor != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
+        /* formatted (snprintf) only for the message */
+        embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want, sizeof(want));
         return config_error(e, "lib: %s is CPython %d.%d.%d, but this launcher is built for"
                             " CPython %s; build one for it (embedcfg build --python"
                             " python%d.%d) or point lib at a CPython %s library", lib,
@@ -286,12 +272,15 @@ int main(int argc, char **argv)
     int exit_code = 0;
     size_t size;
     const char *config_dir = NULL;
+    char *doc_dir = NULL;  /* config_dir, or the document's directory */
     const char *document;
     int first = 1;  /* argv index of the document */
 
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
-    if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
+    /* the first letter first: strcmp's own symbol lookup is not worth a
+     * launch without options */
+    if (argc >= 2 && argv[1][0] == '-' && strcmp(argv[1], "--config-dir") == 0) {
         if (argc < 4 || argv[2][0] != '/') {
             fprintf(stderr, "embedcfg-launch: --config-dir takes an absolute directory,"
                     " then the document\n");
@@ -310,7 +299,8 @@ int main(int argc, char **argv)
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
     }
-    if (read_head(document, origin, config_dir, &doc, &lib, &requires, &embedded, &e) < 0) {
+    if (read_head(document, origin, config_dir, &doc, &lib, &requires, &embedded, &doc_dir,
+                  &e) < 0) {
         goto done;
     }
     if (embedded) {
@@ -321,13 +311,17 @@ int main(int argc, char **argv)
     if (load_python(lib, requires, &e) < 0) {
         goto done;
     }
-    size = strlen(origin) + sizeof(EMBEDCFG_SHIM_NAME) + 2;
-    shim_path = (char *)malloc(size);
+    size = strlen(origin);
+    shim_path = (char *)malloc(size + sizeof(EMBEDCFG_SHIM_NAME) + 1);
     if (shim_path == NULL) {
         config_error(&e, "out of memory");
         goto done;
     }
-    snprintf(shim_path, size, "%s/%s", origin, EMBEDCFG_SHIM_NAME);
+    /* origin "/dir" + "/" + the name and its NUL; not snprintf, whose
+     * lookup and formatting every launch paid for */
+    memcpy(shim_path, origin, size);
+    shim_path[size] = '/';
+    memcpy(shim_path + size + 1, EMBEDCFG_SHIM_NAME, sizeof(EMBEDCFG_SHIM_NAME));
     if (load_shim(shim_path, &api, &e) < 0) {
         goto done;
     }
@@ -340,7 +334,9 @@ int main(int argc, char **argv)
         config_error(&e, "out of memory");
         goto done;
     }
-    if (api.set_origin(h, origin) < 0 || api.load_parsed(h, doc, document, config_dir) < 0) {
+    /* both NULL: the shim works the document's directory out itself */
+    if (api.set_origin(h, origin) < 0
+        || api.load_parsed(h, doc, document, doc_dir != NULL ? doc_dir : config_dir) < 0) {
         config_error(&e, "%s", api.get_error(h));
         goto done;
     }
@@ -383,5 +379,6 @@ done:
     free(requires);
     free(lib);
     free(origin);
+    free(doc_dir);
     return code;
 }

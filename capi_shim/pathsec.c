@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,47 +74,65 @@ static char *join3(const char *a, const char *b, const char *c)
     return out;
 }
 
-/* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it). */
-static char *normalize(const char *path)
+/* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it), and sets
+ * *dotdot when there is one.  Writes at most strlen(path) + 1 bytes (with
+ * the NUL) when `path` starts with '/', strlen(path) + 2 otherwise;
+ * returns the length.  One pass, byte by byte: a memcpy call per
+ * component cost more than the copy. */
+static size_t normalize_into(char *out, const char *path, int *dotdot)
 {
-    size_t len = strlen(path);
-    char *out = (char *)malloc(len + 2);
     const char *p = path;
     size_t o = 0;
 
-    if (out == NULL) {
-        return NULL;
-    }
-    while (*p != '\0') {
-        const char *start;
-        size_t n;
-
+    *dotdot = 0;
+    for (;;) {
         while (*p == '/') {
             p++;
         }
-        start = p;
-        while (*p != '\0' && *p != '/') {
-            p++;
+        if (*p == '\0') {
+            break;
         }
-        n = (size_t)(p - start);
-        if (n == 0 || (n == 1 && start[0] == '.')) {
+        if (p[0] == '.' && (p[1] == '/' || p[1] == '\0')) {
+            p++;
             continue;
         }
+        if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0')) {
+            *dotdot = 1;
+        }
         out[o++] = '/';
-        memcpy(out + o, start, n);
-        o += n;
+        while (*p != '\0' && *p != '/') {
+            out[o++] = *p++;
+        }
     }
     if (o == 0) {
         out[o++] = '/';
     }
     out[o] = '\0';
+    return o;
+}
+
+static char *normalize(const char *path)
+{
+    char *out = (char *)malloc(strlen(path) + 2);
+    int dotdot;
+
+    if (out != NULL) {
+        normalize_into(out, path, &dotdot);
+    }
     return out;
 }
 
 /* Cut the last component: "/a/b" -> "/a", "/a" -> "/"; 0 at the root. */
 static int to_parent(char *path)
 {
-    char *slash = strrchr(path, '/');
+    char *slash = NULL;
+    char *p;
+
+    for (p = path; *p != '\0'; p++) {  /* strrchr, without its own symbol lookup */
+        if (*p == '/') {
+            slash = p;
+        }
+    }
 
     if (slash == NULL || (slash == path && path[1] == '\0')) {
         return 0;
@@ -172,15 +191,129 @@ static void user_name(uid_t uid, char *out, size_t size)
     }
 }
 
-/* Walk `path` (normalized, absolute) and its ancestors, leaf first. */
-static int inspect_chain(const char *what, const char *path, int contents, uid_t me,
-                         msgbuf *m)
+/* Directories accepted, with their whole ancestor chain, earlier in one
+ * embedcfg_pathsec_check call.  A document's paths share most ancestors
+ * (the document's directory, /tmp, /, the prefix of the stdlib), and an
+ * ancestor is judged on its own lstat() alone (owner, write bits, sticky
+ * bit; never on the path below it), so an ancestor accepted once is
+ * accepted again: the walk stops there instead of inspecting the same
+ * directories for every path.  The leaf and the nearest existing ancestor
+ * of a missing path are judged more strictly, so they are never answered
+ * from here.  A refusal ends the call, so only accepted chains are
+ * recorded.  Entries point into the normalized paths, which live as long
+ * as the call. */
+typedef struct {
+    const char *path;
+    size_t len;
+    int link; /* a symbolic link at or above this directory */
+} accepted_dir;
+
+typedef struct {
+    accepted_dir *dirs;
+    size_t len;
+    size_t cap;
+    char *scratch; /* the component being inspected, NUL-terminated */
+    size_t scratch_size;
+} walk_state;
+
+static int find_accepted(const walk_state *w, const char *path, size_t len, int *link)
 {
-    char *cur = dup_n(path, strlen(path));
-    char *missing = NULL;    /* the highest missing component so far */
+    size_t i;
+
+    /* the latest first: consecutive paths share the most */
+    for (i = w->len; i-- > 0;) {
+        if (w->dirs[i].len == len && memcmp(w->dirs[i].path, path, len) == 0) {
+            *link = w->dirs[i].link;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int remember(walk_state *w, const char *path, size_t len)
+{
+    if (w->len == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 32;
+        accepted_dir *grown;
+
+        if (cap > SIZE_MAX / sizeof(*grown)) {
+            return -1;
+        }
+        grown = (accepted_dir *)realloc(w->dirs, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return -1;
+        }
+        w->dirs = grown;
+        w->cap = cap;
+    }
+    w->dirs[w->len].path = path;
+    w->dirs[w->len].len = len;
+    w->dirs[w->len].link = 0;
+    w->len++;
+    return 0;
+}
+
+/* The length of the parent of path[0:len] (normalized): "/a/b" -> 2 ("/a"),
+ * "/a" -> 1 ("/"); 0 at the root. */
+static size_t parent_len(const char *path, size_t len)
+{
+    if (len <= 1) {
+        return 0;
+    }
+    while (len > 0 && path[len - 1] != '/') {
+        len--;
+    }
+    return len > 1 ? len - 1 : 1;
+}
+
+/* "%.*s" takes an int; a path never comes near INT_MAX, but stay defined. */
+static int print_len(size_t len)
+{
+    return len > (size_t)INT_MAX ? INT_MAX : (int)len;
+}
+
+/* An item's name in messages ("options.module_search_paths[3]"), formatted
+ * only for a refusal: formatting it for every path of every launch was a
+ * tenth of the path checks' cost. */
+typedef struct {
+    const char *text; /* the name, or a template with one "%lu" */
+    size_t index;     /* replaces the "%lu" when `templated` */
+    int templated;
+} item_label;
+
+static void format_label(char *out, size_t size, const char *label, size_t index);
+
+static const char *label_text(const item_label *l, char *buf, size_t size)
+{
+    if (l->text == NULL) {
+        return "path";
+    }
+    if (!l->templated) {
+        return l->text;
+    }
+    format_label(buf, size, l->text, l->index);
+    return buf;
+}
+
+#define WHAT(l) label_text((l), what_buf, sizeof(what_buf))
+
+/* Walk `path` (normalized, absolute, `len` bytes) and its ancestors, leaf
+ * first.  *linked is set when a component of the path is a symbolic link.
+ * With `record`, the accepted components are remembered (`path` must then
+ * live until the end of the embedcfg_pathsec_check call). */
+static int inspect_chain(const item_label *lab, const char *path, size_t len, int contents,
+                         uid_t me, walk_state *w, int record, int *linked, msgbuf *m)
+{
+    char what_buf[128];
+    char *cur;
+    size_t cur_len = len;
+    size_t missing_len = 0; /* the highest missing component so far; 0: none */
+    size_t first_new = w->len;
+    size_t top_link = SIZE_MAX; /* the shortest component that is a link */
+    size_t i;
     int child_owned = 1;
     int leaf = 1;
-    int rc = -1;
+    int link;
     struct stat st;
     char mode[11];
     char owner[160];
@@ -190,33 +323,43 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
     const char *of;
     const char *close;
 
-    if (cur == NULL) {
-        refuse(m, "%s: out of memory", what);
-        goto done;
+    if (len + 1 > w->scratch_size) {
+        char *grown = (char *)realloc(w->scratch, len + 1);
+
+        if (grown == NULL) {
+            return refuse(m, "%s: out of memory", WHAT(lab));
+        }
+        w->scratch = grown;
+        w->scratch_size = len + 1;
     }
+    cur = w->scratch;
+    memcpy(cur, path, len);
+    cur[len] = '\0';
     for (;;) {
+        if (!leaf && missing_len == 0 && find_accepted(w, path, cur_len, &link)) {
+            if (link && cur_len < top_link) {
+                top_link = cur_len;
+            }
+            break;
+        }
         if (lstat(cur, &st) != 0) {
             if (errno == ENOENT || errno == ENOTDIR) {
-                free(missing);
-                missing = dup_n(cur, strlen(cur));
-                if (missing == NULL) {
-                    refuse(m, "%s: out of memory", what);
-                    goto done;
-                }
+                missing_len = cur_len;
                 leaf = 0;
-                if (!to_parent(cur)) {
+                cur_len = parent_len(path, cur_len);
+                if (cur_len == 0) {
                     break;
                 }
+                cur[cur_len] = '\0';
                 continue;
             }
-            refuse(m, "%s: %s cannot be inspected (%s); make it searchable by this user,"
-                   " or choose another path", what, cur, strerror(errno));
-            goto done;
+            return refuse(m, "%s: %s cannot be inspected (%s); make it searchable by this"
+                          " user, or choose another path", WHAT(lab), cur, strerror(errno));
         }
         if (leaf) {
             role = "";
         }
-        else if (missing != NULL) {
+        else if (missing_len != 0) {
             role = " (the nearest existing ancestor of ";
         }
         else {
@@ -231,16 +374,15 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
             owner_text(st.st_uid, owner, sizeof(owner));
             owner_text(me, self, sizeof(self));
             user_name(me, name, sizeof(name));
-            refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or root"
-                   " (mode %s (%04lo)): that user can change what is loaded from it; fix:"
-                   " chown %s %s, or move the files to a directory the current user or root"
-                   " owns", what, cur, role, of, close, owner, self, mode,
-                   (unsigned long)(st.st_mode & 07777), name, cur);
-            goto done;
+            return refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or"
+                          " root (mode %s (%04lo)): that user can change what is loaded from"
+                          " it; fix: chown %s %s, or move the files to a directory the"
+                          " current user or root owns", WHAT(lab), cur, role, of, close, owner,
+                          self, mode, (unsigned long)(st.st_mode & 07777), name, cur);
         }
         if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
             int sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
-            int adds_matter = (leaf && contents) || missing != NULL;
+            int adds_matter = (leaf && contents) || missing_len != 0;
 
             if (!(sticky && !adds_matter && child_owned && !leaf)) {
                 const char *who;
@@ -251,36 +393,42 @@ static int inspect_chain(const char *what, const char *path, int contents, uid_t
                     ? "its group and all users"
                     : (st.st_mode & S_IWGRP) ? "its group" : "all users";
 
-                if (missing != NULL) {
-                    refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner %s):"
-                           " another user could create %s first and plant code that this"
-                           " interpreter runs; fix: chmod go-w %s, or create %s first"
-                           " (mode 0755)", what, cur, role, of, close, who, mode,
-                           (unsigned long)(st.st_mode & 07777), owner, missing, cur, missing);
+                if (missing_len != 0) {
+                    return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
+                                  " %s): another user could create %.*s first and plant code"
+                                  " that this interpreter runs; fix: chmod go-w %s, or create"
+                                  " %.*s first (mode 0755)", WHAT(lab), cur, role, of, close, who,
+                                  mode, (unsigned long)(st.st_mode & 07777), owner,
+                                  print_len(missing_len), path, cur, print_len(missing_len),
+                                  path);
                 }
-                else {
-                    refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner %s):"
-                           " whoever can write it can plant code that this interpreter runs;"
-                           " fix: chmod go-w %s", what, cur, role, of, close, who, mode,
-                           (unsigned long)(st.st_mode & 07777), owner, cur);
-                }
-                goto done;
+                return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
+                              " %s): whoever can write it can plant code that this"
+                              " interpreter runs; fix: chmod go-w %s", WHAT(lab), cur, role, of,
+                              close, who, mode, (unsigned long)(st.st_mode & 07777), owner,
+                              cur);
             }
         }
-        child_owned = 1;  /* refused above otherwise */
-        free(missing);
-        missing = NULL;
+        if (S_ISLNK(st.st_mode) && cur_len < top_link) {
+            top_link = cur_len;
+        }
+        if (record && remember(w, path, cur_len) < 0) {
+            return refuse(m, "%s: out of memory", WHAT(lab));
+        }
+        child_owned = 1; /* refused above otherwise */
+        missing_len = 0;
         leaf = 0;
-        if (!to_parent(cur)) {
+        cur_len = parent_len(path, cur_len);
+        if (cur_len == 0) {
             break;
         }
+        cur[cur_len] = '\0';
     }
-    rc = 0;
-
-done:
-    free(missing);
-    free(cur);
-    return rc;
+    for (i = first_new; i < w->len; i++) {
+        w->dirs[i].link = top_link <= w->dirs[i].len;
+    }
+    *linked = top_link != SIZE_MAX;
+    return 0;
 }
 
 /* The resolved form of `path`: realpath() of its nearest existing ancestor,
@@ -316,34 +464,36 @@ static char *resolved(const char *path)
     return out;
 }
 
-static int check_one(const embedcfg_pathsec_item *item, uid_t me, msgbuf *m)
+/* `dotdot`: `norm` has a ".." component, which only realpath() can
+ * resolve. */
+static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, const char *norm,
+                     size_t norm_len, int dotdot, uid_t me, walk_state *w, msgbuf *m)
 {
-    const char *what = item->what != NULL ? item->what : "path";
-    char *norm;
+    char what_buf[128];
+    int contents = item->kind == EMBEDCFG_PATHSEC_CONTENTS;
     char *real = NULL;
     char *real_norm = NULL;
+    int linked = 0;
     int rc = -1;
 
-    if (item->path == NULL || item->path[0] != '/') {
-        return refuse(m, "%s: '%s' is not an absolute path; it cannot be checked", what,
-                      item->path != NULL ? item->path : "(null)");
+    if (inspect_chain(lab, norm, norm_len, contents, me, w, 1, &linked, m) < 0) {
+        return -1;
     }
-    norm = normalize(item->path);
-    if (norm == NULL) {
-        return refuse(m, "%s: out of memory", what);
-    }
-    if (inspect_chain(what, norm, item->kind == EMBEDCFG_PATHSEC_CONTENTS, me, m) < 0) {
-        goto done;
+    /* Without a link or a ".." among its components, a normalized path is
+     * its own realpath(): no second chain to check. */
+    if (!linked && !dotdot) {
+        return 0;
     }
     real = resolved(norm);
     if (real != NULL) {
         real_norm = normalize(real);
         if (real_norm == NULL) {
-            refuse(m, "%s: out of memory", what);
+            refuse(m, "%s: out of memory", WHAT(lab));
             goto done;
         }
+        /* not recorded: real_norm does not outlive this item */
         if (strcmp(real_norm, norm) != 0
-            && inspect_chain(what, real_norm, item->kind == EMBEDCFG_PATHSEC_CONTENTS, me,
+            && inspect_chain(lab, real_norm, strlen(real_norm), contents, me, w, 0, &linked,
                              m) < 0) {
             goto done;
         }
@@ -353,48 +503,44 @@ static int check_one(const embedcfg_pathsec_item *item, uid_t me, msgbuf *m)
 done:
     free(real_norm);
     free(real);
-    free(norm);
     return rc;
 }
 
 static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
 {
-    char *norm;
-    char *parent = NULL;
-    char *candidate = NULL;
-    const char *sep;
+    char *candidate;
+    size_t len;
     struct stat st;
     char mode[11];
     char owner[160];
+    int dotdot;
     int pass;
     int rc = -1;
 
     if (dir == NULL || dir[0] != '/') {
         return 0;  /* no directory known: nothing CPython could find either */
     }
-    norm = normalize(dir);
-    if (norm == NULL) {
+    /* One buffer: the normalized directory, then each candidate is that
+     * (or its parent's part of it) with "/pyvenv.cfg" after it. */
+    len = strlen(dir);
+    if (len > SIZE_MAX / 2) {
         return refuse(m, "out of memory");
     }
-    parent = dup_n(norm, strlen(norm));
-    if (parent == NULL) {
-        refuse(m, "out of memory");
-        goto done;
+    candidate = (char *)malloc(len + sizeof("/" PYVENV_FILE) + 1);
+    if (candidate == NULL) {
+        return refuse(m, "out of memory");
     }
-    to_parent(parent);
+    len = normalize_into(candidate, dir, &dotdot);
     for (pass = 0; pass < 2; pass++) {
-        const char *base = pass == 0 ? norm : parent;
+        size_t base_len = pass == 0 ? len : parent_len(candidate, len);
 
-        if (pass == 1 && strcmp(parent, norm) == 0) {
+        if (pass == 1 && len == 1) {  /* the directory is "/": its own parent */
             break;
         }
-        sep = strcmp(base, "/") == 0 ? "" : "/";
-        free(candidate);
-        candidate = join3(base, sep, PYVENV_FILE);
-        if (candidate == NULL) {
-            refuse(m, "out of memory");
-            goto done;
+        if (base_len == 1) {
+            base_len = 0;  /* "/" + "/pyvenv.cfg" */
         }
+        memcpy(candidate + base_len, "/" PYVENV_FILE, sizeof("/" PYVENV_FILE));
         if (lstat(candidate, &st) != 0) {
             if (errno == ENOENT || errno == ENOTDIR) {
                 continue;
@@ -417,17 +563,24 @@ static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
 
 done:
     free(candidate);
-    free(parent);
-    free(norm);
     return rc;
 }
 
-int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
-                           const char *origin, char *err, size_t err_size)
+/* embedcfg_pathsec_check, where items[i].what is a label template for
+ * items[i]'s index indexes[i] (SIZE_MAX: a plain label; `indexes` NULL:
+ * all plain). */
+static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, size_t n,
+                     const char *origin, char *err, size_t err_size)
 {
+    char what_buf[128];
     msgbuf m;
     uid_t me = geteuid();
+    walk_state w;
+    char *norms = NULL;
+    size_t total = 0;
+    size_t at = 0;
     size_t i;
+    int rc = -1;
 
     m.buf = err;
     m.size = err_size;
@@ -437,98 +590,176 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
     if (items == NULL && n > 0) {
         return refuse(&m, "no paths given");
     }
+    memset(&w, 0, sizeof(w));
+    /* One block for every normalized path (never longer than the path):
+     * the accepted directories point into it until the end. */
     for (i = 0; i < n; i++) {
-        if (check_one(&items[i], me, &m) < 0) {
-            return -1;
+        if (items[i].path != NULL && items[i].path[0] == '/') {
+            size_t len = strlen(items[i].path);
+
+            if (len >= SIZE_MAX - total - 1) {
+                refuse(&m, "out of memory");
+                goto done;
+            }
+            total += len + 1;
         }
     }
-    if (origin != NULL) {
-        return check_pyvenv("the launcher's directory ($ORIGIN)", origin, &m);
+    if (total > 0) {
+        norms = (char *)malloc(total);
+        if (norms == NULL) {
+            refuse(&m, "out of memory");
+            goto done;
+        }
     }
-    return 0;
+    for (i = 0; i < n; i++) {
+        item_label lab;
+        size_t len;
+        int dotdot;
+
+        lab.text = items[i].what;
+        lab.index = indexes != NULL ? indexes[i] : SIZE_MAX;
+        lab.templated = lab.index != SIZE_MAX;
+        if (items[i].path == NULL || items[i].path[0] != '/') {
+            refuse(&m, "%s: '%s' is not an absolute path; it cannot be checked", WHAT(&lab),
+                   items[i].path != NULL ? items[i].path : "(null)");
+            goto done;
+        }
+        len = normalize_into(norms + at, items[i].path, &dotdot);
+        if (check_one(&items[i], &lab, norms + at, len, dotdot, me, &w, &m) < 0) {
+            goto done;
+        }
+        at += len + 1;
+    }
+    if (origin != NULL && check_pyvenv("the launcher's directory ($ORIGIN)", origin, &m) < 0) {
+        goto done;
+    }
+    rc = 0;
+
+done:
+    free(w.scratch);
+    free(w.dirs);
+    free(norms);
+    return rc;
+}
+
+int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
+                           const char *origin, char *err, size_t err_size)
+{
+    return check_all(items, NULL, n, origin, err, err_size);
 }
 
 /* --- the document ------------------------------------------------------ */
 
 typedef struct {
     embedcfg_pathsec_item *items;
-    char **owned;      /* expanded strings and labels, freed at the end */
+    size_t *indexes;   /* for check_all: each item's index for its label */
+    size_t *offsets;   /* where each item's path is in `text`; SIZE_MAX: not there */
+    char *text;        /* the expanded paths, one after the other: one block,
+                        * not an allocation per path */
     size_t len;
     size_t cap;
-    size_t owned_len;
-    size_t owned_cap;
+    size_t text_len;
+    size_t text_cap;
 } item_list;
 
-static int keep(item_list *l, char *s)
+/* Appends a + b and a NUL to l->text; its offset in *at.  -1: no memory. */
+static int append_path(item_list *l, const char *a, const char *b, size_t *at)
 {
-    if (s == NULL) {
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+
+    if (la > SIZE_MAX / 4 || lb > SIZE_MAX / 4 || l->text_len > SIZE_MAX / 4) {
         return -1;
     }
-    if (l->owned_len == l->owned_cap) {
-        size_t cap = l->owned_cap ? l->owned_cap * 2 : 16;
-        char **grown = (char **)realloc(l->owned, cap * sizeof(char *));
+    if (l->text_cap - l->text_len < la + lb + 1) {
+        size_t cap = l->text_cap ? l->text_cap : 1024;
+        char *grown;
 
+        while (cap - l->text_len < la + lb + 1) {
+            cap *= 2;
+        }
+        grown = (char *)realloc(l->text, cap);
         if (grown == NULL) {
-            free(s);
             return -1;
         }
-        l->owned = grown;
-        l->owned_cap = cap;
+        l->text = grown;
+        l->text_cap = cap;
     }
-    l->owned[l->owned_len++] = s;
+    *at = l->text_len;
+    memcpy(l->text + l->text_len, a, la);
+    memcpy(l->text + l->text_len + la, b, lb + 1);
+    l->text_len += la + lb + 1;
     return 0;
 }
 
 static int anchored(const char *value, const char *anchor, size_t *skip)
 {
-    size_t n = strlen(anchor);
+    size_t n = 0;
 
-    if (strncmp(value, anchor, n) == 0 && (value[n] == '\0' || value[n] == '/')) {
+    /* stops at value's NUL too: anchor has none before its end */
+    while (anchor[n] != '\0' && value[n] == anchor[n]) {
+        n++;
+    }
+    if (anchor[n] == '\0' && (value[n] == '\0' || value[n] == '/')) {
         *skip = n;
         return 1;
     }
     return 0;
 }
 
-/* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
-static char *expand(const char *what, const char *value, const char *origin,
-                    const char *config_dir, msgbuf *m)
+/* Split `value` into the anchor's directory and the rest: the expansion
+ * is *base + *rest.  -1 with a message when it cannot be expanded. */
+static int split_anchor(const item_label *lab, const char *value, const char *origin,
+                        const char *config_dir, const char **base, const char **rest,
+                        msgbuf *m)
 {
+    char what_buf[128];
     size_t skip = 0;
-    const char *base = NULL;
-    char *out;
 
+    *base = NULL;
+    *rest = value;
     if (anchored(value, "$ORIGIN", &skip)) {
-        base = origin;
+        *base = origin;
     }
     else if (anchored(value, "$CONFIG_DIR", &skip)) {
-        base = config_dir;
+        *base = config_dir;
     }
     else if (value[0] == '/') {
-        out = dup_n(value, strlen(value));
-        if (out == NULL) {
-            refuse(m, "%s: out of memory", what);
-        }
-        return out;
+        *base = "";
+        return 0;
     }
     else if (value[0] == '$') {
-        refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR or an"
-               " absolute path", what, value);
-        return NULL;
+        return refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR"
+                      " or an absolute path", WHAT(lab), value);
     }
     else {
         /* the shim's own wording (embedcfg__expand_path) */
-        refuse(m, "%s: '%s' is a relative path, which would resolve against the current"
-               " directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute path", what, value);
+        return refuse(m, "%s: '%s' is a relative path, which would resolve against the"
+                      " current directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute"
+                      " path", WHAT(lab), value);
+    }
+    if (*base == NULL || (*base)[0] != '/') {
+        return refuse(m, "%s: '%s': the anchor's directory is unknown", WHAT(lab), value);
+    }
+    *rest = value + skip;
+    return 0;
+}
+
+/* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
+static char *expand(const item_label *lab, const char *value, const char *origin,
+                    const char *config_dir, msgbuf *m)
+{
+    char what_buf[128];
+    const char *base;
+    const char *rest;
+    char *out;
+
+    if (split_anchor(lab, value, origin, config_dir, &base, &rest, m) < 0) {
         return NULL;
     }
-    if (base == NULL || base[0] != '/') {
-        refuse(m, "%s: '%s': the anchor's directory is unknown", what, value);
-        return NULL;
-    }
-    out = join3(base, "", value + skip);
+    out = join3(base, rest, "");
     if (out == NULL) {
-        refuse(m, "%s: out of memory", what);
+        refuse(m, "%s: out of memory", WHAT(lab));
     }
     return out;
 }
@@ -562,60 +793,80 @@ static void format_label(char *out, size_t size, const char *label, size_t index
     out[n] = '\0';
 }
 
+/* Appends an item; `index` is SIZE_MAX for a plain label; `path` NULL:
+ * the item's path is in l->text at `offset`. */
+static int push(item_list *l, const char *what, size_t index, const char *path,
+                size_t offset, int kind)
+{
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        embedcfg_pathsec_item *grown =
+            (embedcfg_pathsec_item *)realloc(l->items, cap * sizeof(*grown));
+        size_t *indexes;
+
+        if (grown == NULL) {
+            return -1;
+        }
+        l->items = grown;
+        indexes = (size_t *)realloc(l->indexes, cap * sizeof(*indexes));
+        if (indexes == NULL) {
+            return -1;
+        }
+        l->indexes = indexes;
+        indexes = (size_t *)realloc(l->offsets, cap * sizeof(*indexes));
+        if (indexes == NULL) {
+            return -1;
+        }
+        l->offsets = indexes;
+        l->cap = cap;
+    }
+    l->items[l->len].what = what;
+    l->items[l->len].path = path;
+    l->items[l->len].kind = kind;
+    l->indexes[l->len] = index;
+    l->offsets[l->len] = path != NULL ? SIZE_MAX : offset;
+    l->len++;
+    return 0;
+}
+
+/* `label` is a static template ("inittab[%lu].library") or a plain label
+ * (then `index` is SIZE_MAX). */
 static int add_item(item_list *l, const char *label, size_t index,
                     const embedcfg_json_value *v, int kind, int allow_name,
                     const char *origin, const char *config_dir, msgbuf *m)
 {
-    char what[128];
+    item_label lab;
     const char *value;
-    char *path;
-    char *what_copy;
+    const char *base;
+    const char *rest;
+    size_t at;
     size_t len;
 
     if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
         return 0;  /* the shim reports wrong types; here only paths matter */
     }
-    value = embedcfg_json_string_value(v, NULL);
+    value = embedcfg_json_string_value(v, &len);
     if (value == NULL) {
         return 0;
     }
-    format_label(what, sizeof(what), label, index);
+    lab.text = label;
+    lab.index = index;
+    lab.templated = index != SIZE_MAX;
     if (allow_name && value[0] != '$' && strchr(value, '/') == NULL) {
         return 0;  /* a library name: dlopen searches the system directories only */
     }
-    len = strlen(value);
     if (kind == EMBEDCFG_PATHSEC_CONTENTS
-        && ((len >= 4 && strcmp(value + len - 4, ".zip") == 0)
-            || (len >= 4 && strcmp(value + len - 4, ".egg") == 0)
-            || (len >= 4 && strcmp(value + len - 4, ".whl") == 0))) {
+        && len >= 4
+        && (memcmp(value + len - 4, ".zip", 4) == 0 || memcmp(value + len - 4, ".egg", 4) == 0
+            || memcmp(value + len - 4, ".whl", 4) == 0)) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
     }
-    path = expand(what, value, origin, config_dir, m);
-    if (path == NULL) {
+    if (split_anchor(&lab, value, origin, config_dir, &base, &rest, m) < 0) {
         return -1;
     }
-    if (keep(l, path) < 0) {
+    if (append_path(l, base, rest, &at) < 0 || push(l, label, index, NULL, at, kind) < 0) {
         return refuse(m, "out of memory");
     }
-    what_copy = dup_n(what, strlen(what));
-    if (keep(l, what_copy) < 0) {
-        return refuse(m, "out of memory");
-    }
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        embedcfg_pathsec_item *grown =
-            (embedcfg_pathsec_item *)realloc(l->items, cap * sizeof(*grown));
-
-        if (grown == NULL) {
-            return refuse(m, "out of memory");
-        }
-        l->items = grown;
-        l->cap = cap;
-    }
-    l->items[l->len].what = what_copy;
-    l->items[l->len].path = path;
-    l->items[l->len].kind = kind;
-    l->len++;
     return 0;
 }
 
@@ -656,38 +907,30 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             && strcmp(embedcfg_json_string_value(mode, NULL), "prefix") == 0) {
             v = embedcfg_json_object_get(pycache, "prefix");
         }
-        if (v != NULL && add_item(&l, "pycache.prefix", 0, v, EMBEDCFG_PATHSEC_CONTENTS,
+        if (v != NULL && add_item(&l, "pycache.prefix", SIZE_MAX, v, EMBEDCFG_PATHSEC_CONTENTS,
                                   0, origin, config_dir, &m) < 0) {
             goto done;
         }
     }
     if (v == NULL && options != NULL
-        && add_item(&l, "options.pycache_prefix", 0,
+        && add_item(&l, "options.pycache_prefix", SIZE_MAX,
                     embedcfg_json_object_get(options, "pycache_prefix"),
                     EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir, &m) < 0) {
         goto done;
     }
     v = embedcfg_json_object_get(doc, "lib");
     if (v != NULL) {
-        if (add_item(&l, "lib", 0, v, EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
+        if (add_item(&l, "lib", SIZE_MAX, v, EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
                      &m) < 0) {
             goto done;
         }
     }
     else if (default_lib != NULL && default_lib[0] == '/') {
-        embedcfg_pathsec_item *grown =
-            (embedcfg_pathsec_item *)realloc(l.items, (l.cap + 1) * sizeof(*grown));
-
-        if (grown == NULL) {
+        if (push(&l, "lib (the default libpython)", SIZE_MAX, default_lib, 0,
+                 EMBEDCFG_PATHSEC_FILE) < 0) {
             refuse(&m, "out of memory");
             goto done;
         }
-        l.items = grown;
-        l.cap += 1;
-        l.items[l.len].what = "lib (the default libpython)";
-        l.items[l.len].path = default_lib;
-        l.items[l.len].kind = EMBEDCFG_PATHSEC_FILE;
-        l.len++;
     }
     inittab = embedcfg_json_object_get(doc, "inittab");
     if (inittab != NULL && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
@@ -714,7 +957,13 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             }
         }
     }
-    if (embedcfg_pathsec_check(l.items, l.len, origin, err, err_size) < 0) {
+    /* the text is complete: its addresses hold from here on */
+    for (i = 0; i < l.len; i++) {
+        if (l.offsets[i] != SIZE_MAX) {
+            l.items[i].path = l.text + l.offsets[i];
+        }
+    }
+    if (check_all(l.items, l.indexes, l.len, origin, err, err_size) < 0) {
         goto done;
     }
     /* CPython also looks for pyvenv.cfg beside and above the executable:
@@ -725,6 +974,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
         const char *name = i == 0 ? "executable" : "program_name";
         const char *value;
         char label[64];
+        item_label lab;
 
         v = embedcfg_json_object_get(options, name);
         if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
@@ -735,7 +985,10 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             continue;
         }
         free(exe);
-        exe = expand(name, value, origin, config_dir, &m);
+        lab.text = name;
+        lab.index = SIZE_MAX;
+        lab.templated = 0;
+        exe = expand(&lab, value, origin, config_dir, &m);
         if (exe == NULL) {
             if (err != NULL && err_size > 0) {
                 err[0] = '\0';  /* not expandable: the shim reports it */
@@ -752,10 +1005,9 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
 
 done:
     free(exe);
-    for (i = 0; i < l.owned_len; i++) {
-        free(l.owned[i]);
-    }
-    free(l.owned);
+    free(l.text);
     free(l.items);
+    free(l.indexes);
+    free(l.offsets);
     return rc;
 }
