@@ -33,6 +33,12 @@ machine the latter mostly measures the neighbours.
 Importing all N through the inittab is quadratic (3 linear scans per import),
 so it is skipped above ``--inittab-all-max`` (default 10 000).
 
+With ``--callgrind`` it also counts the instructions of importing all N
+through both mechanisms (at the largest N up to ``--inittab-all-max``):
+counts do not move with the machine's load, and they show how far the time
+ratio sits below the work ratio (the inittab's compare loops run many more
+instructions per cycle than importlib's bytecode).
+
 Run:  .venv/bin/python benchmarks/static_modules.py [--max-n 10000] [--python PATH]...
 """
 
@@ -54,6 +60,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import _callgrind  # noqa: E402  (benchmarks/, the script's directory)
 from embedcfg import bake as _bake  # noqa: E402
 from embedcfg import build as _build  # noqa: E402
 from embedcfg.model import EmbedConfig, InittabEntry  # noqa: E402
@@ -98,6 +105,19 @@ for name in names:
 t1 = time.thread_time()
 print(json.dumps({{"own_s": (t1 - t0) * {n} / max(len(names), 1)}}))
 """
+
+# ALL_CODE without the imports: what callgrind counts besides them.
+LOOP_CODE = r"""
+import sys
+imp = __import__
+imp("bm_000000")
+names = [f"bm_{{i:06d}}" for i in range(1, {n})]
+for name in names:
+    pass
+"""
+
+# ALL_CODE as callgrind runs it (no timing, no output).
+COUNT_CODE = LOOP_CODE.replace("    pass", "    imp(name)")
 
 ONE_CODE = r"""
 import json, sys, time
@@ -268,6 +288,19 @@ def measure(host: Path, n: int, repeat: int, inittab_all_max: int) -> Dict[str, 
     return row
 
 
+def count(host: Path, n: int) -> Dict[str, float]:
+    """Instructions per import when importing all N (callgrind): stable
+    whatever the machine's load, unlike the times above."""
+    per: Dict[str, float] = {}
+    for mode in ("indexed", "inittab"):
+        counts = [_callgrind.instructions([str(host), mode, code.format(n=n)], env=_env())
+                  for code in (COUNT_CODE, LOOP_CODE)]
+        if counts[0] is None or counts[1] is None:
+            raise SystemExit("--callgrind needs valgrind")
+        per[mode] = (counts[0] - counts[1]) / max(n - 1, 1)
+    return per
+
+
 def _fmt(v: Optional[float], spec: str) -> str:
     return "—" if v is None else format(v, spec)
 
@@ -313,6 +346,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--inittab-all-max", type=int, default=10_000)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--callgrind", action="store_true",
+                   help="also count the instructions of importing all N through both"
+                   " mechanisms at the largest N up to --inittab-all-max (slow:"
+                   " minutes per interpreter)")
     args = p.parse_args(argv)
     sizes = [n for n in SIZES if n <= args.max_n]
     pythons = args.python or [v for _, v in sorted(_pyenv_pythons().items())]
@@ -337,6 +374,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 sys.stderr.write(f"  N={n} done\n")
             results[version] = rows
             report(version, rows, sys.stdout)
+            counted = [n for n in sizes if n <= args.inittab_all_max]
+            if args.callgrind and counted:
+                n = counted[-1]
+                per = count(host.host_for(n), n)
+                rows[sizes.index(n)]["instructions"] = per
+                sys.stdout.write(
+                    f"instructions per import, importing all N={n} (callgrind):"
+                    f" inittab {per['inittab'] / 1e3:.0f}k, indexed"
+                    f" {per['indexed'] / 1e3:.0f}k: inittab/indexed"
+                    f" {per['inittab'] / per['indexed']:.1f}x\n")
             sys.stdout.flush()
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

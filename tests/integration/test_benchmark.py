@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,9 +49,10 @@ def test_static_modules_benchmark_runs() -> None:
         pytest.skip("no pyenv CPython with a shared libpython is installed")
     python = list(found.values())[-1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    counting = shutil.which("valgrind") is not None
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "static_modules.py"),
                            "--max-n", "100", "--repeat", "1", "--jobs", "2",
-                           "--python", str(python)],
+                           "--python", str(python), *(["--callgrind"] if counting else [])],
                           capture_output=True, text=True, env=env, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -61,3 +63,6 @@ def test_static_modules_benchmark_runs() -> None:
     per = [float(r[5]) for r in rows if r[1] == "indexed"]
     assert all(0 < o < p for o, p in zip(own, per)), proc.stdout
     assert proc.stdout.count("ceiling for any meta-path finder:") == 2, proc.stdout
+    if counting:
+        assert "instructions per import, importing all N=100 (callgrind): inittab" \
+            in proc.stdout, proc.stdout
