@@ -378,11 +378,16 @@ static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
     return 0;
 }
 
+/* The option `name` may be set on this interpreter; NULL (with the error
+ * recorded in the handle, if there is one) otherwise. */
 static const embedcfg_spec *lookup(embedcfg_handle *h, const char *name, size_t *index,
                                    size_t *hint)
 {
     const embedcfg_spec *spec;
 
+    if (h == NULL) {
+        return NULL;
+    }
     if (name == NULL) {
         fail(h, "option name is NULL");
         return NULL;
@@ -466,17 +471,10 @@ static int set_int_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t inde
 
 int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
 {
-    const embedcfg_spec *spec;
     size_t index = 0;
+    const embedcfg_spec *spec = lookup(h, name, &index, NULL);
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index, NULL);
-    if (spec == NULL) {
-        return -1;
-    }
-    return set_int_at(h, spec, index, name, value);
+    return spec != NULL ? set_int_at(h, spec, index, name, value) : -1;
 }
 
 /* Expand anchors of a path option's value; returns a new string or NULL. */
@@ -577,17 +575,10 @@ static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t inde
 
 int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
 {
-    const embedcfg_spec *spec;
     size_t index = 0;
+    const embedcfg_spec *spec = lookup(h, name, &index, NULL);
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index, NULL);
-    if (spec == NULL) {
-        return -1;
-    }
-    return set_str_at(h, spec, index, name, value, 0);
+    return spec != NULL ? set_str_at(h, spec, index, name, value, 0) : -1;
 }
 
 static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v,
@@ -657,17 +648,10 @@ static int set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t ind
 static int set_list(embedcfg_handle *h, const char *name, size_t length,
                     const char *const *items, int append)
 {
-    const embedcfg_spec *spec;
     size_t index = 0;
+    const embedcfg_spec *spec = lookup(h, name, &index, NULL);
 
-    if (h == NULL) {
-        return -1;
-    }
-    spec = lookup(h, name, &index, NULL);
-    if (spec == NULL) {
-        return -1;
-    }
-    return set_list_at(h, spec, index, name, length, items, append, 0);
+    return spec != NULL ? set_list_at(h, spec, index, name, length, items, append, 0) : -1;
 }
 
 int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
