@@ -129,6 +129,10 @@ def _parse(argv: Sequence[str], stdout: TextIO) -> Tuple[argparse.ArgumentParser
     return parser, parser.parse_args(list(argv))
 
 
+_HOST_HELP = ("the built host program: also check that it exports the init functions of"
+              " inittab entries without a library")
+
+
 def _add_validate(sub: Any, stdout: TextIO) -> None:
     v = sub.add_parser("validate", stdout=stdout, help="check documents (exit 1 on any problem)",
                        description="Check documents against the schema and the semantic"
@@ -145,8 +149,7 @@ def _add_validate(sub: Any, stdout: TextIO) -> None:
     v.add_argument("--engine", choices=("embedcfg", "jsonschema"), default="embedcfg",
                    help="schema evaluator: embedcfg's (fast) or jsonschema (the reference)")
     v.add_argument("--host", metavar="PROGRAM",
-                   help="the built host program: also check that it exports the init"
-                   " functions of inittab entries without a library")
+                   help=_HOST_HELP)
 
 
 def _add_schema(sub: Any, stdout: TextIO) -> None:
@@ -193,8 +196,7 @@ def _add_build(sub: Any, stdout: TextIO) -> None:
     b.add_argument("--json", action="store_true",
                    help="print the paths and flags as one JSON object")
     b.add_argument("--host", metavar="PROGRAM",
-                   help="the built host program: also check that it exports the init"
-                   " functions of inittab entries without a library")
+                   help=_HOST_HELP)
 
 
 def _add_run(sub: Any, stdout: TextIO) -> None:
