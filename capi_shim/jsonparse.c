@@ -3,9 +3,11 @@
  * Shape: the whole buffer is first checked as UTF-8 (so the grammar below
  * only ever sees valid text without NULs), then parsed by recursive descent.
  * Recursion is safe because nesting is capped at EMBEDCFG_JSON_MAX_DEPTH.
- * Every value is built in place inside its parent, and a partly built value
- * is always in a state embedcfg_json_free() understands, so any failure can
- * simply return and let the top level free the whole tree once. */
+ * The items of the arrays and objects being parsed wait on two stacks; a
+ * closed container takes exactly its items from them into the tree's
+ * arena.  Everything a parse allocates belongs to the tree or to the
+ * parser, so any failure can simply return and let the top level free it
+ * all at once. */
 
 #include "jsonparse.h"
 
@@ -53,14 +55,28 @@ struct embedcfg_json_member {
     embedcfg_json_value value;
 };
 
+/* The arena's blocks: every array's items and every object's members, each
+ * allocated once at its exact size when the container closes.  Sizes are
+ * multiples of 8 (the items' sizes are), so every allocation stays aligned
+ * for the values' pointers and 64-bit integers after the 8-aligned
+ * header. */
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t size;
+    size_t used;
+} arena_block;
+
+#define ARENA_FIRST 8192  /* a typical document's 30 options and 20 paths */
+
 /* What embedcfg_json_parse() returns: the root value first (the pointer
  * the caller holds), then the block every string and key of the tree lives
- * in.  Decoding never makes a string longer than its quoted source, so one
- * block as long as the document holds them all: one allocation instead of
- * one per string, and one free. */
+ * in, then the arena.  Decoding never makes a string longer than its quoted
+ * source, so one block as long as the document holds them all: one
+ * allocation instead of one per string, and one free. */
 typedef struct {
     embedcfg_json_value value;
     char *strings;
+    arena_block *blocks;
 } tree;
 
 typedef struct {
@@ -71,6 +87,14 @@ typedef struct {
     embedcfg_json_error *err;
     tree *root;
     size_t strings_used;
+    /* the items of the open arrays, innermost last */
+    embedcfg_json_value *items;
+    size_t items_len;
+    size_t items_cap;
+    /* the members of the open objects, innermost last */
+    member *members;
+    size_t members_len;
+    size_t members_cap;
 } parser;
 
 /* The encoding check reads 8 bytes per step through the long runs of
@@ -606,22 +630,73 @@ parse_word(parser *p, embedcfg_json_value *v)
     return 0;
 }
 
-/* Returns the grown array, or NULL with the old one (and *cap) untouched. */
+/* `n` bytes from the tree's arena, or NULL. */
 static void *
-grow(void *items, size_t *cap, size_t item_size)
+arena_alloc(parser *p, size_t n)
+{
+    arena_block *b = p->root->blocks;
+
+    if (n > SIZE_MAX / 4) {
+        return NULL;
+    }
+    n = (n + 7) & ~(size_t)7;
+    if (b == NULL || b->size - b->used < n) {
+        size_t size = b == NULL ? ARENA_FIRST : b->size <= SIZE_MAX / 4 ? b->size * 2 : n;
+
+        if (size < n) {
+            size = n;
+        }
+        b = EMBEDCFG_JSON_MALLOC(sizeof(*b) + size);
+        if (b == NULL) {
+            return NULL;
+        }
+        b->next = p->root->blocks;
+        b->size = size;
+        b->used = 0;
+        p->root->blocks = b;
+    }
+    b->used += n;
+    return (char *)(b + 1) + (b->used - n);
+}
+
+/* Room for one more entry on a stack of `size`-byte entries: 0, or -1
+ * with the stack untouched. */
+static int
+stack_room(void **stack, size_t len, size_t *cap, size_t size)
 {
     void *grown;
     size_t new_cap;
 
-    if (*cap > SIZE_MAX / 2 / item_size) {
-        return NULL;
+    if (len < *cap) {
+        return 0;
     }
-    new_cap = *cap == 0 ? 4 : *cap * 2;
-    grown = EMBEDCFG_JSON_REALLOC(items, new_cap * item_size);
-    if (grown != NULL) {
-        *cap = new_cap;
+    if (*cap > SIZE_MAX / 2 / size) {
+        return -1;
     }
-    return grown;
+    new_cap = *cap == 0 ? 32 : *cap * 2;
+    grown = EMBEDCFG_JSON_REALLOC(*stack, new_cap * size);
+    if (grown == NULL) {
+        return -1;
+    }
+    *stack = grown;
+    *cap = new_cap;
+    return 0;
+}
+
+/* The last `n` entries of a stack, moved to the arena; NULL for none. */
+static int
+take_entries(parser *p, void **out, const void *stack, size_t n, size_t size)
+{
+    *out = NULL;
+    if (n == 0) {
+        return 0;
+    }
+    *out = arena_alloc(p, n * size);  /* n * size is on the stack already */
+    if (*out == NULL) {
+        return -1;
+    }
+    memcpy(*out, stack, n * size);
+    return 0;
 }
 
 static int
@@ -629,7 +704,9 @@ parse_array(parser *p, embedcfg_json_value *v)
 {
     size_t comma = 0;
     int after_comma = 0;
+    size_t base = p->items_len;
     char found[48];
+    void *items;
 
     v->type = EMBEDCFG_JSON_ARRAY;
     v->u.array.items = NULL;
@@ -642,25 +719,23 @@ parse_array(parser *p, embedcfg_json_value *v)
         return 0;
     }
     for (;;) {
-        embedcfg_json_value *item;
+        embedcfg_json_value item;
 
         if (after_comma && peek(p) == ']') {
             set_error(p, comma, "trailing comma before ']' is not allowed");
             return -1;
         }
-        if (v->u.array.len == v->u.array.cap) {
-            item = grow(v->u.array.items, &v->u.array.cap, sizeof(*item));
-            if (item == NULL) {
-                set_oom(p, p->pos);
-                return -1;
-            }
-            v->u.array.items = item;
-        }
-        item = &v->u.array.items[v->u.array.len++];
-        item->type = EMBEDCFG_JSON_NULL;
-        if (parse_value(p, item) < 0) {
+        /* parsed aside: a nested container uses (and may move) the stack */
+        item.type = EMBEDCFG_JSON_NULL;
+        if (parse_value(p, &item) < 0) {
             return -1;
         }
+        if (stack_room((void **)&p->items, p->items_len, &p->items_cap,
+                       sizeof(*p->items)) < 0) {
+            set_oom(p, p->pos);
+            return -1;
+        }
+        p->items[p->items_len++] = item;
         skip_ws(p);
         if (peek(p) == ',') {
             comma = p->pos++;
@@ -670,13 +745,22 @@ parse_array(parser *p, embedcfg_json_value *v)
         }
         if (peek(p) == ']') {
             p->pos++;
-            return 0;
+            break;
         }
         set_error(p, p->pos, "expected ',' or ']' after array element, "
                              "found %s",
                   describe(p, p->pos, found, sizeof(found)));
         return -1;
     }
+    if (take_entries(p, &items, p->items + base, p->items_len - base,
+                     sizeof(*p->items)) < 0) {
+        set_oom(p, v->offset);
+        return -1;
+    }
+    v->u.array.items = (embedcfg_json_value *)items;
+    v->u.array.len = v->u.array.cap = p->items_len - base;
+    p->items_len = base;
+    return 0;
 }
 
 static int
@@ -846,8 +930,12 @@ parse_object(parser *p, embedcfg_json_value *v)
     size_t comma = 0;
     int after_comma = 0;
     int result = -1;
+    size_t base = p->members_len;
+    size_t n = 0;  /* this object's members on the stack */
     const member *dup, *first;
     char found[48];
+    embedcfg_json_value partial;
+    void *members;
 
     v->type = EMBEDCFG_JSON_OBJECT;
     v->u.object.members = NULL;
@@ -860,7 +948,8 @@ parse_object(parser *p, embedcfg_json_value *v)
         return 0;
     }
     for (;;) {
-        member *m;
+        size_t at = p->members_len;
+        embedcfg_json_value value;
 
         if (peek(p) != '"') {
             if (after_comma && peek(p) == '}') {
@@ -873,21 +962,21 @@ parse_object(parser *p, embedcfg_json_value *v)
             }
             goto error;
         }
-        if (v->u.object.len == v->u.object.cap) {
-            m = grow(v->u.object.members, &v->u.object.cap, sizeof(*m));
-            if (m == NULL) {
-                set_oom(p, p->pos);
-                goto error;
-            }
-            v->u.object.members = m;
-        }
-        m = &v->u.object.members[v->u.object.len];
-        m->key_offset = p->pos;
-        if (parse_string(p, &m->key, &m->key_len) < 0) {
+        if (stack_room((void **)&p->members, p->members_len, &p->members_cap,
+                       sizeof(*p->members)) < 0) {
+            set_oom(p, p->pos);
             goto error;
         }
-        m->value.type = EMBEDCFG_JSON_NULL;
-        v->u.object.len++;
+        /* the member is on the stack from its key on (a duplicate before
+         * a later error is still found), and it is addressed by index: a
+         * nested object may move the stack */
+        p->members[at].key_offset = p->pos;
+        p->members[at].value.type = EMBEDCFG_JSON_NULL;
+        if (parse_string(p, &p->members[at].key, &p->members[at].key_len) < 0) {
+            goto error;
+        }
+        p->members_len++;
+        n++;
 
         skip_ws(p);
         if (peek(p) != ':') {
@@ -897,9 +986,11 @@ parse_object(parser *p, embedcfg_json_value *v)
         }
         p->pos++;
         skip_ws(p);
-        if (parse_value(p, &m->value) < 0) {
+        value.type = EMBEDCFG_JSON_NULL;
+        if (parse_value(p, &value) < 0) {
             goto error;
         }
+        p->members[at].value = value;
         skip_ws(p);
         if (peek(p) == ',') {
             comma = p->pos++;
@@ -917,6 +1008,13 @@ parse_object(parser *p, embedcfg_json_value *v)
         goto error;
     }
 
+    if (take_entries(p, &members, p->members + base, n, sizeof(*p->members)) < 0) {
+        set_oom(p, v->offset);
+        return -1;
+    }
+    v->u.object.members = (member *)members;
+    v->u.object.len = v->u.object.cap = n;
+    p->members_len = base;
     switch (find_duplicate(v, &dup, &first)) {
     case 0:
         result = 0;
@@ -933,8 +1031,13 @@ parse_object(parser *p, embedcfg_json_value *v)
 error:
     /* Duplicates are only looked for once the object is complete, so an
      * error found later in it must give way to a duplicate key before it:
-     * the first error in the document is the one to report. */
-    switch (find_duplicate(v, &dup, &first)) {
+     * the first error in the document is the one to report.  This object's
+     * members so far are the stack's entries from `base` on, below those
+     * of any object nested in the failed value. */
+    partial = *v;
+    partial.u.object.members = p->members + base;
+    partial.u.object.len = n;
+    switch (find_duplicate(&partial, &dup, &first)) {
     case 0:
         break;
     case 1:
@@ -993,37 +1096,19 @@ parse_value(parser *p, embedcfg_json_value *v)
     return -1;
 }
 
-static void
-free_contents(embedcfg_json_value *v)
-{
-    size_t i;
-
-    /* strings and keys live in the tree's one block */
-    switch (v->type) {
-    case EMBEDCFG_JSON_ARRAY:
-        for (i = 0; i < v->u.array.len; i++) {
-            free_contents(&v->u.array.items[i]);
-        }
-        EMBEDCFG_JSON_FREE(v->u.array.items);
-        break;
-    case EMBEDCFG_JSON_OBJECT:
-        for (i = 0; i < v->u.object.len; i++) {
-            free_contents(&v->u.object.members[i].value);
-        }
-        EMBEDCFG_JSON_FREE(v->u.object.members);
-        break;
-    default:
-        break;
-    }
-}
-
 void
 embedcfg_json_free(embedcfg_json_value *value)
 {
     if (value != NULL) {
         tree *t = (tree *)(void *)value;  /* the value is a tree's first member */
+        arena_block *b = t->blocks;
 
-        free_contents(value);
+        while (b != NULL) {
+            arena_block *next = b->next;
+
+            EMBEDCFG_JSON_FREE(b);
+            b = next;
+        }
         EMBEDCFG_JSON_FREE(t->strings);
         EMBEDCFG_JSON_FREE(t);
     }
@@ -1066,6 +1151,10 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
     p.err->message[0] = '\0';
     p.root = NULL;
     p.strings_used = 0;
+    p.items = NULL;
+    p.items_len = p.items_cap = 0;
+    p.members = NULL;
+    p.members_len = p.members_cap = 0;
 
     if (out != NULL) {
         *out = NULL;
@@ -1090,6 +1179,7 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
     }
     root->value.type = EMBEDCFG_JSON_NULL;
     root->strings = NULL;
+    root->blocks = NULL;
     p.root = root;
     skip_ws(&p);
     if (p.pos >= p.len) {
@@ -1111,6 +1201,8 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
     result = 0;
 
 done:
+    EMBEDCFG_JSON_FREE(p.items);
+    EMBEDCFG_JSON_FREE(p.members);
     embedcfg_json_free(root != NULL ? &root->value : NULL);
     if (result < 0) {
         if (p.err->offset > p.len) {
