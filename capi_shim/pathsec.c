@@ -672,7 +672,9 @@ static int append_path(item_list *l, const char *a, const char *b, size_t *at)
         return -1;
     }
     if (l->text_cap - l->text_len < la + lb + 1) {
-        size_t cap = l->text_cap ? l->text_cap : 1024;
+        /* 4 KB holds the paths of a typical document (20 search paths, a
+         * few libraries) at once: no second allocation */
+        size_t cap = l->text_cap ? l->text_cap : 4096;
         char *grown;
 
         while (cap - l->text_len < la + lb + 1) {
@@ -793,32 +795,41 @@ static void format_label(char *out, size_t size, const char *label, size_t index
     out[n] = '\0';
 }
 
+/* Room for `cap` items in all three arrays.  -1: no memory. */
+static int reserve(item_list *l, size_t cap)
+{
+    embedcfg_pathsec_item *grown;
+    size_t *indexes;
+
+    if (cap > SIZE_MAX / sizeof(*grown)) {
+        return -1;
+    }
+    grown = (embedcfg_pathsec_item *)realloc(l->items, cap * sizeof(*grown));
+    if (grown == NULL) {
+        return -1;
+    }
+    l->items = grown;
+    indexes = (size_t *)realloc(l->indexes, cap * sizeof(*indexes));
+    if (indexes == NULL) {
+        return -1;
+    }
+    l->indexes = indexes;
+    indexes = (size_t *)realloc(l->offsets, cap * sizeof(*indexes));
+    if (indexes == NULL) {
+        return -1;
+    }
+    l->offsets = indexes;
+    l->cap = cap;
+    return 0;
+}
+
 /* Appends an item; `index` is SIZE_MAX for a plain label; `path` NULL:
  * the item's path is in l->text at `offset`. */
 static int push(item_list *l, const char *what, size_t index, const char *path,
                 size_t offset, int kind)
 {
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        embedcfg_pathsec_item *grown =
-            (embedcfg_pathsec_item *)realloc(l->items, cap * sizeof(*grown));
-        size_t *indexes;
-
-        if (grown == NULL) {
-            return -1;
-        }
-        l->items = grown;
-        indexes = (size_t *)realloc(l->indexes, cap * sizeof(*indexes));
-        if (indexes == NULL) {
-            return -1;
-        }
-        l->indexes = indexes;
-        indexes = (size_t *)realloc(l->offsets, cap * sizeof(*indexes));
-        if (indexes == NULL) {
-            return -1;
-        }
-        l->offsets = indexes;
-        l->cap = cap;
+    if (l->len == l->cap && reserve(l, l->cap ? l->cap * 2 : 16) < 0) {
+        return -1;
     }
     l->items[l->len].what = what;
     l->items[l->len].path = path;
@@ -898,6 +909,15 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
     if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_OBJECT) {
         options = v;
     }
+    /* Every item at once (the prefix, lib, the libraries, the search paths;
+     * array lengths are 0 for anything else): growing the arrays as items
+     * came cost more than the items. */
+    inittab = embedcfg_json_object_get(doc, "inittab");
+    v = options != NULL ? embedcfg_json_object_get(options, "module_search_paths") : NULL;
+    if (reserve(&l, 2 + embedcfg_json_array_len(inittab) + embedcfg_json_array_len(v)) < 0) {
+        refuse(&m, "out of memory");
+        goto done;
+    }
     pycache = embedcfg_json_object_get(doc, "pycache");
     v = NULL;
     if (pycache != NULL && embedcfg_json_type_of(pycache) == EMBEDCFG_JSON_OBJECT) {
@@ -932,7 +952,6 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             goto done;
         }
     }
-    inittab = embedcfg_json_object_get(doc, "inittab");
     if (inittab != NULL && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
         for (i = 0; i < embedcfg_json_array_len(inittab); i++) {
             const embedcfg_json_value *entry = embedcfg_json_array_item(inittab, i);
