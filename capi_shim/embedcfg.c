@@ -40,13 +40,26 @@
 #define STATIC_INITTAB 1     /* CPython's inittab, before init */
 #define STATIC_INDEXED 2     /* the indexed importer, after init / on attach */
 
+/* Option values.  Their strings are never freed one by one: they are kept
+ * in the handle's string blocks (or, for a document the launcher parsed,
+ * they are that document's own strings) until embedcfg_free.  One copy per
+ * string into a block, and one free per block, instead of a malloc and a
+ * free per string on every launch. */
 typedef struct {
     int set;
     int64_t ival;        /* BOOL / INT kinds, and named ints (allocator) */
     char *str;           /* STR kind */
-    char **list;         /* STR_LIST kind */
+    char **list;         /* STR_LIST kind: the array is the value's own */
     size_t len;
 } embedcfg_value;
+
+typedef struct strings_block {
+    struct strings_block *next;
+    size_t size;         /* bytes after the header */
+    size_t used;
+} strings_block;
+
+#define STRINGS_BLOCK 4096
 
 typedef struct {
     char *name;          /* handed to CPython once in its inittab: never freed
@@ -73,6 +86,9 @@ struct embedcfg_handle {
     char *lib;
     char *requires_python;
     embedcfg_value values[EMBEDCFG_OPTION_COUNT];
+    strings_block *strings;  /* where the values' strings are kept */
+    int borrow;              /* loading a document that outlives the handle:
+                              * its strings need no copy */
     embedcfg_module *modules;
     size_t n_modules;
     size_t cap_modules;
@@ -80,6 +96,10 @@ struct embedcfg_handle {
     size_t n_report;
     int has_exit;
     int exitcode;
+    /* The running libpython's version as (major << 16) | (minor << 8) | micro,
+     * when the launcher has already read it (before 3.11 that means
+     * formatting Py_GetVersion()'s banner); 0: read it here. */
+    unsigned long running_version;
     char error[ERROR_SIZE];
 };
 
@@ -136,19 +156,12 @@ unsigned long embedcfg_python_version_hex(void)
 
 /* --- handle --------------------------------------------------------------- */
 
-/* Frees what `v` owns, leaving it dangling: for embedcfg_free, which runs
- * over every option of the table, most of them never set. */
+/* Frees what `v` owns (its list's array; the strings are the handle's),
+ * leaving it dangling: for embedcfg_free, which runs over every option of
+ * the table, most of them never set. */
 static void release_value(embedcfg_value *v)
 {
-    size_t i;
-
-    if (v->str != NULL) {
-        free(v->str);
-    }
     if (v->list != NULL) {
-        for (i = 0; i < v->len; i++) {
-            free(v->list[i]);
-        }
         free(v->list);
     }
 }
@@ -157,6 +170,52 @@ static void clear_value(embedcfg_value *v)
 {
     release_value(v);
     memset(v, 0, sizeof(*v));
+}
+
+/* Room for `n` bytes, kept until embedcfg_free; NULL when out of memory.
+ * A value set again leaves its old string here until then. */
+static char *keep_bytes(embedcfg_handle *h, size_t n)
+{
+    strings_block *b = h->strings;
+
+    if (b == NULL || b->size - b->used < n) {
+        size_t size = STRINGS_BLOCK - sizeof(*b);
+
+        if (n > SIZE_MAX - sizeof(*b)) {
+            return NULL;
+        }
+        if (size < n) {
+            size = n;
+        }
+        b = (strings_block *)malloc(sizeof(*b) + size);
+        if (b == NULL) {
+            return NULL;
+        }
+        b->next = h->strings;
+        b->size = size;
+        b->used = 0;
+        h->strings = b;
+    }
+    b->used += n;
+    return (char *)(b + 1) + (b->used - n);
+}
+
+/* `s` for a value: the document's own string when the handle may borrow
+ * it, else a copy in the string blocks.  NULL when out of memory. */
+static char *keep_string(embedcfg_handle *h, const char *s, int from_doc)
+{
+    size_t n;
+    char *out;
+
+    if (from_doc && h->borrow) {
+        return (char *)s;  /* never written through */
+    }
+    n = strlen(s) + 1;
+    out = keep_bytes(h, n);
+    if (out != NULL) {
+        memcpy(out, s, n);
+    }
+    return out;
 }
 
 embedcfg_handle *embedcfg_create(void)
@@ -205,6 +264,12 @@ void embedcfg_free(embedcfg_handle *h)
     }
     for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
         release_value(&h->values[i]);
+    }
+    while (h->strings != NULL) {
+        strings_block *next = h->strings->next;
+
+        free(h->strings);
+        h->strings = next;
     }
     for (i = 0; i < h->n_modules; i++) {
         free(h->modules[i].name);  /* NULL once CPython owns it */
@@ -477,35 +542,60 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
     return spec != NULL ? set_int_at(h, spec, index, name, value) : -1;
 }
 
-/* Expand anchors of a path option's value; returns a new string or NULL. */
-static char *option_path(embedcfg_handle *h, const embedcfg_spec *spec, const char *value)
+/* A path option's value with its anchor expanded, kept as keep_string
+ * does; NULL (with the error recorded) when it cannot be. */
+static char *keep_path(embedcfg_handle *h, const embedcfg_spec *spec, const char *value,
+                       int from_doc)
 {
     char err[512];
-    char *out = embedcfg__expand_path(value, origin_of(h), h->config_dir, 0, err, sizeof(err));
+    const char *base;
+    const char *rest;
+    size_t base_len;
+    size_t rest_len;
+    char *out;
 
-    if (out == NULL) {
+    if (embedcfg__split_path(value, origin_of(h), h->config_dir, 0, &base, &rest, err,
+                             sizeof(err)) < 0) {
         fail_option(h, spec->name, "%s", err);
+        return NULL;
+    }
+    if (base[0] == '\0') {
+        out = keep_string(h, value, from_doc);
+    }
+    else {
+        base_len = strlen(base);
+        rest_len = strlen(rest);
+        out = base_len + rest_len < SIZE_MAX - 1 ? keep_bytes(h, base_len + rest_len + 1)
+                                                 : NULL;
+        if (out != NULL) {
+            memcpy(out, base, base_len);
+            memcpy(out + base_len, rest, rest_len + 1);
+        }
+    }
+    if (out == NULL) {
+        fail(h, "out of memory");
     }
     return out;
 }
 
-/* `utf8_known`: the string comes from the document parser, which has
+/* `from_doc`: the string comes from the document parser, which has
  * already rejected invalid UTF-8 and NULs; checking again cost a pass over
- * every string of every launch. */
+ * every string of every launch.  (The setters below also borrow such a
+ * string, without a copy, when the handle may: see keep_string.) */
 static int check_string(embedcfg_handle *h, const char *name, const char *value,
-                        int utf8_known)
+                        int from_doc)
 {
     if (value == NULL) {
         return fail_option(h, name, "the string is NULL");
     }
-    if (!utf8_known && !embedcfg__valid_utf8(value, strlen(value))) {
+    if (!from_doc && !embedcfg__valid_utf8(value, strlen(value))) {
         return fail_option(h, name, "the string is not valid UTF-8");
     }
     return 0;
 }
 
 static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
-                      const char *name, const char *value, int utf8_known)
+                      const char *name, const char *value, int from_doc)
 {
     const embedcfg_choice *choice = NULL;
     char *copy = NULL;
@@ -515,7 +605,7 @@ static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t inde
                            spec->kind == EMBEDCFG_KIND_STR_LIST ? "a list of strings"
                            : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
     }
-    if (check_string(h, name, value, utf8_known) < 0) {
+    if (check_string(h, name, value, from_doc) < 0) {
         return -1;
     }
     if (spec->choices != NULL) {
@@ -547,29 +637,25 @@ static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t inde
                                " is built for CPython %s", value, need, have);
         }
     }
-    if (spec->path) {
-        copy = option_path(h, spec, value);
-        if (copy == NULL) {
-            return -1;
-        }
-    }
-    else {
-        copy = embedcfg__strdup(value);
-        if (copy == NULL) {
-            return fail(h, "out of memory");
-        }
-    }
-    clear_value(&h->values[index]);
-    h->values[index].set = 1;
     if (choice != NULL && spec->ctype != EMBEDCFG_CT_WSTR
         && spec->ctype != EMBEDCFG_CT_WSTR_OPT) {
         /* a named integer (allocator): keep the C value */
+        clear_value(&h->values[index]);
+        h->values[index].set = 1;
         h->values[index].ival = choice->value;
-        free(copy);
+        return 0;
     }
-    else {
-        h->values[index].str = copy;
+    /* a failure leaves the previous value */
+    copy = spec->path ? keep_path(h, spec, value, from_doc) : keep_string(h, value, from_doc);
+    if (copy == NULL) {
+        if (!spec->path) {
+            fail(h, "out of memory");
+        }
+        return -1;
     }
+    clear_value(&h->values[index]);
+    h->values[index].set = 1;
+    h->values[index].str = copy;
     return 0;
 }
 
@@ -582,7 +668,7 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
 }
 
 static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v,
-                    size_t length, const char *const *items, int utf8_known)
+                    size_t length, const char *const *items, int from_doc)
 {
     char **grown;
     size_t i;
@@ -594,7 +680,7 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
         return fail_option(h, spec->name, "the list is NULL or too long");
     }
     for (i = 0; i < length; i++) {
-        if (check_string(h, spec->name, items[i], utf8_known) < 0) {
+        if (check_string(h, spec->name, items[i], from_doc) < 0) {
             return -1;
         }
     }
@@ -604,8 +690,8 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
     }
     v->list = grown;
     for (i = 0; i < length; i++) {
-        char *copy = spec->path ? option_path(h, spec, items[i])
-                                : embedcfg__strdup(items[i]);
+        char *copy = spec->path ? keep_path(h, spec, items[i], from_doc)
+                                : keep_string(h, items[i], from_doc);
 
         if (copy == NULL) {
             if (!spec->path) {
@@ -620,7 +706,7 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
 
 static int set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
                        const char *name, size_t length, const char *const *items,
-                       int append, int utf8_known)
+                       int append, int from_doc)
 {
     embedcfg_value fresh;
 
@@ -631,11 +717,11 @@ static int set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t ind
     }
     if (append) {
         h->values[index].set = 1;
-        return list_add(h, spec, &h->values[index], length, items, utf8_known);
+        return list_add(h, spec, &h->values[index], length, items, from_doc);
     }
     /* build aside, so a failure leaves the previous value */
     memset(&fresh, 0, sizeof(fresh));
-    if (list_add(h, spec, &fresh, length, items, utf8_known) < 0) {
+    if (list_add(h, spec, &fresh, length, items, from_doc) < 0) {
         clear_value(&fresh);
         return -1;
     }
@@ -979,7 +1065,12 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
     }
     n = embedcfg_json_array_len(v);
     if (n > 0) {
-        items = (const char **)calloc(n, sizeof(char *));
+        /* malloc, not calloc: every slot is written before it is read, and
+         * nothing else on the way to init needs calloc bound */
+        if (n > SIZE_MAX / sizeof(char *)) {
+            return fail(h, "out of memory");
+        }
+        items = (const char **)malloc(n * sizeof(char *));
         if (items == NULL) {
             return fail(h, "out of memory");
         }
@@ -1289,8 +1380,10 @@ int embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
     return rc;
 }
 
-int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
-                          const char *file, const char *config_dir)
+/* `borrow`: `doc` outlives the handle, whose values may then point into
+ * it instead of copying its strings. */
+static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc, const char *file,
+                       const char *config_dir, int borrow)
 {
     char *dir;
     int rc;
@@ -1307,7 +1400,9 @@ int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
     }
     free(h->config_dir);
     h->config_dir = dir;
+    h->borrow = borrow;
     rc = load_document(h, doc);
+    h->borrow = 0;
     if (rc < 0) {
         /* name the file, keep the detail */
         char detail[ERROR_SIZE];
@@ -1316,6 +1411,23 @@ int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
         fail(h, "%s: %s", file, detail);
     }
     return rc;
+}
+
+int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
+                          const char *file, const char *config_dir)
+{
+    return load_parsed(h, doc, file, config_dir, 1);
+}
+
+/* The launcher has read the libpython's version (it refuses a mismatch
+ * with its own message): the check before init reuses it. */
+static void set_running_version(embedcfg_handle *h, int major, int minor, int micro)
+{
+    if (h != NULL && major > 0 && minor >= 0 && micro >= 0 && minor < 256 && micro < 256
+        && major < 256) {
+        h->running_version = ((unsigned long)major << 16) | ((unsigned long)minor << 8)
+                             | (unsigned long)micro;
+    }
 }
 
 void embedcfg__launch_api(embedcfg__launch_api_t *api)
@@ -1331,6 +1443,7 @@ void embedcfg__launch_api(embedcfg__launch_api_t *api)
     api->initialize = embedcfg_initialize;
     api->run_main = embedcfg_run_main;
     api->version_hex = embedcfg_python_version_hex;
+    api->set_running_version = set_running_version;
 }
 
 int embedcfg_load_file(embedcfg_handle *h, const char *path)
@@ -1360,7 +1473,7 @@ int embedcfg_load_file(embedcfg_handle *h, const char *path)
                     path, (unsigned long)jerr.line, (unsigned long)jerr.column,
                     (unsigned long)jerr.offset, jerr.message);
     }
-    rc = embedcfg__load_parsed(h, doc, path, NULL);
+    rc = load_parsed(h, doc, path, NULL, 0);
     embedcfg_json_free(doc);
     return rc;
 }
@@ -1388,19 +1501,28 @@ static int check_running_version(embedcfg_handle *h)
     int minor;
     int micro;
     char err[256];
-#if PY_VERSION_HEX >= 0x030B0000
-    /* Py_Version (3.11+) is the running library's PY_VERSION_HEX; Py_GetVersion
-     * formats its whole banner with snprintf on every call. */
-    major = (int)((Py_Version >> 24) & 0xFF);
-    minor = (int)((Py_Version >> 16) & 0xFF);
-    micro = (int)((Py_Version >> 8) & 0xFF);
-#else
-    const char *version = Py_GetVersion();
 
-    if (embedcfg__parse_version(version, &major, &minor, &micro) < 0) {
-        return fail(h, "cannot read the CPython version from \"%.40s\"", version);
+    if (h->running_version != 0) {
+        major = (int)((h->running_version >> 16) & 0xFF);
+        minor = (int)((h->running_version >> 8) & 0xFF);
+        micro = (int)(h->running_version & 0xFF);
     }
+    else {
+#if PY_VERSION_HEX >= 0x030B0000
+        /* Py_Version (3.11+) is the running library's PY_VERSION_HEX;
+         * Py_GetVersion formats its whole banner with snprintf on every
+         * call. */
+        major = (int)((Py_Version >> 24) & 0xFF);
+        minor = (int)((Py_Version >> 16) & 0xFF);
+        micro = (int)((Py_Version >> 8) & 0xFF);
+#else
+        const char *version = Py_GetVersion();
+
+        if (embedcfg__parse_version(version, &major, &minor, &micro) < 0) {
+            return fail(h, "cannot read the CPython version from \"%.40s\"", version);
+        }
 #endif
+    }
     if ((unsigned long)major != ((unsigned long)PY_VERSION_HEX >> 24)
         || (unsigned long)minor != (((unsigned long)PY_VERSION_HEX >> 16) & 0xFF)) {
         char built[16];
@@ -1538,17 +1660,14 @@ static void restore_executable_variable(char *saved)
 
 /* --- applying: PyPreConfig / PyConfig through the table ---------------------- */
 
-/* UTF-8 (already validated) to a new wchar_t string. */
-static wchar_t *to_wide(const char *s)
+/* UTF-8 (already validated) decoded into `out`, which has room for
+ * strlen(s) + 1 wide characters (a character never takes fewer bytes than
+ * wide characters); returns the place after the NUL written. */
+static wchar_t *decode_into(const char *s, wchar_t *out)
 {
-    size_t n = strlen(s);
-    wchar_t *out = (wchar_t *)malloc((n + 1) * sizeof(wchar_t));
     const unsigned char *p = (const unsigned char *)s;
     size_t o = 0;
 
-    if (out == NULL) {
-        return NULL;
-    }
     while (*p != 0) {
         uint32_t cp;
         int extra;
@@ -1561,11 +1680,7 @@ static wchar_t *to_wide(const char *s)
             break;
         }
 
-        if (*p < 0x80) {
-            cp = *p;
-            extra = 0;
-        }
-        else if (*p < 0xE0) {
+        if (*p < 0xE0) {
             cp = *p & 0x1Fu;
             extra = 1;
         }
@@ -1592,7 +1707,7 @@ static wchar_t *to_wide(const char *s)
         out[o++] = (wchar_t)cp;
     }
     out[o] = L'\0';
-    return out;
+    return out + o + 1;
 }
 
 static int status_failed(embedcfg_handle *h, PyStatus status, const char *during)
@@ -1644,12 +1759,65 @@ static int preinitialize(embedcfg_handle *h)
     return 0;
 }
 
+/* Room for the wide form of every string and list option set: one block
+ * for them all (PyConfig copies what it is given), not one per string. */
+static int wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots, wchar_t **chars)
+{
+    size_t n_chars = 0;
+    size_t n_slots = 0;
+    size_t i;
+    size_t k;
+
+    *block = NULL;
+    for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
+        const embedcfg_spec *spec = &embedcfg_option_specs[i];
+        const embedcfg_value *v = &h->values[i];
+
+        if (!v->set || spec->cfg_offset == EMBEDCFG_NO_MEMBER) {
+            continue;
+        }
+        if (spec->ctype == EMBEDCFG_CT_WSTR || spec->ctype == EMBEDCFG_CT_WSTR_OPT) {
+            n_chars += (v->str != NULL ? strlen(v->str) : 0) + 1;
+        }
+        else if (spec->ctype == EMBEDCFG_CT_WSTR_LIST) {
+            for (k = 0; k < v->len; k++) {
+                n_chars += strlen(v->list[k]) + 1;
+            }
+            n_slots += v->len;
+        }
+    }
+    if (n_chars == 0) {
+        return 0;
+    }
+    /* the strings are in memory already: these sums cannot come near
+     * SIZE_MAX, but stay defined */
+    if (n_slots > SIZE_MAX / 2 / sizeof(wchar_t *)
+        || n_chars > (SIZE_MAX / 2 - n_slots * sizeof(wchar_t *)) / sizeof(wchar_t)) {
+        return fail(h, "out of memory");
+    }
+    *block = malloc(n_slots * sizeof(wchar_t *) + n_chars * sizeof(wchar_t));
+    if (*block == NULL) {
+        return fail(h, "out of memory");
+    }
+    *slots = (wchar_t **)*block;
+    *chars = (wchar_t *)(void *)(*slots + n_slots);
+    return 0;
+}
+
 static int fill_config(embedcfg_handle *h, PyConfig *config)
 {
     size_t i;
     size_t k;
     PyStatus status;
+    void *block;
+    wchar_t **slots = NULL;
+    wchar_t *chars = NULL;
+    char during[128];
+    int rc = -1;
 
+    if (wide_scratch(h, &block, &slots, &chars) < 0) {
+        return -1;
+    }
     for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
         const embedcfg_spec *spec = &embedcfg_option_specs[i];
         embedcfg_value *v = &h->values[i];
@@ -1676,54 +1844,31 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
         }
         case EMBEDCFG_CT_WSTR:
         case EMBEDCFG_CT_WSTR_OPT: {
-            wchar_t *w = to_wide(v->str != NULL ? v->str : "");
+            wchar_t *w = chars;
 
-            if (w == NULL) {
-                return fail(h, "out of memory");
-            }
+            chars = decode_into(v->str != NULL ? v->str : "", chars);
             status = PyConfig_SetString(config, (wchar_t **)(void *)member, w);
-            free(w);
             if (PyStatus_Exception(status)) {
-                char during[128];
-
                 snprintf(during, sizeof(during), "during setting %s", spec->name);
-                return status_failed(h, status, during);
+                status_failed(h, status, during);
+                goto done;
             }
             break;
         }
         case EMBEDCFG_CT_WSTR_LIST: {
-            wchar_t **items = NULL;
-            int rc = 0;
+            wchar_t **items = slots;
 
-            if (v->len > 0) {
-                items = (wchar_t **)calloc(v->len, sizeof(wchar_t *));
-                if (items == NULL) {
-                    return fail(h, "out of memory");
-                }
-            }
             for (k = 0; k < v->len; k++) {
-                items[k] = to_wide(v->list[k]);
-                if (items[k] == NULL) {
-                    rc = fail(h, "out of memory");
-                    break;
-                }
+                items[k] = chars;
+                chars = decode_into(v->list[k], chars);
             }
-            if (rc == 0) {
-                status = PyConfig_SetWideStringList(config, (PyWideStringList *)(void *)member,
-                                                    (Py_ssize_t)v->len, items);
-                if (PyStatus_Exception(status)) {
-                    char during[128];
-
-                    snprintf(during, sizeof(during), "during setting %s", spec->name);
-                    rc = status_failed(h, status, during);
-                }
-            }
-            for (k = 0; k < v->len && items != NULL; k++) {
-                free(items[k]);
-            }
-            free(items);
-            if (rc < 0) {
-                return -1;
+            slots += v->len;
+            status = PyConfig_SetWideStringList(config, (PyWideStringList *)(void *)member,
+                                                (Py_ssize_t)v->len, items);
+            if (PyStatus_Exception(status)) {
+                snprintf(during, sizeof(during), "during setting %s", spec->name);
+                status_failed(h, status, during);
+                goto done;
             }
             break;
         }
@@ -1737,7 +1882,11 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
     if (value_of(h, "hash_seed") != NULL && value_of(h, "use_hash_seed") == NULL) {
         config->use_hash_seed = 1;
     }
-    return 0;
+    rc = 0;
+
+done:
+    free(block);
+    return rc;
 }
 
 /* Before init: find every init function (a missing one is a configuration

@@ -104,6 +104,13 @@ char *embedcfg__expand_path(const char *path, const char *origin,
                             const char *config_dir, int allow_name,
                             char *err, size_t err_size);
 
+/* embedcfg__expand_path without the copy: the expansion is *base followed
+ * by *rest ("" and `path` itself when there is no anchor).  0, or -1 with a
+ * message in err. */
+int embedcfg__split_path(const char *path, const char *origin, const char *config_dir,
+                         int allow_name, const char **base, const char **rest,
+                         char *err, size_t err_size);
+
 /* Directory of a file path (malloc'ed), made absolute with realpath when the
  * file exists.  NULL when out of memory. */
 char *embedcfg__dirname_of(const char *path);
@@ -131,7 +138,9 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
  * Same as embedcfg_load_file(h, file) with the parsing done: `file` names
  * the document in errors; $CONFIG_DIR is `config_dir`, or the file's
  * directory when it is NULL.  Both sides are built from the same sources by
- * the same `embedcfg build`, so the tree layout agrees. */
+ * the same `embedcfg build`, so the tree layout agrees.  `doc` must stay
+ * valid until embedcfg_free(h): the handle's values point into it instead
+ * of copying its strings. */
 struct embedcfg_json_value;
 int embedcfg__load_parsed(struct embedcfg_handle *h, const struct embedcfg_json_value *doc,
                           const char *file, const char *config_dir);
@@ -154,6 +163,7 @@ typedef struct {
     int (*initialize)(struct embedcfg_handle *);
     int (*run_main)(struct embedcfg_handle *);
     unsigned long (*version_hex)(void);
+    void (*set_running_version)(struct embedcfg_handle *, int, int, int);
 } embedcfg__launch_api_t;
 
 void embedcfg__launch_api(embedcfg__launch_api_t *api);

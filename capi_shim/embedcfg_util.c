@@ -280,61 +280,71 @@ static size_t anchor_len(const char *path, const char *name)
     return 0;
 }
 
-char *embedcfg__expand_path(const char *path, const char *origin,
-                            const char *config_dir, int allow_name,
-                            char *err, size_t err_size)
+int embedcfg__split_path(const char *path, const char *origin, const char *config_dir,
+                         int allow_name, const char **base, const char **rest,
+                         char *err, size_t err_size)
 {
-    const char *base = NULL;
-    const char *rest = path;
     size_t skip;
-    char *out;
-    size_t size;
-    size_t base_len;
 
+    *base = "";
+    *rest = path;
     if (path[0] == '$') {
         if ((skip = anchor_len(path, "ORIGIN")) != 0) {
-            base = origin;
-            if (base == NULL || base[0] == '\0') {
+            *base = origin;
+            if (origin == NULL || origin[0] == '\0') {
                 snprintf(err, err_size, "'%s': cannot tell the executable's directory"
                          " for $ORIGIN", path);
-                return NULL;
+                return -1;
             }
         }
         else if ((skip = anchor_len(path, "CONFIG_DIR")) != 0) {
-            base = config_dir;
-            if (base == NULL || base[0] == '\0') {
+            *base = config_dir;
+            if (config_dir == NULL || config_dir[0] == '\0') {
                 snprintf(err, err_size, "'%s': $CONFIG_DIR is unknown: the document"
                          " was not loaded from a file", path);
-                return NULL;
+                return -1;
             }
         }
         else {
             snprintf(err, err_size, "'%s' starts with an unknown anchor; use $ORIGIN,"
                      " $CONFIG_DIR or an absolute path", path);
-            return NULL;
+            return -1;
         }
-        rest = path + skip;
-        base_len = strlen(base);
-        size = base_len + strlen(rest) + 1;
-        out = (char *)malloc(size);
-        if (out == NULL) {
-            snprintf(err, err_size, "out of memory");
-            return NULL;
-        }
-        memcpy(out, base, base_len);
-        memcpy(out + base_len, rest, size - base_len);
-        return out;
+        *rest = path + skip;
+        return 0;
     }
     if (path[0] != '/' && !(allow_name && strchr(path, '/') == NULL && path[0] != '\0')) {
         snprintf(err, err_size, "'%s' is a relative path, which would resolve against"
                  " the current directory; use $CONFIG_DIR/..., $ORIGIN/... or an"
                  " absolute path", path);
+        return -1;
+    }
+    return 0;
+}
+
+char *embedcfg__expand_path(const char *path, const char *origin,
+                            const char *config_dir, int allow_name,
+                            char *err, size_t err_size)
+{
+    const char *base;
+    const char *rest;
+    size_t base_len;
+    size_t size;
+    char *out;
+
+    if (embedcfg__split_path(path, origin, config_dir, allow_name, &base, &rest, err,
+                             err_size) < 0) {
         return NULL;
     }
-    out = embedcfg__strdup(path);
+    base_len = strlen(base);
+    size = base_len + strlen(rest) + 1;
+    out = (char *)malloc(size);
     if (out == NULL) {
         snprintf(err, err_size, "out of memory");
+        return NULL;
     }
+    memcpy(out, base, base_len);
+    memcpy(out + base_len, rest, size - base_len);
     return out;
 }
 

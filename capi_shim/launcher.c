@@ -190,8 +190,9 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
     return 0;
 }
 
-/* Load libpython and check its version; before any Python code runs. */
-static int load_python(const char *lib, const char *requires, launch_error *e)
+/* Load libpython and check its version; before any Python code runs.  The
+ * version goes to *version as (major, minor, micro) for the shim. */
+static int load_python(const char *lib, const char *requires, int version[3], launch_error *e)
 {
     void *handle;
     void *sym;
@@ -215,8 +216,11 @@ static int load_python(const char *lib, const char *requires, launch_error *e)
                             why != NULL ? why : "unknown error");
     }
     /* Py_Version (3.11+) is PY_VERSION_HEX as data; Py_GetVersion, the only
-     * way before, formats its whole banner with snprintf on every call. */
-    sym = dlsym(handle, "Py_Version");
+     * way before, formats its whole banner with snprintf on every call.  A
+     * launcher built for an older minor accepts only a library without
+     * Py_Version: it asks Py_GetVersion at once rather than pay for a
+     * failed lookup through every loaded library first. */
+    sym = EMBEDCFG_TARGET_HEX >= 0x030B0000 ? dlsym(handle, "Py_Version") : NULL;
     if (sym != NULL) {
         unsigned long hex;
 
@@ -235,6 +239,9 @@ static int load_python(const char *lib, const char *requires, launch_error *e)
             return config_error(e, "lib: cannot read the version of %s", lib);
         }
     }
+    version[0] = major;
+    version[1] = minor;
+    version[2] = micro;
     if ((unsigned long)major != ((unsigned long)EMBEDCFG_TARGET_HEX >> 24)
         || (unsigned long)minor != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
         /* formatted (snprintf) only for the message */
@@ -275,6 +282,7 @@ int main(int argc, char **argv)
     char *doc_dir = NULL;  /* config_dir, or the document's directory */
     const char *document;
     int first = 1;  /* argv index of the document */
+    int version[3] = {0, 0, 0};
 
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
@@ -308,7 +316,7 @@ int main(int argc, char **argv)
                      " launcher starts one (set embedded = false)", document);
         goto done;
     }
-    if (load_python(lib, requires, &e) < 0) {
+    if (load_python(lib, requires, version, &e) < 0) {
         goto done;
     }
     size = strlen(origin);
@@ -334,14 +342,14 @@ int main(int argc, char **argv)
         config_error(&e, "out of memory");
         goto done;
     }
+    api.set_running_version(h, version[0], version[1], version[2]);
     /* both NULL: the shim works the document's directory out itself */
     if (api.set_origin(h, origin) < 0
         || api.load_parsed(h, doc, document, doc_dir != NULL ? doc_dir : config_dir) < 0) {
         config_error(&e, "%s", api.get_error(h));
         goto done;
     }
-    embedcfg_json_free(doc);
-    doc = NULL;
+    /* the handle's values point into doc: it is freed after the handle */
     if (argc > first + 1) {
         /* the command line's arguments follow the document's argv */
         if (!api.has_option(h, "argv")
@@ -374,7 +382,7 @@ done:
     if (h != NULL) {
         api.free_(h);
     }
-    embedcfg_json_free(doc);
+    embedcfg_json_free(doc);  /* after the handle, whose values point into it */
     free(shim_path);
     free(requires);
     free(lib);
