@@ -1,0 +1,108 @@
+"""pathsec.c's path normalization: the fast path (a path already in normal
+form is copied at once, found eight bytes per step) must give exactly what
+the byte-by-byte normalization gives, on every path, and never read past
+the string. The static functions are reached by including pathsec.c in a
+driver built with ASan and UBSan; the paths come from Python, which also
+checks the result against its own reading of the rules."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+
+from test_jsonparse import GCC, GCC_PATH, SANITIZE, SANITIZER_ENV, SHIM, WARNINGS, compile_c
+
+pytestmark = pytest.mark.skipif(GCC_PATH is None, reason="gcc not found: the test compiles C")
+
+DRIVER = r"""
+#include "pathsec.c"
+
+/* One path per line on stdin; per line: "<fast>\t<dotdot>\t<normalized>".
+ * Each path is copied into a buffer of exactly its size, so a read past
+ * its NUL is an ASan error; the fast path and the byte loop must agree. */
+int main(void)
+{
+    static char line[70000];
+
+    while (fgets(line, sizeof(line), stdin) != NULL) {
+        size_t n = strcspn(line, "\n");
+        char *path;
+        char *a;
+        char *b;
+        int dot_a;
+        int dot_b;
+        size_t len_a;
+        size_t len_b;
+
+        line[n] = '\0';
+        path = (char *)malloc(n + 1);
+        a = (char *)malloc(n + 2);
+        b = (char *)malloc(n + 2);
+        if (path == NULL || a == NULL || b == NULL) {
+            return 2;
+        }
+        memcpy(path, line, n + 1);
+        len_a = normalize_into(a, path, &dot_a);
+        len_b = normalize_bytes(b, path, &dot_b);
+        if (len_a != len_b || dot_a != dot_b || strcmp(a, b) != 0 || strlen(a) != len_a) {
+            printf("MISMATCH %s: fast %s (%d), bytes %s (%d)\n", path, a, dot_a, b, dot_b);
+            return 1;
+        }
+        printf("%d\t%d\t%s\n", already_normal(path, n), dot_a, a);
+        free(path);
+        free(a);
+        free(b);
+    }
+    return 0;
+}
+"""
+
+PIECES = ["/", "//", ".", "..", "a", "bc", "lib", "python3.9", "...", ".a", "a.",
+          "embedcfg-bench-xyz12345", "x" * 7, "y" * 8, "z" * 9, "site-packages", "é"]
+
+
+def expected(path: str) -> Tuple[int, str]:
+    """The rules as Python reads them: drop empty and "." components, keep
+    "..", one leading '/', no trailing '/'."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    return int(".." in parts), "/" + "/".join(parts)
+
+
+def sample_paths() -> List[str]:
+    rng = random.Random(741)
+    paths = ["/", "//", "/.", "/..", "/a", "/a/", "/a/.", "/a/..", "/a/./b", "/a//b",
+             "/a/b/", "/.a", "/..a", "/a.", "/a..", "/a/...", "/" + "a" * 64,
+             "/" + "/".join("b" * k for k in range(1, 20)), "/root/.pyenv/versions/3.9.18/lib",
+             "/tmp/embedcfg-bench-abcd1234/app17", "/a" * 3000]
+    for _ in range(3000):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 12)))
+        paths.append(text if text.startswith("/") else "/" + text)
+    return paths
+
+
+def test_fast_path_agrees_with_the_byte_loop(tmp_path: Path) -> None:
+    """Every path: the same output both ways, and the one Python expects."""
+    source = tmp_path / "normalize.c"
+    source.write_text(DRIVER, encoding="utf-8")
+    exe = tmp_path / "normalize"
+    compile_c([GCC, "-std=c99", *WARNINGS, *SANITIZE, f"-I{SHIM}", str(source),
+               str(SHIM / "jsonparse.c"), "-o", str(exe)], tmp_path)
+    paths = sample_paths()
+    result = subprocess.run([str(exe)], input="\n".join(paths) + "\n", capture_output=True,
+                            text=True, env=SANITIZER_ENV, timeout=120)
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout[-2000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(paths)
+    fast = 0
+    for path, line in zip(paths, lines):
+        took_fast, dotdot, out = line.split("\t", 2)
+        assert (int(dotdot), out) == expected(path), path
+        if took_fast == "1":
+            fast += 1
+            assert out == path, path  # only a path already in normal form is copied
+    # both ways were exercised
+    assert 0 < fast < len(paths)
