@@ -113,15 +113,33 @@ load_word(const unsigned char *s)
     return w;
 }
 
-/* A '\\' or a byte below 0x20 in the word.  Never missed; a byte above
- * 0x7F can also set it (a borrow), which only sends the scan on byte by
- * byte. */
-static int
-has_escape_or_control(uint64_t w)
+/* The first '"', '\\' or byte below 0x20 at or after s[i], or len: where
+ * a string's plain run ends.  Eight bytes per step: each test below flags
+ * its lowest matching byte exactly (a false flag, from a borrow, can only
+ * sit above a true one), so the lowest flag of the three is the answer,
+ * found by counting trailing zeros where the compiler offers it and the
+ * bytes are little-endian.  Bytes above 0x7F never match. */
+static size_t
+plain_run(const unsigned char *s, size_t i, size_t len)
 {
-    uint64_t b = w ^ (WORD_ONES * '\\');
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (len - i >= 8) {
+        uint64_t w = load_word(s + i);
+        uint64_t q = w ^ (WORD_ONES * '"');
+        uint64_t b = w ^ (WORD_ONES * '\\');
+        uint64_t m = (((q - WORD_ONES) & ~q) | ((b - WORD_ONES) & ~b)
+                      | ((w - WORD_ONES * 0x20) & ~w)) & WORD_HIGH;
 
-    return ((((b - WORD_ONES) & ~b) | ((w - WORD_ONES * 0x20) & ~w)) & WORD_HIGH) != 0;
+        if (m != 0) {
+            return i + (size_t)(__builtin_ctzll(m) >> 3);
+        }
+        i += 8;
+    }
+#endif
+    while (i < len && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20) {
+        i++;
+    }
+    return i;
 }
 
 static int parse_value(parser *p, embedcfg_json_value *v);
@@ -447,44 +465,18 @@ parse_escape(parser *p, unsigned char *dst, size_t *n)
     return 0;
 }
 
-/* p->pos is at the opening quote.  On success *out owns a NUL-terminated copy
- * and p->pos is just past the closing quote. */
+/* p->pos is at the opening quote.  On success *out is the NUL-terminated
+ * string (in the tree's block) and p->pos is just past the closing quote. */
 static int
 parse_string(parser *p, char **out, size_t *out_len)
 {
     const unsigned char *s = p->buf;
     size_t start = p->pos;
-    size_t end = start + 1;
+    size_t end;
     unsigned char *dst = NULL;
     size_t n = 0;
     int result = -1;
-    int plain = 1;  /* no escape and no control character: copy at once */
 
-    /* Find the closing quote to size the buffer: decoding never writes more
-     * bytes than it consumes, so the raw length plus one for the NUL is
-     * always enough.  Errors are left to the decoding loop, which reports
-     * them in document order. */
-
-    /* The common case first: no escape and no control character before
-     * the next '"', which memchr finds; the bytes before it are checked 8
-     * at a time.  Anything else goes on byte by byte from where it is. */
-    if (end < p->len) {
-        const unsigned char *quote = memchr(s + end, '"', p->len - end);
-        size_t stop = quote != NULL ? (size_t)(quote - s) : p->len;
-
-        while (stop - end >= 8 && !has_escape_or_control(load_word(s + end))) {
-            end += 8;
-        }
-        while (end < stop && s[end] >= 0x20 && s[end] != '\\') {
-            end++;
-        }
-    }
-    while (end < p->len && s[end] != '"') {
-        if (s[end] == '\\' || s[end] < 0x20) {
-            plain = 0;
-        }
-        end += (s[end] == '\\' && end + 1 < p->len) ? 2 : 1;
-    }
     if (p->root->strings == NULL) {
         /* every string's share (end - start) is disjoint: the document's
          * length is enough for all of them */
@@ -495,14 +487,14 @@ parse_string(parser *p, char **out, size_t *out_len)
         }
     }
     dst = (unsigned char *)p->root->strings + p->strings_used;
-    if (plain && end < p->len) {
-        n = end - start - 1;
-        memcpy(dst, s + start + 1, n);
-        p->pos = end;  /* the loop below stops at the closing quote */
-    }
-    else {
-        p->pos = start + 1;
-    }
+    /* The plain run (no escape, no control character) is copied at once;
+     * the loop below goes on from where it ends: at the closing quote for
+     * almost every string.  Errors are left to the loop, which reports
+     * them in document order. */
+    end = plain_run(s, start + 1, p->len);
+    n = end - start - 1;
+    memcpy(dst, s + start + 1, n);
+    p->pos = end;
     for (;;) {
         unsigned char c;
 
