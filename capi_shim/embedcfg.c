@@ -1275,10 +1275,8 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
         size_t k;
         int found = 0;
 
-        for (k = 0; known[k] != NULL; k++) {
-            if (strcmp(known[k], key) == 0) {
-                found = 1;
-            }
+        for (k = 0; known[k] != NULL && !found; k++) {
+            found = strcmp(known[k], key) == 0;
         }
         if (!found) {
             return fail(h, "unknown key '%s' (byte offset %lu)", key,

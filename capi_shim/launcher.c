@@ -68,16 +68,31 @@ static int config_error(launch_error *e, const char *fmt, ...)
 
 /* `lib`, `requires_python` and `embedded` of the document, without Python. */
 /* EMBEDCFG_ALLOW_INSECURE_PATHS=1 turns the path checks off: for development
- * trees only (documented in docs/explanation/security.rst). */
-static int allow_insecure_paths(void)
+ * trees only (documented in docs/explanation/security.rst).  Looked up in
+ * main's environment block, as getenv would, without getenv's own
+ * dynamic-linker lookup on every launch. */
+static int allow_insecure_paths(char **envp)
 {
-    const char *v = getenv("EMBEDCFG_ALLOW_INSECURE_PATHS");
-    return v != NULL && strcmp(v, "1") == 0;
+    static const char name[] = "EMBEDCFG_ALLOW_INSECURE_PATHS=";
+
+    for (; envp != NULL && *envp != NULL; envp++) {
+        const char *v = *envp;
+        size_t i = 0;
+
+        while (i < sizeof(name) - 1 && v[i] == name[i]) {
+            i++;
+        }
+        if (i == sizeof(name) - 1) {
+            return v[i] == '1' && v[i + 1] == '\0';
+        }
+    }
+    return 0;
 }
 
 /* *config_dir_out receives the document's directory when it was worked
  * out (else NULL), for the shim: realpath() once, not twice. */
 static int read_head(const char *path, const char *origin, const char *config_dir_arg,
+                     char **envp,
                      embedcfg_json_value **parsed, char **lib, char **requires,
                      int *embedded, char **config_dir_out, launch_error *e)
 {
@@ -143,7 +158,7 @@ static int read_head(const char *path, const char *origin, const char *config_di
     /* Paths that other users can write to (or a planted pyvenv.cfg) would
      * let them run code in this process: refuse before anything is loaded.
      * Only stat() calls, so this costs next to nothing. */
-    if (!allow_insecure_paths()) {
+    if (!allow_insecure_paths(envp)) {
         if (config_dir == NULL) {
             config_dir = config_dir_arg != NULL ? embedcfg__strdup(config_dir_arg)
                                                 : embedcfg__dirname_of(path);
@@ -264,7 +279,7 @@ static int load_python(const char *lib, const char *requires, int version[3], la
     return 0;
 }
 
-int main(int argc, char **argv)
+int main(int argc, char **argv, char **envp)
 {
     launch_error e;
     char *origin = NULL;
@@ -307,7 +322,7 @@ int main(int argc, char **argv)
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
     }
-    if (read_head(document, origin, config_dir, &doc, &lib, &requires, &embedded, &doc_dir,
+    if (read_head(document, origin, config_dir, envp, &doc, &lib, &requires, &embedded, &doc_dir,
                   &e) < 0) {
         goto done;
     }
