@@ -1,7 +1,8 @@
 """pathsec.c's path normalization: the fast path (a path already in normal
 form is copied at once, found eight bytes per step) must give exactly what
 the byte-by-byte normalization gives, on every path, and never read past
-the string. The static functions are reached by including pathsec.c in a
+the string; and the walk up from a path (parent_len, also eight bytes per
+step) must stop at every ancestor. The static functions are reached by including pathsec.c in a
 driver built with ASan and UBSan; the paths come from Python, which also
 checks the result against its own reading of the rules."""
 
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.skipif(GCC_PATH is None, reason="gcc not found: the tes
 DRIVER = r"""
 #include "pathsec.c"
 
-/* One path per line on stdin; per line: "<fast>\t<dotdot>\t<normalized>".
+/* One path per line on stdin; per line:
+ * "<fast>\t<dotdot>\t<normalized>\t<parent lengths, up to the root>".
  * Each path is copied into a buffer of exactly its size, so a read past
  * its NUL is an ASan error; the fast path and the byte loop must agree. */
 int main(void)
@@ -52,7 +54,11 @@ int main(void)
             printf("MISMATCH %s: fast %s (%d), bytes %s (%d)\n", path, a, dot_a, b, dot_b);
             return 1;
         }
-        printf("%d\t%d\t%s\n", already_normal(path, n), dot_a, a);
+        printf("%d\t%d\t%s\t", already_normal(path, n), dot_a, a);
+        while ((len_a = parent_len(a, len_a)) != 0) {
+            printf("%lu ", (unsigned long)len_a);
+        }
+        printf("\n");
         free(path);
         free(a);
         free(b);
@@ -70,6 +76,17 @@ def expected(path: str) -> Tuple[int, str]:
     "..", one leading '/', no trailing '/'."""
     parts = [p for p in path.split("/") if p not in ("", ".")]
     return int(".." in parts), "/" + "/".join(parts)
+
+
+def ancestors(path: str) -> List[int]:
+    """The byte lengths of a normalized path's ancestors, nearest first:
+    "/a/b" gives [2, 1] ("/a", "/")."""
+    data = path.encode("utf-8")
+    out = []
+    while len(data) > 1:
+        data = data[:max(data.rfind(b"/"), 1)]
+        out.append(len(data))
+    return out
 
 
 def sample_paths() -> List[str]:
@@ -99,8 +116,9 @@ def test_fast_path_agrees_with_the_byte_loop(tmp_path: Path) -> None:
     assert len(lines) == len(paths)
     fast = 0
     for path, line in zip(paths, lines):
-        took_fast, dotdot, out = line.split("\t", 2)
+        took_fast, dotdot, out, parents = line.split("\t")
         assert (int(dotdot), out) == expected(path), path
+        assert [int(n) for n in parents.split()] == ancestors(out), out
         if took_fast == "1":
             fast += 1
             assert out == path, path  # only a path already in normal form is copied
