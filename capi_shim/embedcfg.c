@@ -86,6 +86,8 @@ struct embedcfg_handle {
     char *lib;
     char *requires_python;
     embedcfg_value values[EMBEDCFG_OPTION_COUNT];
+    embedcfg__arena *mem;    /* where everything below is allocated: the
+                              * launcher's arena, or NULL for malloc */
     strings_block *strings;  /* where the values' strings are kept */
     int borrow;              /* loading a document that outlives the handle:
                               * its strings need no copy */
@@ -159,17 +161,58 @@ unsigned long embedcfg_python_version_hex(void)
 /* Frees what `v` owns (its list's array; the strings are the handle's),
  * leaving it dangling: for embedcfg_free, which runs over every option of
  * the table, most of them never set. */
-static void release_value(embedcfg_value *v)
+static void release_value(embedcfg_handle *h, embedcfg_value *v)
 {
     if (v->list != NULL) {
-        free(v->list);
+        embedcfg__free(h->mem, v->list);
     }
 }
 
-static void clear_value(embedcfg_value *v)
+static void clear_value(embedcfg_handle *h, embedcfg_value *v)
 {
-    release_value(v);
+    release_value(h, v);
     memset(v, 0, sizeof(*v));
+}
+
+/* embedcfg__expand_path, in the handle's memory. */
+static char *h_expand(embedcfg_handle *h, const char *path, const char *origin,
+                      int allow_name, char *err, size_t err_size);
+
+/* strdup in the handle's memory. */
+static char *h_strdup(embedcfg_handle *h, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = (char *)embedcfg__alloc(h->mem, n);
+
+    if (copy != NULL) {
+        memcpy(copy, s, n);
+    }
+    return copy;
+}
+
+static char *h_expand(embedcfg_handle *h, const char *path, const char *origin,
+                      int allow_name, char *err, size_t err_size)
+{
+    const char *base;
+    const char *rest;
+    size_t base_len;
+    size_t rest_len;
+    char *out;
+
+    if (embedcfg__split_path(path, origin, h->config_dir, allow_name, &base, &rest, err,
+                             err_size) < 0) {
+        return NULL;
+    }
+    base_len = strlen(base);
+    rest_len = strlen(rest);
+    out = (char *)embedcfg__alloc(h->mem, base_len + rest_len + 1);
+    if (out == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    memcpy(out, base, base_len);
+    memcpy(out + base_len, rest, rest_len + 1);
+    return out;
 }
 
 /* Room for `n` bytes, kept until embedcfg_free; NULL when out of memory.
@@ -187,7 +230,7 @@ static char *keep_bytes(embedcfg_handle *h, size_t n)
         if (size < n) {
             size = n;
         }
-        b = (strings_block *)malloc(sizeof(*b) + size);
+        b = (strings_block *)embedcfg__alloc(h->mem, sizeof(*b) + size);
         if (b == NULL) {
             return NULL;
         }
@@ -218,9 +261,10 @@ static char *keep_string(embedcfg_handle *h, const char *s, int from_doc)
     return out;
 }
 
-embedcfg_handle *embedcfg_create(void)
+/* A handle whose memory comes from `mem` (NULL: malloc). */
+static embedcfg_handle *create_in(embedcfg__arena *mem)
 {
-    embedcfg_handle *h = (embedcfg_handle *)malloc(sizeof(*h));
+    embedcfg_handle *h = (embedcfg_handle *)embedcfg__alloc(mem, sizeof(*h));
 
     if (h == NULL) {
         return NULL;
@@ -228,7 +272,13 @@ embedcfg_handle *embedcfg_create(void)
     /* all but the error text's kilobyte, only ever read up to its NUL */
     memset(h, 0, offsetof(embedcfg_handle, error));
     h->error[0] = '\0';
+    h->mem = mem;
     return h;
+}
+
+embedcfg_handle *embedcfg_create(void)
+{
+    return create_in(NULL);
 }
 
 /* The executable's directory for $ORIGIN, looked up on first use (NULL is
@@ -248,9 +298,9 @@ static void clear_report(embedcfg_handle *h)
     size_t i;
 
     for (i = 0; i < h->n_report; i++) {
-        free(h->report[i].detail);
+        embedcfg__free(h->mem, h->report[i].detail);
     }
-    free(h->report);
+    embedcfg__free(h->mem, h->report);
     h->report = NULL;
     h->n_report = 0;
 }
@@ -263,26 +313,26 @@ void embedcfg_free(embedcfg_handle *h)
         return;
     }
     for (i = 0; i < EMBEDCFG_OPTION_COUNT; i++) {
-        release_value(&h->values[i]);
+        release_value(h, &h->values[i]);
     }
     while (h->strings != NULL) {
         strings_block *next = h->strings->next;
 
-        free(h->strings);
+        embedcfg__free(h->mem, h->strings);
         h->strings = next;
     }
     for (i = 0; i < h->n_modules; i++) {
-        free(h->modules[i].name);  /* NULL once CPython owns it */
-        free(h->modules[i].symbol);
-        free(h->modules[i].library);
+        embedcfg__free(h->mem, h->modules[i].name);  /* NULL once CPython owns it */
+        embedcfg__free(h->mem, h->modules[i].symbol);
+        embedcfg__free(h->mem, h->modules[i].library);
     }
-    free(h->modules);
+    embedcfg__free(h->mem, h->modules);
     clear_report(h);
-    free(h->origin);
-    free(h->config_dir);
-    free(h->lib);
-    free(h->requires_python);
-    free(h);
+    embedcfg__free(h->mem, h->origin);
+    embedcfg__free(h->mem, h->config_dir);
+    embedcfg__free(h->mem, h->lib);
+    embedcfg__free(h->mem, h->requires_python);
+    embedcfg__free(h->mem, h);
 }
 
 static int replace_string(embedcfg_handle *h, char **slot, const char *value)
@@ -290,12 +340,12 @@ static int replace_string(embedcfg_handle *h, char **slot, const char *value)
     char *copy = NULL;
 
     if (value != NULL) {
-        copy = embedcfg__strdup(value);
+        copy = h_strdup(h, value);
         if (copy == NULL) {
             return fail(h, "out of memory");
         }
     }
-    free(*slot);
+    embedcfg__free(h->mem, *slot);
     *slot = copy;
     return 0;
 }
@@ -528,7 +578,7 @@ static int set_int_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t inde
         return fail_option(h, name, "expected %s, got an integer",
                            spec->kind == EMBEDCFG_KIND_STR ? "a string" : "a list of strings");
     }
-    clear_value(&h->values[index]);
+    clear_value(h, &h->values[index]);
     h->values[index].set = 1;
     h->values[index].ival = value;
     return 0;
@@ -640,7 +690,7 @@ static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t inde
     if (choice != NULL && spec->ctype != EMBEDCFG_CT_WSTR
         && spec->ctype != EMBEDCFG_CT_WSTR_OPT) {
         /* a named integer (allocator): keep the C value */
-        clear_value(&h->values[index]);
+        clear_value(h, &h->values[index]);
         h->values[index].set = 1;
         h->values[index].ival = choice->value;
         return 0;
@@ -653,7 +703,7 @@ static int set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t inde
         }
         return -1;
     }
-    clear_value(&h->values[index]);
+    clear_value(h, &h->values[index]);
     h->values[index].set = 1;
     h->values[index].str = copy;
     return 0;
@@ -684,7 +734,7 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
             return -1;
         }
     }
-    grown = (char **)realloc(v->list, (v->len + length) * sizeof(char *));
+    grown = (char **)embedcfg__realloc(h->mem, v->list, (v->len + length) * sizeof(char *));
     if (grown == NULL) {
         return fail(h, "out of memory");
     }
@@ -722,10 +772,10 @@ static int set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t ind
     /* build aside, so a failure leaves the previous value */
     memset(&fresh, 0, sizeof(fresh));
     if (list_add(h, spec, &fresh, length, items, from_doc) < 0) {
-        clear_value(&fresh);
+        clear_value(h, &fresh);
         return -1;
     }
-    clear_value(&h->values[index]);
+    clear_value(h, &h->values[index]);
     h->values[index] = fresh;
     h->values[index].set = 1;
     return 0;
@@ -844,7 +894,8 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
     }
     if (h->n_modules == h->cap_modules) {
         size_t cap = h->cap_modules != 0 ? h->cap_modules * 2 : 8;
-        embedcfg_module *grown = (embedcfg_module *)realloc(h->modules, cap * sizeof(m));
+        embedcfg_module *grown =
+            (embedcfg_module *)embedcfg__realloc(h->mem, h->modules, cap * sizeof(m));
 
         if (grown == NULL) {
             return fail(h, "out of memory");
@@ -853,13 +904,13 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
         h->cap_modules = cap;
     }
     m.init = init;
-    m.name = embedcfg__strdup(name);
+    m.name = h_strdup(h, name);
     if (m.name == NULL) {
         goto oom;
     }
     if (init == NULL) {
         if (symbol != NULL) {
-            m.symbol = embedcfg__strdup(symbol);
+            m.symbol = h_strdup(h, symbol);
         }
         else {
             size_t size;
@@ -871,7 +922,7 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
                 }
             }
             size = strlen(last) + 1;
-            m.symbol = (char *)malloc(sizeof("PyInit_") - 1 + size);
+            m.symbol = (char *)embedcfg__alloc(h->mem, sizeof("PyInit_") - 1 + size);
             if (m.symbol != NULL) {
                 /* not snprintf: this runs for every inittab entry of every launch */
                 memcpy(m.symbol, "PyInit_", sizeof("PyInit_") - 1);
@@ -882,11 +933,10 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
             goto oom;
         }
         if (library != NULL) {
-            m.library = embedcfg__expand_path(library, origin_of(h), h->config_dir, 1,
-                                              err, sizeof(err));
+            m.library = h_expand(h, library, origin_of(h), 1, err, sizeof(err));
             if (m.library == NULL) {
-                free(m.name);
-                free(m.symbol);
+                embedcfg__free(h->mem, m.symbol);
+                embedcfg__free(h->mem, m.name);
                 return fail(h, "inittab '%s': library %s", name, err);
             }
         }
@@ -895,8 +945,8 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
     return 0;
 
 oom:
-    free(m.name);
-    free(m.symbol);
+    embedcfg__free(h->mem, m.symbol);
+    embedcfg__free(h->mem, m.name);
     return fail(h, "out of memory");
 }
 
@@ -1070,7 +1120,7 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
         if (n > SIZE_MAX / sizeof(char *)) {
             return fail(h, "out of memory");
         }
-        items = (const char **)malloc(n * sizeof(char *));
+        items = (const char **)embedcfg__alloc(h->mem, n * sizeof(char *));
         if (items == NULL) {
             return fail(h, "out of memory");
         }
@@ -1089,7 +1139,7 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
     rc = set_list_at(h, spec, index, name, n, items, 0, 1);
 
 done:
-    free(items);
+    embedcfg__free(h->mem, items);
     return rc;
 }
 
@@ -1154,13 +1204,13 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         if (prefix == NULL) {
             return fail(h, "pycache: mode \"prefix\" needs a prefix");
         }
-        expanded = embedcfg__expand_path(embedcfg_json_string_value(prefix, NULL), origin_of(h),
-                                         h->config_dir, 0, err, sizeof(err));
+        expanded = h_expand(h, embedcfg_json_string_value(prefix, NULL), origin_of(h), 0, err,
+                            sizeof(err));
         if (expanded == NULL) {
             return fail(h, "pycache.prefix: %s", err);
         }
         rc = set_from_policy(h, "pycache_prefix", 1, 0, expanded);
-        free(expanded);
+        embedcfg__free(h->mem, expanded);
         if (rc < 0) {
             return -1;
         }
@@ -1241,19 +1291,19 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
         return -1;
     }
     if (is_lib) {
-        value = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), origin_of(h),
-                                      h->config_dir, 1, err, sizeof(err));
+        value = h_expand(h, embedcfg_json_string_value(v, NULL), origin_of(h), 1, err,
+                         sizeof(err));
         if (value == NULL) {
             return fail(h, "lib: %s", err);
         }
     }
     else {
-        value = embedcfg__strdup(embedcfg_json_string_value(v, NULL));
+        value = h_strdup(h, embedcfg_json_string_value(v, NULL));
         if (value == NULL) {
             return fail(h, "out of memory");
         }
     }
-    free(*slot);
+    embedcfg__free(h->mem, *slot);
     *slot = value;
     return 0;
 }
@@ -1392,11 +1442,11 @@ static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc, const
     if (doc == NULL || file == NULL) {
         return fail(h, "the document or its file name is NULL");
     }
-    dir = config_dir != NULL ? embedcfg__strdup(config_dir) : embedcfg__dirname_of(file);
+    dir = config_dir != NULL ? h_strdup(h, config_dir) : embedcfg__dirname_of(file);
     if (dir == NULL) {
         return fail(h, "out of memory");
     }
-    free(h->config_dir);
+    embedcfg__free(h->mem, h->config_dir);
     h->config_dir = dir;
     h->borrow = borrow;
     rc = load_document(h, doc);
@@ -1442,6 +1492,7 @@ void embedcfg__launch_api(embedcfg__launch_api_t *api)
     api->run_main = embedcfg_run_main;
     api->version_hex = embedcfg_python_version_hex;
     api->set_running_version = set_running_version;
+    api->create_in = create_in;
 }
 
 int embedcfg_load_file(embedcfg_handle *h, const char *path)
@@ -1561,7 +1612,8 @@ static void add_report(embedcfg_handle *h, const char *name, int status, const c
     va_start(ap, fmt);
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
-    grown = (embedcfg_report *)realloc(h->report, (h->n_report + 1) * sizeof(*grown));
+    grown = (embedcfg_report *)embedcfg__realloc(h->mem, h->report,
+                                                 (h->n_report + 1) * sizeof(*grown));
     if (grown == NULL) {
         return;  /* the report is best effort; the status is still returned */
     }
@@ -1793,7 +1845,7 @@ static int wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots, wcha
         || n_chars > (SIZE_MAX / 2 - n_slots * sizeof(wchar_t *)) / sizeof(wchar_t)) {
         return fail(h, "out of memory");
     }
-    *block = malloc(n_slots * sizeof(wchar_t *) + n_chars * sizeof(wchar_t));
+    *block = embedcfg__alloc(h->mem, n_slots * sizeof(wchar_t *) + n_chars * sizeof(wchar_t));
     if (*block == NULL) {
         return fail(h, "out of memory");
     }
@@ -1883,7 +1935,7 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
     rc = 0;
 
 done:
-    free(block);
+    embedcfg__free(h->mem, block);
     return rc;
 }
 

@@ -24,10 +24,100 @@
 #  define PATH_MAX 4096
 #endif
 
+/* --- the arena (embedcfg_internal.h) --- */
+
+/* Room for the size before each allocation, keeping every allocation
+ * aligned for any scalar type. */
+#define ARENA_HEADER 16
+
+void embedcfg__arena_init(embedcfg__arena *a, void *region, size_t size)
+{
+    a->base = (unsigned char *)region;
+    /* the offsets below stay far from overflowing */
+    a->size = region != NULL && size < (size_t)-1 / 4 ? size : 0;
+    a->used = 0;
+    a->last = (size_t)-1;
+}
+
+static int in_arena(const embedcfg__arena *a, const void *p)
+{
+    /* Compared as integers: the pointer may belong to another object.  A
+     * block starts after its header and may end the region (an empty one
+     * can start right at its end). */
+    return a != NULL && a->size != 0
+           && (uintptr_t)p >= (uintptr_t)a->base + ARENA_HEADER
+           && (uintptr_t)p <= (uintptr_t)a->base + a->size;
+}
+
+/* The room an allocation of n bytes takes, header included; n is at most
+ * the region's size, so this cannot overflow. */
+static size_t arena_room(size_t n)
+{
+    return ARENA_HEADER + (n + ARENA_HEADER - 1) / ARENA_HEADER * ARENA_HEADER;
+}
+
+void *embedcfg__alloc(embedcfg__arena *a, size_t n)
+{
+    unsigned char *p;
+
+    if (a == NULL || a->size == 0 || n > a->size || arena_room(n) > a->size - a->used) {
+        return malloc(n);
+    }
+    p = a->base + a->used;
+    memcpy(p, &n, sizeof(n));
+    a->last = a->used;
+    a->used += arena_room(n);
+    return p + ARENA_HEADER;
+}
+
+void *embedcfg__realloc(embedcfg__arena *a, void *p, size_t n)
+{
+    size_t old;
+    void *grown;
+
+    if (p == NULL) {
+        return embedcfg__alloc(a, n);
+    }
+    if (!in_arena(a, p)) {
+        return realloc(p, n);
+    }
+    memcpy(&old, (unsigned char *)p - ARENA_HEADER, sizeof(old));
+    if ((unsigned char *)p - ARENA_HEADER == a->base + a->last && n <= a->size
+        && arena_room(n) <= a->size - a->last) {
+        /* the latest allocation grows (or shrinks) in place */
+        memcpy(a->base + a->last, &n, sizeof(n));
+        a->used = a->last + arena_room(n);
+        return p;
+    }
+    grown = embedcfg__alloc(a, n);
+    if (grown != NULL) {
+        memcpy(grown, p, old < n ? old : n);
+        embedcfg__free(a, p);
+    }
+    return grown;
+}
+
+void embedcfg__free(embedcfg__arena *a, void *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    if (!in_arena(a, p)) {
+        free(p);
+        return;
+    }
+    /* the latest allocation gives its room back; any other's stays taken
+     * until the region goes */
+    if ((unsigned char *)p - ARENA_HEADER == a->base + a->last) {
+        a->used = a->last;
+        a->last = (size_t)-1;
+    }
+}
+
 char *embedcfg__strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *copy = (char *)malloc(n);
+    char *copy = (char *)EMBEDCFG_MALLOC(n);
 
     if (copy != NULL) {
         memcpy(copy, s, n);
@@ -338,7 +428,7 @@ char *embedcfg__expand_path(const char *path, const char *origin,
     }
     base_len = strlen(base);
     size = base_len + strlen(rest) + 1;
-    out = (char *)malloc(size);
+    out = (char *)EMBEDCFG_MALLOC(size);
     if (out == NULL) {
         snprintf(err, err_size, "out of memory");
         return NULL;
@@ -367,18 +457,18 @@ char *embedcfg__dirname_of(const char *path)
     char *resolved = NULL;
     char *copy;
     char *slash;
-
 #ifndef _WIN32
-    resolved = realpath(path, NULL);
+    char buf[PATH_MAX];  /* realpath() into it: no malloc of its own */
+
+    resolved = realpath(path, buf);
 #endif
     copy = embedcfg__strdup(resolved != NULL ? resolved : path);
-    free(resolved);
     if (copy == NULL) {
         return NULL;
     }
     slash = last_slash(copy);
     if (slash == NULL) {
-        free(copy);
+        EMBEDCFG_FREE(copy);
         return embedcfg__strdup(".");
     }
     if (slash == copy) {
@@ -424,7 +514,7 @@ char *embedcfg__exe_dir(void)
     }
 #endif
     slash = embedcfg__dirname_of(exe);
-    free(exe);
+    EMBEDCFG_FREE(exe);
     return slash;
 }
 
@@ -542,7 +632,7 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
         snprintf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
         goto done;
     }
-    buf = (char *)malloc(cap);
+    buf = (char *)EMBEDCFG_MALLOC(cap);
     if (buf == NULL) {
         snprintf(err, err_size, "out of memory");
         goto done;
@@ -558,7 +648,7 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
                          (unsigned long)max_len);
                 goto done;
             }
-            bigger = (char *)realloc(buf, cap * 2);
+            bigger = (char *)EMBEDCFG_REALLOC(buf, cap * 2);
             if (bigger == NULL) {
                 snprintf(err, err_size, "out of memory");
                 goto done;
@@ -587,7 +677,7 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
     rc = 0;
 
 done:
-    free(buf);
+    EMBEDCFG_FREE(buf);
     if (f != INPUT_NONE) {
         input_close(f);
     }

@@ -17,7 +17,14 @@
 #include <string.h>
 
 /* Overridable so the tests can inject allocation failures and prove that
- * every one of them is reported and leaks nothing. */
+ * every one of them is reported and leaks nothing.  Built into the
+ * launcher, the tree comes from the launcher's arena (embedcfg_internal.h). */
+#if defined(EMBEDCFG_LAUNCHER) && !defined(EMBEDCFG_JSON_MALLOC)
+#  include "embedcfg_internal.h"
+#  define EMBEDCFG_JSON_MALLOC EMBEDCFG_MALLOC
+#  define EMBEDCFG_JSON_REALLOC EMBEDCFG_REALLOC
+#  define EMBEDCFG_JSON_FREE EMBEDCFG_FREE
+#endif
 #ifndef EMBEDCFG_JSON_MALLOC
 #  define EMBEDCFG_JSON_MALLOC malloc
 #endif

@@ -46,6 +46,12 @@
 
 typedef embedcfg__launch_api_t shim_api;
 
+/* Everything the launcher and its handle allocate before CPython starts
+ * (see embedcfg__arena): a typical document needs about 40 KB; a larger
+ * one goes on in malloc.  Zero pages until used. */
+static uint64_t launch_region[256 * 1024 / sizeof(uint64_t)];
+embedcfg__arena embedcfg__launch_arena;
+
 typedef struct {
     char message[2048];
 } launch_error;
@@ -177,8 +183,8 @@ static int read_head(const char *path, const char *origin, const char *config_di
 
 done:
     embedcfg_json_free(doc);
-    free(data);
-    free(config_dir);
+    EMBEDCFG_FREE(data);
+    EMBEDCFG_FREE(config_dir);
     return rc;
 }
 
@@ -299,6 +305,7 @@ int main(int argc, char **argv, char **envp)
     int first = 1;  /* argv index of the document */
     int version[3] = {0, 0, 0};
 
+    embedcfg__arena_init(&embedcfg__launch_arena, launch_region, sizeof(launch_region));
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
     /* the first letter first: strcmp's own symbol lookup is not worth a
@@ -335,7 +342,7 @@ int main(int argc, char **argv, char **envp)
         goto done;
     }
     size = strlen(origin);
-    shim_path = (char *)malloc(size + sizeof(EMBEDCFG_SHIM_NAME) + 1);
+    shim_path = (char *)EMBEDCFG_MALLOC(size + sizeof(EMBEDCFG_SHIM_NAME) + 1);
     if (shim_path == NULL) {
         config_error(&e, "out of memory");
         goto done;
@@ -352,7 +359,7 @@ int main(int argc, char **argv, char **envp)
         config_error(&e, "%s is built for another CPython than this launcher", shim_path);
         goto done;
     }
-    h = api.create();
+    h = api.create_in(&embedcfg__launch_arena);
     if (h == NULL) {
         config_error(&e, "out of memory");
         goto done;
@@ -398,10 +405,10 @@ done:
         api.free_(h);
     }
     embedcfg_json_free(doc);  /* after the handle, whose values point into it */
-    free(shim_path);
-    free(requires);
-    free(lib);
-    free(origin);
-    free(doc_dir);
+    EMBEDCFG_FREE(shim_path);
+    EMBEDCFG_FREE(requires);
+    EMBEDCFG_FREE(lib);
+    EMBEDCFG_FREE(origin);
+    EMBEDCFG_FREE(doc_dir);
     return code;
 }

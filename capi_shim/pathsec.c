@@ -10,6 +10,16 @@
 
 #include "pathsec.h"
 
+/* Built into the launcher, its blocks come from the launcher's arena
+ * (embedcfg_internal.h); anywhere else from malloc. */
+#ifdef EMBEDCFG_LAUNCHER
+#  include "embedcfg_internal.h"
+#else
+#  define EMBEDCFG_MALLOC malloc
+#  define EMBEDCFG_REALLOC realloc
+#  define EMBEDCFG_FREE free
+#endif
+
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
@@ -50,7 +60,7 @@ static int refuse(msgbuf *m, const char *fmt, ...)
 
 static char *dup_n(const char *s, size_t n)
 {
-    char *out = (char *)malloc(n + 1);
+    char *out = (char *)EMBEDCFG_MALLOC(n + 1);
 
     if (out != NULL) {
         memcpy(out, s, n);
@@ -64,7 +74,7 @@ static char *join3(const char *a, const char *b, const char *c)
     size_t la = strlen(a);
     size_t lb = strlen(b);
     size_t lc = strlen(c);
-    char *out = (char *)malloc(la + lb + lc + 1);
+    char *out = (char *)EMBEDCFG_MALLOC(la + lb + lc + 1);
 
     if (out != NULL) {
         memcpy(out, a, la);
@@ -191,7 +201,7 @@ static size_t normalize_into(char *out, const char *path, int *dotdot)
 
 static char *normalize(const char *path)
 {
-    char *out = (char *)malloc(strlen(path) + 2);
+    char *out = (char *)EMBEDCFG_MALLOC(strlen(path) + 2);
     int dotdot;
 
     if (out != NULL) {
@@ -317,7 +327,7 @@ static int remember(walk_state *w, const char *path, size_t len)
         if (cap > SIZE_MAX / sizeof(*grown)) {
             return -1;
         }
-        grown = (accepted_dir *)realloc(w->dirs, cap * sizeof(*grown));
+        grown = (accepted_dir *)EMBEDCFG_REALLOC(w->dirs, cap * sizeof(*grown));
         if (grown == NULL) {
             return -1;
         }
@@ -421,7 +431,7 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
     const char *close;
 
     if (len + 1 > w->scratch_size) {
-        char *grown = (char *)realloc(w->scratch, len + 1);
+        char *grown = (char *)EMBEDCFG_REALLOC(w->scratch, len + 1);
 
         if (grown == NULL) {
             return refuse(m, "%s: out of memory", WHAT(lab));
@@ -547,7 +557,7 @@ static char *resolved(const char *path)
             break;
         }
         if (!to_parent(head)) {
-            free(head);
+            EMBEDCFG_FREE(head);
             return NULL;
         }
     }
@@ -556,8 +566,8 @@ static char *resolved(const char *path)
         head_len = 0;  /* "/" : the rest starts with its own slash */
     }
     out = join3(real, "", path + head_len);  /* normalize() drops a doubled '/' */
-    free(real);
-    free(head);
+    free(real);  /* realpath()'s, from malloc */
+    EMBEDCFG_FREE(head);
     return out;
 }
 
@@ -598,8 +608,8 @@ static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, c
     rc = 0;
 
 done:
-    free(real_norm);
-    free(real);
+    EMBEDCFG_FREE(real_norm);
+    EMBEDCFG_FREE(real);
     return rc;
 }
 
@@ -623,7 +633,7 @@ static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
     if (len > SIZE_MAX / 2) {
         return refuse(m, "out of memory");
     }
-    candidate = (char *)malloc(len + sizeof("/" PYVENV_FILE) + 1);
+    candidate = (char *)EMBEDCFG_MALLOC(len + sizeof("/" PYVENV_FILE) + 1);
     if (candidate == NULL) {
         return refuse(m, "out of memory");
     }
@@ -659,7 +669,7 @@ static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
     rc = 0;
 
 done:
-    free(candidate);
+    EMBEDCFG_FREE(candidate);
     return rc;
 }
 
@@ -702,7 +712,7 @@ static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, 
         }
     }
     if (total > 0) {
-        norms = (char *)malloc(total);
+        norms = (char *)EMBEDCFG_MALLOC(total);
         if (norms == NULL) {
             refuse(&m, "out of memory");
             goto done;
@@ -733,9 +743,9 @@ static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, 
     rc = 0;
 
 done:
-    free(w.scratch);
-    free(w.dirs);
-    free(norms);
+    EMBEDCFG_FREE(w.scratch);
+    EMBEDCFG_FREE(w.dirs);
+    EMBEDCFG_FREE(norms);
     return rc;
 }
 
@@ -777,7 +787,7 @@ static int append_path(item_list *l, const char *a, const char *b, size_t *at)
         while (cap - l->text_len < la + lb + 1) {
             cap *= 2;
         }
-        grown = (char *)realloc(l->text, cap);
+        grown = (char *)EMBEDCFG_REALLOC(l->text, cap);
         if (grown == NULL) {
             return -1;
         }
@@ -901,17 +911,17 @@ static int reserve(item_list *l, size_t cap)
     if (cap > SIZE_MAX / sizeof(*grown)) {
         return -1;
     }
-    grown = (embedcfg_pathsec_item *)realloc(l->items, cap * sizeof(*grown));
+    grown = (embedcfg_pathsec_item *)EMBEDCFG_REALLOC(l->items, cap * sizeof(*grown));
     if (grown == NULL) {
         return -1;
     }
     l->items = grown;
-    indexes = (size_t *)realloc(l->indexes, cap * sizeof(*indexes));
+    indexes = (size_t *)EMBEDCFG_REALLOC(l->indexes, cap * sizeof(*indexes));
     if (indexes == NULL) {
         return -1;
     }
     l->indexes = indexes;
-    indexes = (size_t *)realloc(l->offsets, cap * sizeof(*indexes));
+    indexes = (size_t *)EMBEDCFG_REALLOC(l->offsets, cap * sizeof(*indexes));
     if (indexes == NULL) {
         return -1;
     }
@@ -1100,7 +1110,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
         if (value == NULL || (value[0] != '$' && strchr(value, '/') == NULL)) {
             continue;
         }
-        free(exe);
+        EMBEDCFG_FREE(exe);
         lab.text = name;
         lab.index = SIZE_MAX;
         lab.templated = 0;
@@ -1120,10 +1130,10 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
     rc = 0;
 
 done:
-    free(exe);
-    free(l.text);
-    free(l.items);
-    free(l.indexes);
-    free(l.offsets);
+    EMBEDCFG_FREE(exe);
+    EMBEDCFG_FREE(l.text);
+    EMBEDCFG_FREE(l.items);
+    EMBEDCFG_FREE(l.indexes);
+    EMBEDCFG_FREE(l.offsets);
     return rc;
 }

@@ -173,6 +173,8 @@ def _commands(src: Path, out: Path, target: Target, cc: List[str]) -> List[List[
         f"-DEMBEDCFG_TARGET_HEX=0x{target.hexversion:08X}UL",
         "-DEMBEDCFG_DEFAULT_LIB=" + json.dumps(target.libpython or ""),
         "-DEMBEDCFG_SHIM_NAME=" + json.dumps(SHIM_NAME),
+        # the launcher's sources allocate in its arena (embedcfg_internal.h)
+        "-DEMBEDCFG_LAUNCHER",
     ]
     launcher = [*cc, *_WARNINGS, *_LAUNCHER_FLAGS, f"-I{src}", *defines,
                 *(str(src / s) for s in _LAUNCHER_SOURCES), "-o", str(out / LAUNCHER_NAME),

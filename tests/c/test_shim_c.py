@@ -73,14 +73,18 @@ def test_stale_table_is_detected(tmp_path: Path) -> None:
 @pytest.mark.parametrize("minor", [(3, m) for m in range(8, 15)], ids=lambda m: f"3.{m[1]}")
 @pytest.mark.parametrize("std", ["c99", "c11"])
 def test_shim_compiles_strictly(minor: Tuple[int, int], std: str, tmp_path: Path) -> None:
-    """embedcfg.c, the helpers and the launcher: no warning with -Wall -Wextra -Wconversion."""
+    """embedcfg.c, the helpers and the launcher's sources (as the launcher
+    builds them, with its arena): no warning with -Wall -Wextra -Wconversion."""
     python = _pythons().get(minor)
     if python is None:
         pytest.skip(f"CPython {minor[0]}.{minor[1]} is not installed")
     target = _build.probe(python)
     inc = [f"-I{SHIM}", *(f"-I{i}" for i in target.includes)]
+    launcher = ["-DEMBEDCFG_LAUNCHER"]
     for source, extra in (("embedcfg.c", ["-fPIC"]), ("embedcfg_util.c", []),
-                          ("launcher.c", ["-DEMBEDCFG_TARGET_HEX=0x030B0000UL",
+                          ("embedcfg_util.c", launcher), ("jsonparse.c", launcher),
+                          ("pathsec.c", launcher),
+                          ("launcher.c", [*launcher, "-DEMBEDCFG_TARGET_HEX=0x030B0000UL",
                                           '-DEMBEDCFG_DEFAULT_LIB="/x/libpython.so"'])):
         _run([GCC, f"-std={std}", *STRICT, *extra, *inc, "-c", str(SHIM / source),
               "-o", str(tmp_path / (source + ".o"))], tmp_path)

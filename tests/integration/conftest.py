@@ -46,6 +46,20 @@ def clean_env(**extra: str) -> Dict[str, str]:
     return env
 
 
+_STDLIB: Dict[str, List[str]] = {}
+
+
+def stdlib_paths(python: str) -> List[str]:
+    """The standard library directories of ``python``, for module_search_paths."""
+    if python not in _STDLIB:
+        code = ("import json, os, sysconfig; print(json.dumps([sysconfig.get_path('stdlib'),"
+                " os.path.join(sysconfig.get_path('platstdlib'), 'lib-dynload')]))")
+        out = subprocess.run([python, "-I", "-S", "-c", code], capture_output=True, text=True,
+                             env=clean_env(), check=True).stdout
+        _STDLIB[python] = json.loads(out)
+    return _STDLIB[python]
+
+
 class Shim:
     """The shim and launcher built for one interpreter."""
 

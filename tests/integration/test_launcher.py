@@ -17,7 +17,7 @@ from embedcfg import codec
 from embedcfg.model import EmbedConfig
 from embedcfg.shim import launch
 
-from .conftest import Shim, clean_env
+from .conftest import Shim, clean_env, stdlib_paths
 
 EX_CONFIG = 78
 
@@ -205,3 +205,17 @@ def test_run_writes_nothing_into_config_dir(shim: Shim, tmp_path: Path) -> None:
                   capture_output=True, text=True)
     assert proc.returncode == 7, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_document_larger_than_the_launch_arena(shim: Shim, tmp_path: Path) -> None:
+    """The launcher works in a 256 KB region of its own and goes on in malloc
+    beyond it: a 400 KB document (4 000 search paths, every string also in
+    the handle) still launches with every path in sys.path, in order."""
+    base = tmp_path / ("d" * 60)
+    paths = [*stdlib_paths(shim.python), *(str(base / f"p{i:05d}") for i in range(4000))]
+    cfg = EmbedConfig(options={"module_search_paths": paths, "site_import": False, "run_command":
+                               "import sys; print(len(sys.path), sys.path[0], sys.path[-1])"})
+    assert len(codec.canonical(cfg)) > 400_000
+    proc = shim.launch(cfg, directory=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{len(paths)} {paths[0]} {paths[-1]}\n"

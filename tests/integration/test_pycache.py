@@ -19,14 +19,14 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import pytest
 
 from embedcfg import EmbedConfig, HashCheck, Pycache, PycacheMode
 from embedcfg.precompile import precompile
 
-from .conftest import Shim, clean_env
+from .conftest import Shim, stdlib_paths
 
 CHILD = (
     "import json, sys, _imp, appmod, pkg.inner\n"
@@ -35,19 +35,6 @@ CHILD = (
     " 'dont_write_bytecode': sys.flags.dont_write_bytecode,"
     " 'check_hash_pycs': _imp.check_hash_based_pycs}) + '@@')\n"
 )
-
-_STDLIB: Dict[str, List[str]] = {}
-
-
-def stdlib_paths(python: str) -> List[str]:
-    """The standard library directories of ``python``, for module_search_paths."""
-    if python not in _STDLIB:
-        code = ("import json, os, sysconfig; print(json.dumps([sysconfig.get_path('stdlib'),"
-                " os.path.join(sysconfig.get_path('platstdlib'), 'lib-dynload')]))")
-        out = subprocess.run([python, "-I", "-S", "-c", code], capture_output=True, text=True,
-                             env=clean_env(), check=True).stdout
-        _STDLIB[python] = json.loads(out)
-    return _STDLIB[python]
 
 
 def make_app(root: Path, value: str = "source-A") -> Path:
