@@ -81,6 +81,8 @@ struct embedcfg_handle {
     int static_modules;      /* STATIC_AUTOMATIC, _INITTAB or _INDEXED */
     int static_installed;    /* the indexed importer is on sys.meta_path */
     char *origin;            /* see origin_of() */
+    const char *exe;         /* the running executable, when the launcher has
+                              * read it already (its own string) */
     int origin_known;
     char *config_dir;
     char *lib;
@@ -1467,6 +1469,15 @@ int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
     return load_parsed(h, doc, file, config_dir, 1);
 }
 
+/* The launcher has read /proc/self/exe for $ORIGIN: the default
+ * program_name reuses it (the string stays the launcher's). */
+static void set_executable(embedcfg_handle *h, const char *path)
+{
+    if (h != NULL) {
+        h->exe = path;
+    }
+}
+
 /* The launcher has read the libpython's version (it refuses a mismatch
  * with its own message): the check before init reuses it. */
 static void set_running_version(embedcfg_handle *h, int major, int minor, int micro)
@@ -1493,6 +1504,7 @@ void embedcfg__launch_api(embedcfg__launch_api_t *api)
     api->version_hex = embedcfg_python_version_hex;
     api->set_running_version = set_running_version;
     api->create_in = create_in;
+    api->set_executable = set_executable;
 }
 
 int embedcfg_load_file(embedcfg_handle *h, const char *path)
@@ -1977,6 +1989,9 @@ static int default_program_name(embedcfg_handle *h)
 
     if (embedcfg_has_option(h, "program_name") || embedcfg_has_option(h, "executable")) {
         return 0;
+    }
+    if (h->exe != NULL) {
+        return embedcfg_set_str(h, "program_name", h->exe);  /* the launcher's */
     }
     exe = embedcfg__exe_path();
     if (exe == NULL) {

@@ -164,6 +164,9 @@ char *embedcfg__exe_path(void);
 /* Directory of the running executable (malloc'ed), or NULL. */
 char *embedcfg__exe_dir(void);
 
+/* Directory of `exe`, a path embedcfg__exe_path gave (malloc'ed), or NULL. */
+char *embedcfg__exe_dir_of(const char *exe);
+
 /* strdup, without relying on POSIX being enabled (the memory comes from
  * EMBEDCFG_MALLOC). */
 char *embedcfg__strdup(const char *s);
@@ -209,6 +212,8 @@ typedef struct {
     void (*set_running_version)(struct embedcfg_handle *, int, int, int);
     /* create, with everything the handle owns in the arena */
     struct embedcfg_handle *(*create_in)(embedcfg__arena *);
+    /* the running executable's path, which must outlive the handle */
+    void (*set_executable)(struct embedcfg_handle *, const char *);
 } embedcfg__launch_api_t;
 
 void embedcfg__launch_api(embedcfg__launch_api_t *api);

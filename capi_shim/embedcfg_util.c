@@ -496,26 +496,37 @@ char *embedcfg__exe_path(void)
 #endif
 }
 
+char *embedcfg__exe_dir_of(const char *exe)
+{
+#if defined(__linux__)
+    /* /proc/self/exe names the file itself, links already resolved: no
+     * realpath() (embedcfg__dirname_of) needed, just cut the name. */
+    if (exe[0] == '/') {
+        char *dir = embedcfg__strdup(exe);
+        char *slash;
+
+        if (dir == NULL) {
+            return NULL;
+        }
+        slash = last_slash(dir);
+        slash[slash == dir ? 1 : 0] = '\0';
+        return dir;
+    }
+#endif
+    return embedcfg__dirname_of(exe);
+}
+
 char *embedcfg__exe_dir(void)
 {
     char *exe = embedcfg__exe_path();
-    char *slash;
+    char *dir;
 
     if (exe == NULL) {
         return NULL;
     }
-#if defined(__linux__)
-    /* /proc/self/exe names the file itself, links already resolved: no
-     * realpath() (embedcfg__dirname_of) needed, just cut the name. */
-    slash = last_slash(exe);
-    if (exe[0] == '/' && slash != NULL) {
-        slash[slash == exe ? 1 : 0] = '\0';
-        return exe;
-    }
-#endif
-    slash = embedcfg__dirname_of(exe);
+    dir = embedcfg__exe_dir_of(exe);
     EMBEDCFG_FREE(exe);
-    return slash;
+    return dir;
 }
 
 int embedcfg__valid_utf8(const char *s, size_t len)

@@ -288,6 +288,7 @@ static int load_python(const char *lib, const char *requires, int version[3], la
 int main(int argc, char **argv, char **envp)
 {
     launch_error e;
+    char *exe = NULL;
     char *origin = NULL;
     char *lib = NULL;
     char *requires = NULL;
@@ -324,7 +325,8 @@ int main(int argc, char **argv, char **envp)
         return EX_USAGE_;
     }
     document = argv[first];
-    origin = embedcfg__exe_dir();
+    exe = embedcfg__exe_path();
+    origin = exe != NULL ? embedcfg__exe_dir_of(exe) : NULL;
     if (origin == NULL) {
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
@@ -365,6 +367,7 @@ int main(int argc, char **argv, char **envp)
         goto done;
     }
     api.set_running_version(h, version[0], version[1], version[2]);
+    api.set_executable(h, exe);
     /* both NULL: the shim works the document's directory out itself */
     if (api.set_origin(h, origin) < 0
         || api.load_parsed(h, doc, document, doc_dir != NULL ? doc_dir : config_dir) < 0) {
@@ -409,6 +412,7 @@ done:
     EMBEDCFG_FREE(requires);
     EMBEDCFG_FREE(lib);
     EMBEDCFG_FREE(origin);
+    EMBEDCFG_FREE(exe);  /* after the handle, which may point at it */
     EMBEDCFG_FREE(doc_dir);
     return code;
 }
