@@ -25,7 +25,10 @@
  *
  * Strings are UTF-8.  Paths in `lib`, `pycache.prefix`, inittab libraries
  * and path options may start with $ORIGIN (the host executable's directory,
- * or embedcfg_set_origin()) or $CONFIG_DIR (the document's directory). */
+ * or embedcfg_set_origin()) or $CONFIG_DIR (the document's directory).
+ * The handle copies every string it is given; option values are kept in
+ * blocks released by embedcfg_free(), so setting an option again does not
+ * release its previous string before then. */
 
 #ifndef EMBEDCFG_H
 #define EMBEDCFG_H
