@@ -176,10 +176,6 @@ static void clear_value(embedcfg_handle *h, embedcfg_value *v)
     memset(v, 0, sizeof(*v));
 }
 
-/* embedcfg__expand_path, in the handle's memory. */
-static char *h_expand(embedcfg_handle *h, const char *path, const char *origin,
-                      int allow_name, char *err, size_t err_size);
-
 /* strdup in the handle's memory. */
 static char *h_strdup(embedcfg_handle *h, const char *s)
 {
@@ -192,6 +188,7 @@ static char *h_strdup(embedcfg_handle *h, const char *s)
     return copy;
 }
 
+/* embedcfg__expand_path, in the handle's memory. */
 static char *h_expand(embedcfg_handle *h, const char *path, const char *origin,
                       int allow_name, char *err, size_t err_size)
 {

@@ -47,8 +47,8 @@
 typedef embedcfg__launch_api_t shim_api;
 
 /* Everything the launcher and its handle allocate before CPython starts
- * (see embedcfg__arena): a typical document needs about 40 KB; a larger
- * one goes on in malloc.  Zero pages until used. */
+ * (see embedcfg__arena): the benchmark's typical document takes 36 KB; a
+ * larger one goes on in malloc.  Zero pages until used. */
 static uint64_t launch_region[256 * 1024 / sizeof(uint64_t)];
 embedcfg__arena embedcfg__launch_arena;
 
@@ -72,7 +72,6 @@ static int config_error(launch_error *e, const char *fmt, ...)
     return -1;
 }
 
-/* `lib`, `requires_python` and `embedded` of the document, without Python. */
 /* EMBEDCFG_ALLOW_INSECURE_PATHS=1 turns the path checks off: for development
  * trees only (documented in docs/explanation/security.rst).  Looked up in
  * main's environment block, as getenv would, without getenv's own
@@ -95,7 +94,8 @@ static int allow_insecure_paths(char **envp)
     return 0;
 }
 
-/* *config_dir_out receives the document's directory when it was worked
+/* `lib`, `requires_python` and `embedded` of the document, without Python.
+ * *config_dir_out receives the document's directory when it was worked
  * out (else NULL), for the shim: realpath() once, not twice. */
 static int read_head(const char *path, const char *origin, const char *config_dir_arg,
                      char **envp,
