@@ -219,3 +219,20 @@ def test_document_larger_than_the_launch_arena(shim: Shim, tmp_path: Path) -> No
     proc = shim.launch(cfg, directory=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"{len(paths)} {paths[0]} {paths[-1]}\n"
+
+
+def test_wide_strings_of_every_length_and_alignment(shim: Shim, tmp_path: Path) -> None:
+    """PyConfig takes wide strings: the shim widens runs of ASCII 16 bytes at a
+    time and decodes the rest, so every length around those 16 bytes, with
+    one- to four-byte characters at every place, must come out intact."""
+    base = tmp_path / "w"
+    chars = ["é", "€", "😀"]
+    paths = [str(base / ("a" * k + chars[k % 3] + "b" * (40 - k) + chars[(k + 1) % 3]))
+             for k in range(40)]
+    paths += [str(base / ("c" * k)) for k in range(1, 40)]
+    cfg = EmbedConfig(options={
+        "module_search_paths": [*stdlib_paths(shim.python), *paths], "site_import": False,
+        "run_command": "import sys; print(ascii(sys.path[-%d:]))" % len(paths)})
+    proc = shim.launch(cfg, directory=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ascii(paths) + "\n"
