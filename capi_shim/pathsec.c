@@ -838,6 +838,12 @@ static int split_anchor(const item_label *lab, const char *value, const char *or
         return 0;
     }
     else if (value[0] == '$') {
+        /* The C API also takes ${ORIGIN}; a document may not (validate's
+         * EC401), and the launcher runs documents: the same fix as there. */
+        if (anchored(value, "${ORIGIN}", &skip) || anchored(value, "${CONFIG_DIR}", &skip)) {
+            return refuse(m, "%s: '%s': write $%.*s without braces", WHAT(lab), value,
+                          print_len(skip - 3), value + 2);
+        }
         return refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR"
                       " or an absolute path", WHAT(lab), value);
     }

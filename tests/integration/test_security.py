@@ -320,6 +320,11 @@ def test_c_refuses_unexpandable_paths(driver: Path, tmp_path: Path) -> None:
     proc = subprocess.run([str(driver), "doc", str(doc), "", "", ""], capture_output=True,
                           text=True, env=clean_env(), check=False)
     assert 1 == proc.returncode and "'rel/x' is a relative path" in proc.stdout
+    # ${ORIGIN} is refused as `embedcfg validate` refuses it (EC401), with its fix
+    doc.write_text(json.dumps({"version": 1, "lib": "${ORIGIN}/libpython3.so"}))
+    proc = subprocess.run([str(driver), "doc", str(doc), "/o", "/c", ""], capture_output=True,
+                          text=True, env=clean_env(), check=False)
+    assert 1 == proc.returncode and "write $ORIGIN without braces" in proc.stdout, proc.stdout
 
 
 def test_c_checks_the_default_lib(driver: Path, tmp_path: Path) -> None:
