@@ -12,7 +12,6 @@ import codecs
 import keyword
 import os
 import re
-import sys
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 import attrs

@@ -207,7 +207,7 @@ def _depth(value: Any) -> int:
 
 
 def _too_deep(text: str, fmt: str, file: Optional[str]) -> Parsed:
-    from ._locate import first_too_deep, line_col
+    from ._locate import first_too_deep
 
     offset = first_too_deep(text, MAX_DEPTH)
     pos = _line_col(text, offset) if offset >= 0 else None
@@ -235,7 +235,7 @@ def _parse_json(text: str) -> Tuple[Any, bool]:
 
 
 def _toml_error(text: str, message: str, file: Optional[str]) -> Parsed:
-    from ._locate import Locator, line_col
+    from ._locate import Locator
 
     m = re.search(_TOML_POSITION, message)
     pos = (int(m.group(1)), int(m.group(2))) if m else None

@@ -12,7 +12,6 @@ others" is about the mode bits, which is what the checks look at.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -23,7 +22,6 @@ from typing import Callable, Dict, List, Optional, Tuple
 import pytest
 
 from embedcfg import EmbedConfig, InittabEntry, Pycache, PycacheMode, codec
-from embedcfg import build as _build
 from embedcfg.security import CODE_FOREIGN_OWNER, CODE_PYVENV, CODE_WRITABLE, check_paths
 
 from .conftest import Shim, clean_env
