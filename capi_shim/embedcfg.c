@@ -179,44 +179,6 @@ static void clear_value(embedcfg_handle *h, embedcfg_value *v)
     memset(v, 0, sizeof(*v));
 }
 
-/* strdup in the handle's memory. */
-static char *h_strdup(embedcfg_handle *h, const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *copy = (char *)embedcfg__alloc(h->mem, n);
-
-    if (copy != NULL) {
-        memcpy(copy, s, n);
-    }
-    return copy;
-}
-
-/* embedcfg__expand_path, in the handle's memory. */
-static char *h_expand(embedcfg_handle *h, const char *path, const char *origin,
-                      int allow_name, char *err, size_t err_size)
-{
-    const char *base;
-    const char *rest;
-    size_t base_len;
-    size_t rest_len;
-    char *out;
-
-    if (embedcfg__split_path(path, origin, h->config_dir, allow_name, &base, &rest, err,
-                             err_size) < 0) {
-        return NULL;
-    }
-    base_len = strlen(base);
-    rest_len = strlen(rest);
-    out = (char *)embedcfg__alloc(h->mem, base_len + rest_len + 1);
-    if (out == NULL) {
-        snprintf(err, err_size, "out of memory");
-        return NULL;
-    }
-    memcpy(out, base, base_len);
-    memcpy(out + base_len, rest, rest_len + 1);
-    return out;
-}
-
 /* Room for `n` bytes, kept until embedcfg_free; NULL when out of memory.
  * A value set again leaves its old string here until then. */
 static char *keep_bytes(embedcfg_handle *h, size_t n)
@@ -342,7 +304,7 @@ static int replace_string(embedcfg_handle *h, char **slot, const char *value)
     char *copy = NULL;
 
     if (value != NULL) {
-        copy = h_strdup(h, value);
+        copy = embedcfg__strdup_in(h->mem, value);
         if (copy == NULL) {
             return fail(h, "out of memory");
         }
@@ -906,13 +868,13 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
         h->cap_modules = cap;
     }
     m.init = init;
-    m.name = h_strdup(h, name);
+    m.name = embedcfg__strdup_in(h->mem, name);
     if (m.name == NULL) {
         goto oom;
     }
     if (init == NULL) {
         if (symbol != NULL) {
-            m.symbol = h_strdup(h, symbol);
+            m.symbol = embedcfg__strdup_in(h->mem, symbol);
         }
         else {
             size_t size;
@@ -935,7 +897,8 @@ static int add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc in
             goto oom;
         }
         if (library != NULL) {
-            m.library = h_expand(h, library, origin_of(h), 1, err, sizeof(err));
+            m.library = embedcfg__expand_path_in(h->mem, library, origin_of(h), h->config_dir, 1,
+                                                 err, sizeof(err));
             if (m.library == NULL) {
                 embedcfg__free(h->mem, m.symbol);
                 embedcfg__free(h->mem, m.name);
@@ -1206,8 +1169,8 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         if (prefix == NULL) {
             return fail(h, "pycache: mode \"prefix\" needs a prefix");
         }
-        expanded = h_expand(h, embedcfg_json_string_value(prefix, NULL), origin_of(h), 0, err,
-                            sizeof(err));
+        expanded = embedcfg__expand_path_in(h->mem, embedcfg_json_string_value(prefix, NULL),
+                                            origin_of(h), h->config_dir, 0, err, sizeof(err));
         if (expanded == NULL) {
             return fail(h, "pycache.prefix: %s", err);
         }
@@ -1293,14 +1256,14 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
         return -1;
     }
     if (is_lib) {
-        value = h_expand(h, embedcfg_json_string_value(v, NULL), origin_of(h), 1, err,
-                         sizeof(err));
+        value = embedcfg__expand_path_in(h->mem, embedcfg_json_string_value(v, NULL),
+                                         origin_of(h), h->config_dir, 1, err, sizeof(err));
         if (value == NULL) {
             return fail(h, "lib: %s", err);
         }
     }
     else {
-        value = h_strdup(h, embedcfg_json_string_value(v, NULL));
+        value = embedcfg__strdup_in(h->mem, embedcfg_json_string_value(v, NULL));
         if (value == NULL) {
             return fail(h, "out of memory");
         }
@@ -1444,7 +1407,7 @@ static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc, const
     if (doc == NULL || file == NULL) {
         return fail(h, "the document or its file name is NULL");
     }
-    dir = config_dir != NULL ? h_strdup(h, config_dir) : embedcfg__dirname_of(file);
+    dir = config_dir != NULL ? embedcfg__strdup_in(h->mem, config_dir) : embedcfg__dirname_of(file);
     if (dir == NULL) {
         return fail(h, "out of memory");
     }

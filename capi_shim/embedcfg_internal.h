@@ -146,6 +146,11 @@ char *embedcfg__expand_path(const char *path, const char *origin,
                             const char *config_dir, int allow_name,
                             char *err, size_t err_size);
 
+/* embedcfg__expand_path with the result allocated in `a` (NULL: malloc). */
+char *embedcfg__expand_path_in(embedcfg__arena *a, const char *path, const char *origin,
+                               const char *config_dir, int allow_name,
+                               char *err, size_t err_size);
+
 /* embedcfg__expand_path without the copy: the expansion is *base followed
  * by *rest ("" and `path` itself when there is no anchor).  0, or -1 with a
  * message in err. */
@@ -170,6 +175,9 @@ char *embedcfg__exe_dir_of(const char *exe);
 /* strdup, without relying on POSIX being enabled (the memory comes from
  * EMBEDCFG_MALLOC). */
 char *embedcfg__strdup(const char *s);
+
+/* strdup in `a` (NULL: malloc). */
+char *embedcfg__strdup_in(embedcfg__arena *a, const char *s);
 
 /* 1 when s[0:len] is valid UTF-8 (no overlongs, no surrogates). */
 int embedcfg__valid_utf8(const char *s, size_t len);

@@ -114,15 +114,20 @@ void embedcfg__free(embedcfg__arena *a, void *p)
     }
 }
 
-char *embedcfg__strdup(const char *s)
+char *embedcfg__strdup_in(embedcfg__arena *a, const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *copy = (char *)EMBEDCFG_MALLOC(n);
+    char *copy = (char *)embedcfg__alloc(a, n);
 
     if (copy != NULL) {
         memcpy(copy, s, n);
     }
     return copy;
+}
+
+char *embedcfg__strdup(const char *s)
+{
+    return embedcfg__strdup_in(EMBEDCFG_MEMORY, s);
 }
 
 void embedcfg__format_minor(unsigned long hex, char *buf, size_t size)
@@ -416,6 +421,14 @@ char *embedcfg__expand_path(const char *path, const char *origin,
                             const char *config_dir, int allow_name,
                             char *err, size_t err_size)
 {
+    return embedcfg__expand_path_in(EMBEDCFG_MEMORY, path, origin, config_dir, allow_name,
+                                    err, err_size);
+}
+
+char *embedcfg__expand_path_in(embedcfg__arena *a, const char *path, const char *origin,
+                               const char *config_dir, int allow_name,
+                               char *err, size_t err_size)
+{
     const char *base;
     const char *rest;
     size_t base_len;
@@ -428,7 +441,7 @@ char *embedcfg__expand_path(const char *path, const char *origin,
     }
     base_len = strlen(base);
     size = base_len + strlen(rest) + 1;
-    out = (char *)EMBEDCFG_MALLOC(size);
+    out = (char *)embedcfg__alloc(a, size);
     if (out == NULL) {
         snprintf(err, err_size, "out of memory");
         return NULL;

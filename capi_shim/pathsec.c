@@ -210,29 +210,6 @@ static char *normalize(const char *path)
     return out;
 }
 
-/* Cut the last component: "/a/b" -> "/a", "/a" -> "/"; 0 at the root. */
-static int to_parent(char *path)
-{
-    char *slash = NULL;
-    char *p;
-
-    for (p = path; *p != '\0'; p++) {  /* strrchr, without its own symbol lookup */
-        if (*p == '/') {
-            slash = p;
-        }
-    }
-
-    if (slash == NULL || (slash == path && path[1] == '\0')) {
-        return 0;
-    }
-    if (slash == path) {
-        path[1] = '\0';
-    }
-    else {
-        *slash = '\0';
-    }
-    return 1;
-}
 
 static void mode_text(mode_t mode, char out[11])
 {
@@ -371,6 +348,19 @@ static size_t parent_len(const char *path, size_t len)
         len--;
     }
     return len > 1 ? len - 1 : 1;
+}
+
+/* Cut the last component of an absolute path in place: "/a/b" -> "/a",
+ * "/a" -> "/"; 0 (nothing cut) at the root or for a relative path. */
+static int to_parent(char *path)
+{
+    size_t len = path[0] == '/' ? parent_len(path, strlen(path)) : 0;
+
+    if (len == 0) {
+        return 0;
+    }
+    path[len] = '\0';
+    return 1;
 }
 
 /* "%.*s" takes an int; a path never comes near INT_MAX, but stay defined. */
