@@ -121,7 +121,7 @@ def validate(cfg: EmbedConfig, target: TargetLike = None, *,
     resolved, target_problems = _resolve_target(target)
     found = problems + target_problems + checks.check(pruned, resolved)
     if not problems and cfg.inittab and (config_dir is not None or host is not None):
-        from .bake import symbol_problems
+        from ._symbols import symbol_problems
 
         found.extend(symbol_problems(cfg, config_dir=config_dir, host=host))
     return found

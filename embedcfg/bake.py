@@ -9,24 +9,18 @@ function that registers it with ``PyImport_ExtendInittab`` before init.
 
 Init functions are declared ``extern``: the linker resolves them in the
 objects and libraries the host is linked with, and reports every missing one
-by name. :func:`missing_symbols` checks a built host program and the
-documents' libraries without running anything (it reads their symbol tables
-with ``nm``; see its docstring for why not ``dlopen``).
+by name. :func:`missing_symbols` (from ``embedcfg._symbols``, kept here
+under its documented name) checks a built host program and the documents'
+libraries without running anything. The ``embedcfg bake`` command line is in
+``embedcfg.cli``.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
-from typing import Dict, Iterable, List, NoReturn, Optional, Sequence, Set, TextIO, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence
 
-import attrs
-
-from .errors import Problem, Severity, ShimError, pointer_from_parts
+from ._symbols import MissingSymbol, missing_symbols, symbol_problems
 from .model import INDEXED_THRESHOLD, EmbedConfig, InittabEntry, StaticModules
 
 __all__ = [
@@ -35,7 +29,6 @@ __all__ = [
     "MissingSymbol",
     "bake",
     "choose_mechanism",
-    "main_bake",
     "missing_symbols",
     "sorted_entries",
     "symbol_problems",
@@ -45,7 +38,6 @@ __all__ = [
 MECHANISMS = tuple(sorted(m.value for m in StaticModules))
 
 _C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def choose_mechanism(cfg: EmbedConfig, requested: Optional[str] = None) -> str:
@@ -161,233 +153,3 @@ def bake(cfg: EmbedConfig, *, mechanism: str = "indexed", prefix: str = "embedcf
                   f"int {prefix}_register(void)", "{",
                   f"    return PyImport_ExtendInittab({prefix}_inittab);", "}"]
     return "\n".join(lines) + "\n"
-
-
-# --- missing symbols --------------------------------------------------------
-
-@attrs.frozen
-class MissingSymbol:
-    """An init function that a document names and a binary does not define."""
-
-    #: Index of the entry in the document's inittab.
-    index: int
-    module: str
-    symbol: str
-    #: The file searched (the host program or the entry's library).
-    where: str
-    #: Why it is missing, with how to fix it.
-    reason: str
-
-    @property
-    def message(self) -> str:
-        """One line naming the module, the symbol and the file."""
-        return f"inittab[{self.index}] {self.module!r}: {self.reason}"
-
-
-def _expand(library: str, origin: Path, config_dir: Optional[Path]) -> Path:
-    for anchor, value in (("$ORIGIN", origin), ("$CONFIG_DIR", config_dir)):
-        if library == anchor or library.startswith(anchor + "/"):
-            if value is None:
-                raise ValueError(f"{library!r} uses {anchor}, which is not known here")
-            return value / library[len(anchor) + 1:]
-    return Path(library)
-
-
-def _knowable(library: str, origin_known: bool) -> bool:
-    """Whether ``library`` names one file before anything runs: absolute, or
-    anchored at a directory known here. A bare name is searched by dlopen at
-    run time; a relative path is a problem of its own (EC400)."""
-    if library.startswith("/"):
-        return True
-    for anchor, known in (("$CONFIG_DIR", True), ("$ORIGIN", origin_known)):
-        if library == anchor or library.startswith(anchor + "/"):
-            return known
-    return False
-
-
-def _nm(path: Path, dynamic: bool) -> Optional[Set[str]]:
-    nm = shutil.which("nm")
-    if nm is None:
-        raise ShimError("nm (GNU binutils) is needed to read symbol tables; install binutils")
-    cmd = [nm, "--defined-only", "-P"] + (["-D"] if dynamic else []) + [str(path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
-    if proc.returncode != 0:
-        if "no symbols" in proc.stderr:
-            return set()
-        return None
-    names = set()
-    for line in proc.stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[1] in "TtWiV":  # code (and weak/indirect)
-            names.add(parts[0].split("@", 1)[0])
-    return names
-
-
-def missing_symbols(cfg: EmbedConfig, host: Optional[Union[str, "os.PathLike[str]"]] = None, *,
-                    config_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
-                    origin: Optional[Union[str, "os.PathLike[str]"]] = None,
-                    exported: bool = True, known_only: bool = False) -> List[MissingSymbol]:
-    """Every init function of ``cfg``'s inittab that cannot be found, by name.
-
-    Entries with a ``library`` are looked up in that library (``$ORIGIN`` is
-    ``origin``, default the host's directory; ``$CONFIG_DIR`` is
-    ``config_dir``); the others in ``host``, the built program (skipped when
-    ``host`` is None). ``exported=True`` requires a host symbol to be in the
-    dynamic symbol table, where ``dlsym`` finds it at run time (the shim's
-    inittab-by-symbol; link with ``-rdynamic``); a baked table is resolved by
-    the linker and needs ``exported=False``.
-
-    ``known_only=True`` skips the entries whose file cannot be known here
-    instead of reporting them: a library name without ``/`` (``dlopen``
-    searches the system directories at run time), a relative path (EC400),
-    ``$ORIGIN`` without ``origin`` or ``host``, ``$CONFIG_DIR`` without
-    ``config_dir``.
-
-    Symbol tables are read with ``nm``, not by ``dlopen`` + ``dlsym`` through
-    ctypes: nothing is loaded or run (no library constructors), and a library
-    built for another CPython, whose Python symbols resolve only against that
-    libpython, can be checked from any interpreter.
-    """
-    host_path = Path(host) if host is not None else None
-    base = Path(origin) if origin is not None else (
-        host_path.resolve().parent if host_path is not None else None)
-    cdir = Path(config_dir) if config_dir is not None else None
-    tables: Dict[Tuple[str, bool], Optional[Set[str]]] = {}
-
-    def symbols(path: Path, dynamic: bool) -> Optional[Set[str]]:
-        key = (str(path), dynamic)
-        if key not in tables:
-            tables[key] = _nm(path, dynamic) if path.is_file() else None
-        return tables[key]
-
-    missing: List[MissingSymbol] = []
-    for i, entry in enumerate(cfg.inittab):
-        symbol = entry.init_symbol
-        if entry.library is None:
-            if host_path is None:
-                continue
-            where, dynamic = host_path, exported
-        else:
-            if known_only and not _knowable(entry.library, base is not None):
-                continue
-            try:
-                where = _expand(entry.library, base or Path.cwd(), cdir)
-            except ValueError as e:
-                if known_only:
-                    continue
-                missing.append(MissingSymbol(i, entry.name, symbol, entry.library, str(e)))
-                continue
-            dynamic = True
-        found = symbols(where, dynamic)
-        if found is None:
-            reason = (f"cannot read {where}: it does not exist or is not a binary"
-                      if not where.is_file() else f"cannot read the symbols of {where}")
-            missing.append(MissingSymbol(i, entry.name, symbol, str(where), reason))
-        elif symbol not in found:
-            reason = f"symbol {symbol} not found in {where}"
-            if dynamic and entry.library is None:
-                static = symbols(where, False)
-                if static is not None and symbol in static:
-                    reason = (f"symbol {symbol} is in {where} but not exported, so dlsym"
-                              " cannot find it: link the host with -rdynamic")
-            missing.append(MissingSymbol(i, entry.name, symbol, str(where), reason))
-    return missing
-
-
-def symbol_problems(cfg: EmbedConfig, *, config_dir: Optional[Union[str, "os.PathLike[str]"]],
-                    host: Optional[Union[str, "os.PathLike[str]"]] = None) -> List[Problem]:
-    """Every init function the C shim would not find, as EC505 problems at
-    ``/inittab/<i>`` (``embedcfg validate`` and ``embedcfg build``).
-
-    Checked when it can be known before anything runs (see
-    :func:`missing_symbols` with ``known_only=True``): entries with an
-    absolute or ``$CONFIG_DIR`` library always, the host program's entries
-    (and ``$ORIGIN`` libraries) when ``host`` is given. Host symbols must be
-    exported, because the shim finds them with ``dlsym``.
-    """
-    if not cfg.inittab or (host is None and all(e.library is None for e in cfg.inittab)):
-        return []
-    try:
-        missing = missing_symbols(cfg, host, config_dir=config_dir, exported=True,
-                                  known_only=True)
-    except ShimError as e:
-        return [Problem("EC505", f"init functions cannot be checked: {e}", "/inittab",
-                        Severity.WARNING)]
-    return [Problem("EC505", f"{m.message}; the C shim would refuse to start (exit 78)",
-                    pointer_from_parts(("inittab", m.index))) for m in missing]
-
-
-# --- command line -----------------------------------------------------------
-
-class _Usage(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _Usage(f"{self.prog}: error: {message}")
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="embedcfg bake", description="Turn a document's inittab into C source:"
-                " a static-module table compiled into the host.")
-    p.add_argument("document", help="the document (TOML or JSON)")
-    p.add_argument("-o", "--output", required=True,
-                   help="the C file to write ('-' for standard output)")
-    p.add_argument("--mechanism", choices=MECHANISMS, default=None,
-                   help="indexed: a sorted table for the static importer (default, unless"
-                        " the document sets static_modules); inittab: CPython's struct"
-                        " _inittab array")
-    p.add_argument("--prefix", default="embedcfg_static",
-                   help="prefix of the generated C symbols (default: embedcfg_static)")
-    p.add_argument("--host", help="a built host program: report init functions it lacks")
-    return p
-
-
-def main_bake(args: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
-    """``embedcfg bake DOCUMENT -o FILE.c``: 0 written, 1 problems, 2 usage."""
-    from . import _api, codec
-    from .errors import LoadError, Problem
-    from .report import report
-
-    try:
-        ns = _parser().parse_args(list(args))
-    except _Usage as e:
-        stderr.write(f"{e}\n")
-        return EXIT_USAGE
-    except SystemExit as e:  # --help
-        return int(e.code or 0)
-    problems: List[Problem]
-    try:
-        parsed = codec.read(ns.document)
-    except LoadError as e:
-        problems = [e.problem]
-        cfg = None
-    else:
-        cfg, problems = _api.check_parsed(parsed)
-    errors = [p for p in problems if p.is_error]
-    if cfg is None or errors:
-        report("text", problems, [ns.document], True, stderr)
-        return EXIT_PROBLEMS
-    if ns.host is not None:
-        missing = missing_symbols(cfg, ns.host, exported=False,
-                                  config_dir=Path(ns.document).resolve().parent)
-        if missing:
-            for m in missing:
-                stderr.write(f"{ns.document}: error: {m.message}\n")
-            return EXIT_PROBLEMS
-    try:
-        # A baked table is compiled in, so the size threshold of the automatic
-        # choice does not apply: the document's explicit choice, else indexed.
-        mechanism = ns.mechanism or (cfg.static_modules.value if cfg.static_modules is not None
-                                     else "indexed")
-        text = bake(cfg, mechanism=mechanism, prefix=ns.prefix,
-                    source=os.path.basename(ns.document))
-    except ValueError as e:
-        stderr.write(f"{ns.document}: error: {e}\n")
-        return EXIT_PROBLEMS
-    if ns.output == "-":
-        stdout.write(text)
-    else:
-        Path(ns.output).write_text(text, encoding="utf-8")
-    return EXIT_OK

@@ -19,11 +19,15 @@ if TYPE_CHECKING:  # imported where used: embedcfg keeps its start-up light
     from .errors import Problem
     from .model import EmbedConfig
 
-__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "add_precompile_arguments", "main", "run"]
+__all__ = ["EXIT_CONFIG", "EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "main", "run"]
 
+#: The exit statuses of every command, defined here only (docs/reference/cli.rst).
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+#: Exit status of `run` for a document that is not valid (sysexits.h EX_CONFIG),
+#: the same as the launcher's for a configuration error.
+EXIT_CONFIG = 78
 
 
 class _UsageError(Exception):
@@ -219,13 +223,37 @@ def _add_precompile(sub: Any, stdout: TextIO) -> None:
                         " paths with the target interpreter, into exactly the place the"
                         " [pycache] policy reads from. Nothing is half-written; exit 1 lists"
                         " the modules that failed.")
-    add_precompile_arguments(pc)
+    pc.add_argument("file", metavar="DOCUMENT", help=".toml or .json document")
+    pc.add_argument("--python", metavar="PYTHON",
+                    help="the target interpreter (default: the one running embedcfg); its"
+                    " CPython minor must be the one the application runs with")
+    pc.add_argument("--stdlib", action="store_true",
+                    help="also compile the target's standard library (without its test suite)")
+    pc.add_argument("--unchecked-hash", action="store_true",
+                    help="write unchecked hash-based pycs (PEP 552): never compared with the"
+                    " sources; for immutable images only")
+    pc.add_argument("--origin", metavar="DIR",
+                    help="what $ORIGIN means: the directory the launcher will run from")
 
 
 def _add_bake(sub: Any, stdout: TextIO) -> None:
-    # Listed here for --help; its own parser (embedcfg.bake) takes the rest.
-    sub.add_parser("bake", stdout=stdout, add_help=False,
-                   help="write a document's inittab as a sorted C table (bake --help)")
+    from .bake import MECHANISMS
+
+    b = sub.add_parser("bake", stdout=stdout,
+                       help="write a document's inittab as a sorted C table",
+                       description="Turn a document's inittab into C source: a static-module"
+                       " table compiled into the host. Exit status: 0 written, 1 problems,"
+                       " 2 usage error.")
+    b.add_argument("document", help="the document (TOML or JSON)")
+    b.add_argument("-o", "--output", required=True,
+                   help="the C file to write ('-' for standard output)")
+    b.add_argument("--mechanism", choices=MECHANISMS, default=None,
+                   help="indexed: a sorted table for the static importer (default, unless"
+                        " the document sets static_modules); inittab: CPython's struct"
+                        " _inittab array")
+    b.add_argument("--prefix", default="embedcfg_static",
+                   help="prefix of the generated C symbols (default: embedcfg_static)")
+    b.add_argument("--host", help="a built host program: report init functions it lacks")
 
 
 def _add_inspect(sub: Any, stdout: TextIO) -> None:
@@ -237,27 +265,8 @@ def _add_inspect(sub: Any, stdout: TextIO) -> None:
     i.add_argument("--format", choices=("toml", "json"), default="toml")
 
 
-def add_precompile_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of ``embedcfg precompile``."""
-    p.add_argument("file", metavar="DOCUMENT", help=".toml or .json document")
-    p.add_argument("--python", metavar="PYTHON",
-                   help="the target interpreter (default: the one running embedcfg); its"
-                   " CPython minor must be the one the application runs with")
-    p.add_argument("--stdlib", action="store_true",
-                   help="also compile the target's standard library (without its test suite)")
-    p.add_argument("--unchecked-hash", action="store_true",
-                   help="write unchecked hash-based pycs (PEP 552): never compared with the"
-                   " sources; for immutable images only")
-    p.add_argument("--origin", metavar="DIR",
-                   help="what $ORIGIN means: the directory the launcher will run from")
-
-
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """Run the command line ``argv`` (without the program name)."""
-    if argv and argv[0] == "bake":
-        from .bake import main_bake
-
-        return main_bake(argv[1:], stdout, stderr)
     try:
         if not argv:
             _parser(stdout).print_usage(stderr)
@@ -269,9 +278,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         if args.command is None:
             parser.print_usage(stderr)
             return EXIT_USAGE
-        command = _COMMANDS[args.command][1]
-        assert command is not None  # bake is routed to embedcfg.bake above
-        return command(args, stdout, stderr)
+        return _COMMANDS[args.command][1](args, stdout, stderr)
     except _UsageError as e:
         stderr.write(f"{e}\n")
         return EXIT_USAGE
@@ -385,18 +392,13 @@ def _show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
-#: Exit status of `run` for a document that is not valid (sysexits.h EX_CONFIG),
-#: the same as the launcher's for a configuration error.
-EXIT_CONFIG = 78
-
-
 def _symbol_problems(parsed: "Parsed", cfg: "EmbedConfig", name: str,
                      host: Optional[str]) -> List["Problem"]:
     """EC505: init functions the shim would not find (only when there is an
     inittab: nm is not run for other documents)."""
     if not cfg.inittab:
         return []
-    from .bake import symbol_problems
+    from ._symbols import symbol_problems
 
     found = symbol_problems(cfg, config_dir=os.path.dirname(os.path.realpath(name)), host=host)
     return parsed.locate(found) if found else []
@@ -472,10 +474,113 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_CONFIG
 
 
-def _precompile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from .precompile import command
+class _Bar:
+    """precompile's one-line progress bar on a terminal (stderr)."""
 
-    return command(args, stdout, stderr)
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.last = -1.0
+
+    def __call__(self, done: int, total: int, source: str) -> None:
+        import time
+
+        now = time.monotonic()
+        if done != total and now - self.last < 0.1:
+            return
+        self.last = now
+        filled = self.width * done // total if total else self.width
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r[{bar}] {done}/{total}")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.last >= 0:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _precompile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from . import _api, codec
+    from .errors import ConfigInvalid, LoadError
+    from .precompile import PrecompileError, precompile
+    from .report import report
+
+    try:
+        parsed = codec.read(args.file)
+    except LoadError as e:
+        report("text", [e.problem], [args.file], True, stderr)
+        return EXIT_PROBLEMS
+    cfg, problems = _api.check_parsed(parsed)
+    if cfg is None or any(p.is_error for p in problems):
+        report("text", problems, [args.file], True, stderr)
+        return EXIT_PROBLEMS
+    bar = _Bar(stderr) if stderr.isatty() else None
+    try:
+        result = precompile(cfg, python=args.python,
+                            config_dir=os.path.dirname(os.path.abspath(args.file)),
+                            origin=args.origin, include_stdlib=args.stdlib,
+                            unchecked_hash=args.unchecked_hash, progress=bar)
+    except ConfigInvalid as e:
+        located: List[Problem] = parsed.locate(list(e.problems))
+        report("text", located, [args.file], True, stderr)
+        return EXIT_PROBLEMS
+    except PrecompileError as e:
+        stderr.write(f"embedcfg: error: {e}\n")
+        return EXIT_PROBLEMS
+    finally:
+        if bar is not None:
+            bar.finish()
+    for path, why in result.plan.skipped:
+        stderr.write(f"embedcfg: note: {path} not compiled: {why}\n")
+    for f in (*result.warnings, *result.failed):
+        stderr.write(f"{f.source}: {f.message}\n")
+    (stdout if result.ok else stderr).write(result.summary() + "\n")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _bake(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from pathlib import Path
+
+    from . import _api, codec
+    from .bake import bake, missing_symbols
+    from .errors import LoadError
+    from .report import report
+
+    problems: List[Problem]
+    try:
+        parsed = codec.read(args.document)
+    except LoadError as e:
+        problems = [e.problem]
+        cfg = None
+    else:
+        cfg, problems = _api.check_parsed(parsed)
+    errors = [p for p in problems if p.is_error]
+    if cfg is None or errors:
+        report("text", problems, [args.document], True, stderr)
+        return EXIT_PROBLEMS
+    if args.host is not None:
+        missing = missing_symbols(cfg, args.host, exported=False,
+                                  config_dir=Path(args.document).resolve().parent)
+        if missing:
+            for m in missing:
+                stderr.write(f"{args.document}: error: {m.message}\n")
+            return EXIT_PROBLEMS
+    try:
+        # A baked table is compiled in, so the size threshold of the automatic
+        # choice does not apply: the document's explicit choice, else indexed.
+        mechanism = args.mechanism or (cfg.static_modules.value
+                                       if cfg.static_modules is not None else "indexed")
+        text = bake(cfg, mechanism=mechanism, prefix=args.prefix,
+                    source=os.path.basename(args.document))
+    except ValueError as e:
+        stderr.write(f"{args.document}: error: {e}\n")
+        return EXIT_PROBLEMS
+    if args.output == "-":
+        stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return EXIT_OK
 
 
 def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -499,13 +604,12 @@ def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 _Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
-#: Every sub-command: what adds its parser and what runs it, in --help order
-#: (bake has its own parser, in embedcfg.bake).
-_COMMANDS: Dict[str, Tuple[Callable[[Any, TextIO], None], Optional[_Handler]]] = {
+#: Every sub-command: what adds its parser and what runs it, in --help order.
+_COMMANDS: Dict[str, Tuple[Callable[[Any, TextIO], None], _Handler]] = {
     "validate": (_add_validate, _validate), "schema": (_add_schema, _schema),
     "convert": (_add_convert, _convert), "show": (_add_show, _show),
     "build": (_add_build, _build), "run": (_add_run, _run),
-    "precompile": (_add_precompile, _precompile), "bake": (_add_bake, None),
+    "precompile": (_add_precompile, _precompile), "bake": (_add_bake, _bake),
     "inspect": (_add_inspect, _inspect),
 }
 

@@ -29,16 +29,15 @@ the directories the run created are removed, and the failures are returned.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
-from typing import IO, Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import attrs
 
-from .errors import ConfigInvalid, Problem
+from .errors import ConfigInvalid
 from .model import EmbedConfig, PycacheMode
 from .security import expand
 
@@ -47,8 +46,6 @@ __all__ = [
     "PrecompileError",
     "PrecompileResult",
     "Progress",
-    "command",
-    "main_precompile",
     "plan",
     "precompile",
 ]
@@ -440,79 +437,3 @@ def precompile(cfg: EmbedConfig, *, python: Optional[str] = None,
     return PrecompileResult(python=exe, version=version, plan=job_plan, compiled=len(moves),
                             up_to_date=fresh, failed=tuple(failed),
                             seconds=time.monotonic() - start, warnings=tuple(warned))
-
-
-class _Bar:
-    """A one-line progress bar on a terminal (stderr)."""
-
-    def __init__(self, stream: IO[str], width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-        self.last = -1.0
-
-    def __call__(self, done: int, total: int, source: str) -> None:
-        now = time.monotonic()
-        if done != total and now - self.last < 0.1:
-            return
-        self.last = now
-        filled = self.width * done // total if total else self.width
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{total}")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self.last >= 0:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    """Run ``embedcfg precompile`` from parsed arguments; return the exit code."""
-    from . import _api, codec
-    from .errors import LoadError
-    from .report import report
-
-    try:
-        parsed = codec.read(args.file)
-    except LoadError as e:
-        report("text", [e.problem], [args.file], True, stderr)
-        return 1
-    cfg, problems = _api.check_parsed(parsed)
-    if cfg is None or any(p.is_error for p in problems):
-        report("text", problems, [args.file], True, stderr)
-        return 1
-    bar = _Bar(stderr) if stderr.isatty() else None
-    try:
-        result = precompile(cfg, python=args.python,
-                            config_dir=os.path.dirname(os.path.abspath(args.file)),
-                            origin=args.origin, include_stdlib=args.stdlib,
-                            unchecked_hash=args.unchecked_hash, progress=bar)
-    except ConfigInvalid as e:
-        located: List[Problem] = parsed.locate(list(e.problems))
-        report("text", located, [args.file], True, stderr)
-        return 1
-    except PrecompileError as e:
-        stderr.write(f"embedcfg: error: {e}\n")
-        return 1
-    finally:
-        if bar is not None:
-            bar.finish()
-    for path, why in result.plan.skipped:
-        stderr.write(f"embedcfg: note: {path} not compiled: {why}\n")
-    for f in (*result.warnings, *result.failed):
-        stderr.write(f"{f.source}: {f.message}\n")
-    (stdout if result.ok else stderr).write(result.summary() + "\n")
-    return 0 if result.ok else 1
-
-
-def main_precompile(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
-    """``embedcfg precompile`` with its own argument parsing (usage errors: 2)."""
-    from .cli import add_precompile_arguments
-
-    p = argparse.ArgumentParser(prog="embedcfg precompile", add_help=False)
-    add_precompile_arguments(p)
-    try:
-        args = p.parse_args(list(argv))
-    except SystemExit as e:  # argparse already wrote the usage error to sys.stderr
-        return 2 if e.code else 0
-    return command(args, stdout, stderr)

@@ -36,8 +36,7 @@ except ImportError:  # running from a checkout without installing embedcfg
     sys.path.insert(0, str(ROOT))
     import embedcfg
 
-from embedcfg import build, codec  # noqa: E402
-from embedcfg.precompile import main_precompile  # noqa: E402
+from embedcfg import build, cli, codec  # noqa: E402
 
 WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
@@ -102,8 +101,8 @@ def main() -> int:
         module_search_paths=[*stdlib_paths(args.python), *paths])))
 
     if not args.no_precompile:
-        status = main_precompile([str(document), "--python", args.python, "--unchecked-hash"],
-                                 sys.stderr, sys.stderr)
+        status = cli.run(["precompile", str(document), "--python", args.python,
+                          "--unchecked-hash"], sys.stderr, sys.stderr)
         if status != 0:
             return status
     writable(image, False)

@@ -21,6 +21,7 @@ import pytest
 
 from embedcfg import bake as _bake
 from embedcfg import build as _build
+from embedcfg import cli
 from embedcfg.model import EmbedConfig, InittabEntry, StaticModules
 
 from .conftest import HERE, MINORS, clean_env, minor_id
@@ -431,7 +432,7 @@ def test_bake_command_writes_the_table(tmp_path: Path) -> None:
     doc = tmp_path / "app.toml"
     embedcfg.dump(DOCUMENT, doc)
     out, err = io.StringIO(), io.StringIO()
-    rc = _bake.main_bake([str(doc), "-o", str(tmp_path / "t.c")], out, err)
+    rc = cli.run(["bake", str(doc), "-o", str(tmp_path / "t.c")], out, err)
     assert (rc, err.getvalue()) == (0, "")
     assert (tmp_path / "t.c").read_text(encoding="utf-8") == _bake.bake(DOCUMENT,
                                                                         source="app.toml")
@@ -449,7 +450,7 @@ def test_bake_follows_the_documents_mechanism(tmp_path: Path) -> None:
         doc = tmp_path / f"app-{expected}.toml"
         embedcfg.dump(attrs.evolve(DOCUMENT, static_modules=mechanism), doc)
         out, err = io.StringIO(), io.StringIO()
-        assert _bake.main_bake([str(doc), "-o", "-"], out, err) == 0, err.getvalue()
+        assert cli.run(["bake", str(doc), "-o", "-"], out, err) == 0, err.getvalue()
         assert f"for the {expected} mechanism" in out.getvalue()
 
 
@@ -462,7 +463,7 @@ def test_bake_rejects_a_duplicate_before_anything_runs(tmp_path: Path) -> None:
                                                          {"name": "st_multi"}]}),
                    encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
-    rc = _bake.main_bake([str(doc), "-o", str(tmp_path / "t.c")], out, err)
+    rc = cli.run(["bake", str(doc), "-o", str(tmp_path / "t.c")], out, err)
     assert rc == 1
     assert "EC501" in err.getvalue()
     assert not (tmp_path / "t.c").exists()

@@ -17,9 +17,9 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from embedcfg import EmbedConfig, Pycache, PycacheMode
+from embedcfg import EmbedConfig, Pycache, PycacheMode, cli
 from embedcfg.errors import ConfigInvalid
-from embedcfg.precompile import PrecompileError, main_precompile, plan, precompile
+from embedcfg.precompile import PrecompileError, plan, precompile
 
 TAG = sys.implementation.cache_tag
 
@@ -170,7 +170,7 @@ def test_command_line(tmp_path: Path) -> None:
     document.write_text(json.dumps({"version": 1, "options": {
         "module_search_paths": ["$CONFIG_DIR/src"]}, "pycache": {"mode": "readonly"}}))
     out, err = io.StringIO(), io.StringIO()
-    assert 0 == main_precompile([str(document), "--python", sys.executable], out, err)
+    assert 0 == cli.run(["precompile", str(document), "--python", sys.executable], out, err)
     assert out.getvalue().startswith("precompiled 3 modules (3 compiled, 0 up to date)")
     assert "" == err.getvalue()
 
@@ -183,7 +183,7 @@ def test_command_line_failure(tmp_path: Path) -> None:
     document.write_text(json.dumps({"version": 1, "options": {
         "module_search_paths": ["$CONFIG_DIR/src"]}}))
     out, err = io.StringIO(), io.StringIO()
-    assert 1 == main_precompile([str(document)], out, err)
+    assert 1 == cli.run(["precompile", str(document)], out, err)
     assert f"{src / 'bad.py'}: SyntaxError" in err.getvalue()
     assert "precompile failed: 1 of 4 modules" in err.getvalue()
     assert "" == out.getvalue()
@@ -194,7 +194,7 @@ def test_command_line_bad_document(tmp_path: Path) -> None:
     document = tmp_path / "app.json"
     document.write_text(json.dumps({"version": 1, "pycache": {"mode": "prefix"}}))
     err = io.StringIO()
-    assert 1 == main_precompile([str(document)], io.StringIO(), err)
+    assert 1 == cli.run(["precompile", str(document)], io.StringIO(), err)
     assert "EC305" in err.getvalue()
 
 
@@ -203,7 +203,7 @@ def test_command_line_mode_off(tmp_path: Path) -> None:
     document = tmp_path / "app.json"
     document.write_text(json.dumps({"version": 1, "pycache": {"mode": "off"}}))
     err = io.StringIO()
-    assert 1 == main_precompile([str(document)], io.StringIO(), err)
+    assert 1 == cli.run(["precompile", str(document)], io.StringIO(), err)
     assert err.getvalue().startswith("embedcfg: error: pycache mode 'off'")
 
 
@@ -232,7 +232,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     document.write_text(json.dumps({"version": 1, "options": {
         "module_search_paths": ["$CONFIG_DIR/src"]}}))
     err = _Terminal()
-    assert 0 == main_precompile([str(document)], io.StringIO(), err)
+    assert 0 == cli.run(["precompile", str(document)], io.StringIO(), err)
     assert err.getvalue().startswith("\r[")
     assert err.getvalue().endswith(" 3/3\n")
 
