@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NoReturn, Optional, Sequence,
-                    TextIO, Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, NoReturn, Optional,
+                    Sequence, TextIO, Tuple)
 
 if TYPE_CHECKING:  # imported where used: embedcfg keeps its start-up light
+    from .checks import Target
     from .codec import Parsed
     from .errors import Problem
     from .model import EmbedConfig
@@ -287,13 +288,9 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from . import _api, codec, schema
-    from .errors import LoadError, Problem
     from .report import report
 
-    schema_doc = schema.build_schema()
     target = None
-    problems: List[Problem] = []
     if args.target is not None:
         from .checks import inspect_target
 
@@ -302,26 +299,74 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         except ValueError as e:
             stderr.write(f"embedcfg: error: --target: {e}\n")
             return EXIT_USAGE
-    for name in args.files:
+    checked = _check_documents(args.files, target=target, engine=args.engine, symbols=True,
+                               host=args.host, allow_insecure=args.allow_insecure_paths)
+    problems = [p for c in checked for p in c.problems]
+    failed = any(p.is_error or args.strict for p in problems)
+    report(args.format, problems, args.files, failed, stdout)
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+class _Checked(NamedTuple):
+    """One document, read and checked."""
+
+    name: str
+    #: None when the file could not be read or parsed.
+    parsed: Optional["Parsed"]
+    #: None when it could not be read or breaks the schema.
+    cfg: Optional["EmbedConfig"]
+    #: Every problem found, located in the file.
+    problems: List["Problem"]
+
+
+def _check_documents(names: Sequence[str], *, target: Optional["Target"] = None,
+                     engine: str = "embedcfg", symbols: bool = False,
+                     host: Optional[str] = None,
+                     allow_insecure: bool = False) -> List[_Checked]:
+    """Read and check every document; no problem stops the others.
+
+    Every command that reads documents comes through here, so they all find
+    the same problems. ``symbols``: look up the inittab's init functions
+    (EC505), in ``host`` too. With a ``target``, the paths the document names
+    are checked on this machine as well, where the target lives.
+    """
+    from . import _api, codec, schema
+    from .errors import LoadError
+
+    schema_doc = schema.build_schema()  # once for all the files
+    checked: List[_Checked] = []
+    for name in names:
         try:
             parsed = codec.read(name)
         except LoadError as e:
-            problems.append(e.problem)
+            checked.append(_Checked(name, None, None, [e.problem]))
             continue
-        cfg, found = _api.check_parsed(parsed, target, args.engine, schema_doc)
-        problems.extend(found)
-        if cfg is not None:
-            problems.extend(_symbol_problems(parsed, cfg, name, args.host))
-        if target is not None and cfg is not None:
-            # Paths on this machine: only meaningful where the target lives.
+        cfg, problems = _api.check_parsed(parsed, target, engine, schema_doc)
+        if cfg is not None and symbols:
+            problems.extend(_symbol_problems(parsed, cfg, name, host))
+        if cfg is not None and target is not None:
             from .security import check_paths
 
             problems.extend(parsed.locate(check_paths(
                 cfg, config_dir=os.path.dirname(os.path.realpath(name)), origin=None,
-                allow_insecure=args.allow_insecure_paths)))
-    failed = any(p.is_error or args.strict for p in problems)
-    report(args.format, problems, args.files, failed, stdout)
-    return EXIT_PROBLEMS if failed else EXIT_OK
+                allow_insecure=allow_insecure)))
+        checked.append(_Checked(name, parsed, cfg, problems))
+    return checked
+
+
+def _valid_documents(names: Sequence[str], stderr: TextIO,
+                     **checks: Any) -> Optional[List[_Checked]]:
+    """The documents, checked as :func:`_check_documents` does; None, after
+    every problem was reported on ``stderr``, when one of them has errors
+    (what a command that goes on to use them needs)."""
+    from .report import report
+
+    checked = _check_documents(names, **checks)
+    problems = [p for c in checked for p in c.problems]
+    if any(c.cfg is None for c in checked) or any(p.is_error for p in problems):
+        report("text", problems, names, True, stderr)
+        return None
+    return checked
 
 
 def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -347,22 +392,9 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
-def _load_for_output(name: str, stdout: TextIO, stderr: TextIO) -> Optional[object]:
-    from . import _api, codec
-    from .errors import LoadError
-    from .report import report
-
-    try:
-        parsed = codec.read(name)
-    except LoadError as e:
-        report("text", [e.problem], [name], True, stderr)
-        return None
-    cfg, problems = _api.check_parsed(parsed)
-    errors = [p for p in problems if p.is_error]
-    if cfg is None or errors:
-        report("text", problems, [name], True, stderr)
-        return None
-    return cfg
+def _load_for_output(name: str, stdout: TextIO, stderr: TextIO) -> Optional["EmbedConfig"]:
+    checked = _valid_documents([name], stderr)
+    return None if checked is None else checked[0].cfg
 
 
 def _convert(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -375,7 +407,7 @@ def _convert(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     cfg = _load_for_output(args.input, stdout, stderr)
     if cfg is None:
         return EXIT_PROBLEMS
-    _api.dump(cfg, args.output)  # type: ignore[arg-type]
+    _api.dump(cfg, args.output)
     return EXIT_OK
 
 
@@ -386,9 +418,9 @@ def _show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if cfg is None:
         return EXIT_PROBLEMS
     if args.fmt == "canonical":
-        stdout.write(codec.canonical(cfg).decode("utf-8") + "\n")  # type: ignore[arg-type]
+        stdout.write(codec.canonical(cfg).decode("utf-8") + "\n")
     else:
-        stdout.write(codec.dumps(cfg, args.fmt))  # type: ignore[arg-type]
+        stdout.write(codec.dumps(cfg, args.fmt))
     return EXIT_OK
 
 
@@ -414,25 +446,9 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.json and (args.cflags or args.ldflags):
         stderr.write("embedcfg build: error: --json already holds the flags: give it alone\n")
         return EXIT_USAGE
-    if args.documents:
-        from . import _api, codec
-        from .errors import LoadError, Problem
-        from .report import report
-
-        problems: List[Problem] = []
-        for name in args.documents:
-            try:
-                parsed = codec.read(name)
-            except LoadError as e:
-                problems.append(e.problem)
-                continue
-            cfg, found = _api.check_parsed(parsed)
-            problems.extend(found)
-            if cfg is not None:
-                problems.extend(_symbol_problems(parsed, cfg, name, args.host))
-        if any(p.is_error for p in problems):
-            report("text", problems, args.documents, True, stderr)
-            return EXIT_PROBLEMS
+    if args.documents and _valid_documents(args.documents, stderr, symbols=True,
+                                           host=args.host) is None:
+        return EXIT_PROBLEMS
 
     try:
         if args.json or args.cflags or args.ldflags:
@@ -467,7 +483,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if cfg is None:
         return EXIT_CONFIG
     try:
-        return shim.run(cfg, args.args, args.python,  # type: ignore[arg-type]
+        return shim.run(cfg, args.args, args.python,
                         config_dir=os.path.dirname(os.path.abspath(args.document)))
     except ShimError as e:
         stderr.write(f"embedcfg: error: {e}\n")
@@ -501,20 +517,16 @@ class _Bar:
 
 
 def _precompile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from . import _api, codec
-    from .errors import ConfigInvalid, LoadError
+    from .errors import ConfigInvalid
     from .precompile import PrecompileError, precompile
     from .report import report
 
-    try:
-        parsed = codec.read(args.file)
-    except LoadError as e:
-        report("text", [e.problem], [args.file], True, stderr)
+    checked = _valid_documents([args.file], stderr)
+    if checked is None:
         return EXIT_PROBLEMS
-    cfg, problems = _api.check_parsed(parsed)
-    if cfg is None or any(p.is_error for p in problems):
-        report("text", problems, [args.file], True, stderr)
-        return EXIT_PROBLEMS
+    (document,) = checked
+    assert document.parsed is not None and document.cfg is not None
+    cfg = document.cfg
     bar = _Bar(stderr) if stderr.isatty() else None
     try:
         result = precompile(cfg, python=args.python,
@@ -522,7 +534,7 @@ def _precompile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
                             origin=args.origin, include_stdlib=args.stdlib,
                             unchecked_hash=args.unchecked_hash, progress=bar)
     except ConfigInvalid as e:
-        located: List[Problem] = parsed.locate(list(e.problems))
+        located: List[Problem] = document.parsed.locate(list(e.problems))
         report("text", located, [args.file], True, stderr)
         return EXIT_PROBLEMS
     except PrecompileError as e:
@@ -542,23 +554,13 @@ def _precompile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
 def _bake(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from pathlib import Path
 
-    from . import _api, codec
     from .bake import bake, missing_symbols
-    from .errors import LoadError
-    from .report import report
 
-    problems: List[Problem]
-    try:
-        parsed = codec.read(args.document)
-    except LoadError as e:
-        problems = [e.problem]
-        cfg = None
-    else:
-        cfg, problems = _api.check_parsed(parsed)
-    errors = [p for p in problems if p.is_error]
-    if cfg is None or errors:
-        report("text", problems, [args.document], True, stderr)
+    checked = _valid_documents([args.document], stderr)
+    if checked is None:
         return EXIT_PROBLEMS
+    cfg = checked[0].cfg
+    assert cfg is not None
     if args.host is not None:
         missing = missing_symbols(cfg, args.host, exported=False,
                                   config_dir=Path(args.document).resolve().parent)
