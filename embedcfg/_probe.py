@@ -1,10 +1,22 @@
-"""Run a small script in another interpreter and read the JSON it prints."""
+"""The one interpreter probe: run a target CPython once, learn what embedcfg needs.
+
+:func:`probe` runs one script in the target and returns a :class:`Target`
+holding what the build (headers, libpython, ``CCSHARED``, ``hexversion``), the
+checks (version, build flags, standard-library names) and ``inspect`` (the
+effective configuration) use, so a target is described by one type, read one
+way. :func:`run_json` is the primitive underneath: run a script, read JSON.
+"""
 
 from __future__ import annotations
 
-import json
-import subprocess
-from typing import Any, List, Mapping
+import os
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+
+import attrs
+
+from .options import OPTIONS, Build, Version
+
+__all__ = ["Target", "clean_environ", "from_info", "probe", "run_json", "script", "stdlib_names"]
 
 
 def run_json(python: str, flags: List[str], code: str, *, env: Mapping[str, str],
@@ -14,6 +26,9 @@ def run_json(python: str, flags: List[str], code: str, *, env: Mapping[str, str]
     Raises ValueError with a message for the user when the interpreter
     cannot be run, fails, or does not answer with JSON.
     """
+    import json
+    import subprocess  # only a probe needs it: keep `embedcfg validate` light
+
     try:
         proc = subprocess.run([python, *flags, "-c", code], capture_output=True, text=True,
                               timeout=timeout, env=dict(env), check=False)
@@ -26,3 +41,227 @@ def run_json(python: str, flags: List[str], code: str, *, env: Mapping[str, str]
         return json.loads(proc.stdout)
     except ValueError as e:
         raise ValueError(f"{python!r} did not answer like a CPython interpreter") from e
+
+
+def clean_environ(environ: Mapping[str, str]) -> Dict[str, str]:
+    """``environ`` without its ``PYTHON*`` variables (PYTHONHOME, PYTHONPATH,
+    PYTHONDONTWRITEBYTECODE...), which would change what the target reports."""
+    return {k: v for k, v in environ.items() if not k.startswith("PYTHON")}
+
+
+def stdlib_names() -> FrozenSet[str]:
+    """Built-in and standard-library module names of the running interpreter.
+
+    3.10+ lists them in ``sys.stdlib_module_names``; before that the stdlib
+    directories are scanned. This function also runs inside probed
+    interpreters (its source is sent to them), so it uses nothing else.
+    """
+    import sys
+
+    names = set(sys.builtin_module_names) | set(getattr(sys, "stdlib_module_names", ()))
+    if not hasattr(sys, "stdlib_module_names"):
+        import os
+        import pkgutil
+        import sysconfig
+
+        dirs = [sysconfig.get_path("stdlib"),
+                os.path.join(sysconfig.get_path("platstdlib"), "lib-dynload")]
+        names.update(m.name for m in pkgutil.iter_modules(dirs))
+    return frozenset(names)
+
+
+@attrs.frozen
+class Target:
+    """The CPython versions a document targets and, when one interpreter was
+    probed (:func:`embedcfg.checks.inspect_target`, :func:`embedcfg.build.probe`),
+    what embedcfg knows about it: one type for the build, the checks and
+    ``inspect``.
+
+    A target from ``requires_python`` has only ``versions`` and ``source``;
+    a probed one has everything, read in one run of the interpreter.
+    """
+
+    versions: Tuple[Version, ...]
+    #: Where the versions come from, for messages: "requires_python '>=3.9'".
+    source: str
+    #: Build flags of a concrete interpreter; None when unknown.
+    builds: Optional[FrozenSet[Build]] = None
+    #: Full version of a concrete interpreter.
+    full_version: Optional[Tuple[int, int, int]] = None
+    #: Standard-library and built-in module names of a concrete interpreter.
+    stdlib: Optional[FrozenSet[str]] = None
+    #: The interpreter's ``sys.executable`` ("" when no interpreter was probed).
+    executable: str = ""
+    #: ``sys.hexversion`` (0 when no interpreter was probed).
+    hexversion: int = 0
+    #: The directories of ``Python.h`` (``include`` and ``platinclude``).
+    includes: Tuple[str, ...] = ()
+    #: The compiler flags for shared objects (``CCSHARED``).
+    ccshared: Tuple[str, ...] = ()
+    #: The shared libpython, or None for a statically linked interpreter.
+    libpython: Optional[str] = None
+    #: The effective ``PyConfig`` and ``PyPreConfig`` members of the probe's
+    #: own run, by name (``inspect`` turns them into a document); not compared.
+    config: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    preconfig: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    #: Where ``config`` was read: "PyConfig_Get (PEP 741)", ...
+    config_source: str = ""
+
+    @property
+    def version(self) -> Tuple[int, int, int]:
+        """The full version of the probed interpreter."""
+        if self.full_version is None:
+            raise ValueError(f"{self.source} is a range of versions, not one interpreter")
+        return self.full_version
+
+
+# The probe runs inside the target (3.8+) and only prints one JSON object.
+# FLAGS (sys.flags attribute, option, inverted) comes from options.py; it is
+# the fallback for builds without _testinternalcapi before 3.14.
+_CONFIG = r'''
+FLAGS = __FLAGS__
+
+
+def effective_config():
+    import sys
+    out = {"config": {}, "preconfig": {}}
+    ctypes = None
+    if sys.version_info >= (3, 14):
+        try:
+            import ctypes  # PEP 741's PyConfig_Get is reached through it
+        except ImportError:  # a build without _ctypes: the fallbacks below
+            pass
+    if ctypes is not None:
+        api = ctypes.pythonapi
+        api.PyConfig_Names.restype = ctypes.py_object
+        api.PyConfig_Get.restype = ctypes.py_object
+        api.PyConfig_Get.argtypes = [ctypes.c_char_p]
+        out["source"] = "PyConfig_Get (PEP 741)"
+        for name in sorted(api.PyConfig_Names()):
+            value = api.PyConfig_Get(name.encode())
+            if name == "xoptions" and isinstance(value, dict):
+                value = [k if v is True else "%s=%s" % (k, v) for k, v in value.items()]
+            out["config"][name] = value
+        return out
+    try:
+        import _testinternalcapi
+        configs = _testinternalcapi.get_configs()
+    except (ImportError, AttributeError):
+        pass
+    else:
+        out["source"] = "_testinternalcapi.get_configs()"
+        out["config"] = configs["config"]
+        out["preconfig"] = configs["pre_config"]
+        return out
+    out["source"] = "sys attributes"
+    f = sys.flags
+    c = out["config"]
+    for flag, name, invert in FLAGS:
+        if hasattr(f, flag):
+            value = getattr(f, flag)
+            c[name] = (not value) if invert else value
+    c["module_search_paths"] = list(sys.path)
+    c["pycache_prefix"] = sys.pycache_prefix
+    c["warnoptions"] = list(sys.warnoptions)
+    c["xoptions"] = [k if v is True else "%s=%s" % (k, v) for k, v in sys._xoptions.items()]
+    for name in ("prefix", "base_prefix", "exec_prefix", "base_exec_prefix", "executable",
+                 "platlibdir"):
+        if hasattr(sys, name):
+            c[name] = getattr(sys, name)
+    c["filesystem_encoding"] = sys.getfilesystemencoding()
+    c["filesystem_errors"] = sys.getfilesystemencodeerrors()
+    if sys.stdout is not None:
+        c["stdio_encoding"] = sys.stdout.encoding
+        c["stdio_errors"] = sys.stdout.errors
+    return out
+
+
+def probe():
+    import os, sys, sysconfig
+    v = sysconfig.get_config_var
+    paths = sysconfig.get_paths()
+    lib = None
+    if v("Py_ENABLE_SHARED"):
+        for name in (v("INSTSONAME"), v("LDLIBRARY")):
+            if name and os.path.exists(os.path.join(v("LIBDIR") or "", name)):
+                lib = os.path.join(v("LIBDIR"), name)
+                break
+    out = effective_config()
+    out.update({
+        "version": list(sys.version_info[:3]),
+        "hexversion": sys.hexversion,
+        "implementation": sys.implementation.name,
+        "executable": sys.executable,
+        "includes": sorted({paths["include"], paths["platinclude"]}),
+        "ccshared": v("CCSHARED") or "-fPIC",
+        "libpython": lib,
+        "windows": sys.platform == "win32",
+        "macos": sys.platform == "darwin",
+        "debug": bool(v("Py_DEBUG")),
+        "free_threaded": bool(v("Py_GIL_DISABLED")),
+        "stats": bool(v("Py_STATS")),
+        "stdlib": sorted(stdlib_names()),
+    })
+    return out
+'''
+
+#: The last line of :func:`script`: what makes it print (left out in-process).
+PRINT = "\nimport json\nprint(json.dumps(probe(), default=str))\n"
+
+
+def script(*, printing: bool = True) -> str:
+    """The probe's source: run as ``python -c``, it prints one JSON object
+    (``version``, ``includes``, ``stdlib``, ``config``, ``source``...); with
+    ``printing=False`` it only defines ``probe()``, for running in-process."""
+    import inspect
+    import textwrap
+
+    flags = repr([(o.flag, o.name, o.flag_inverted) for o in OPTIONS.values()
+                  if o.flag is not None])
+    # Without its annotation, which the target would evaluate: importing
+    # typing for it was a third of the probe's time.
+    names = textwrap.dedent(inspect.getsource(stdlib_names))
+    signature = "def stdlib_names() -> FrozenSet[str]:"
+    assert signature in names
+    return (names.replace(signature, "def stdlib_names():")
+            + _CONFIG.replace("__FLAGS__", flags) + (PRINT if printing else ""))
+
+
+_BUILDS = ((Build.WINDOWS, "windows"), (Build.MACOS, "macos"), (Build.DEBUG, "debug"),
+           (Build.FREE_THREADED, "free_threaded"), (Build.STATS, "stats"))
+
+
+def from_info(info: Mapping[str, Any], label: str) -> Target:
+    """The :class:`Target` described by the probe's JSON; ``label`` names the
+    interpreter in messages (``--target LABEL (CPython 3.12.1)``)."""
+    import shlex
+
+    if info["implementation"] != "cpython":
+        raise ValueError(f"{label!r} is {info['implementation']}, not CPython")
+    full = (int(info["version"][0]), int(info["version"][1]), int(info["version"][2]))
+    return Target(
+        versions=(full[:2],), source=f"--target {label} (CPython {'.'.join(map(str, full))})",
+        builds=frozenset(b for b, key in _BUILDS if info[key]), full_version=full,
+        stdlib=frozenset(info["stdlib"]), executable=info["executable"],
+        hexversion=info["hexversion"], includes=tuple(info["includes"]),
+        ccshared=tuple(shlex.split(info["ccshared"])), libpython=info["libpython"],
+        config=info.get("config", {}), preconfig=info.get("preconfig", {}),
+        config_source=str(info.get("source", "unknown")))
+
+
+def probe(python: str, *, isolated: bool = True, environ: Optional[Mapping[str, str]] = None,
+          timeout: float = 60.0) -> Target:
+    """Run ``python`` once and describe it.
+
+    ``isolated`` (the default, for building and checking) runs it with
+    ``-I -S`` and, unless ``environ`` is given, without the ``PYTHON*``
+    variables of this process: what it reports is then the installation's,
+    not the caller's. ``inspect`` runs it as a user would start it instead
+    (``isolated=False``, ``environ=os.environ``), since that is what it
+    captures. Raises ValueError with a message for the user when it cannot
+    be run or is not CPython.
+    """
+    env = environ if environ is not None else clean_environ(os.environ)
+    info = run_json(python, ["-I", "-S"] if isolated else [], script(), env=env,
+                    timeout=timeout)
+    return from_info(info, python)

@@ -29,6 +29,8 @@ from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 import attrs
 
+from . import _probe
+from ._probe import Target
 from .errors import ShimError
 
 __all__ = ["LAUNCHER_NAME", "SHIM_NAME", "Built", "HostFlags", "Target", "build",
@@ -44,19 +46,6 @@ _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 # walks every loaded library, libpython's large table included).
 _SHIM_FLAGS = ("-O2", "-Wl,-Bsymbolic-functions")
 _LAUNCHER_FLAGS = ("-O2",)
-
-
-@attrs.frozen
-class Target:
-    """What the build needs to know about the target interpreter."""
-
-    executable: str
-    version: Tuple[int, int, int]
-    hexversion: int
-    includes: Tuple[str, ...]
-    ccshared: Tuple[str, ...]
-    #: The shared libpython, or None for a statically linked interpreter.
-    libpython: Optional[str]
 
 
 @attrs.frozen
@@ -85,50 +74,30 @@ class HostFlags:
     ldflags: Tuple[str, ...]
 
 
-_PROBE = r"""
-import json, os, sys, sysconfig
-v = sysconfig.get_config_var
-paths = sysconfig.get_paths()
-lib = None
-if v("Py_ENABLE_SHARED"):
-    for name in (v("INSTSONAME"), v("LDLIBRARY")):
-        if name and os.path.exists(os.path.join(v("LIBDIR") or "", name)):
-            lib = os.path.join(v("LIBDIR"), name)
-            break
-print(json.dumps({
-    "executable": sys.executable,
-    "version": list(sys.version_info[:3]),
-    "hexversion": sys.hexversion,
-    "implementation": sys.implementation.name,
-    "includes": sorted({paths["include"], paths["platinclude"]}),
-    "ccshared": v("CCSHARED") or "-fPIC",
-    "libpython": lib,
-}))
-"""
-
-
 def probe(python: Optional[str] = None) -> Target:
-    """Ask ``python`` (default: this interpreter) for its headers and library."""
+    """Ask ``python`` (default: this interpreter) for its headers and library
+    (the one probe, ``embedcfg._probe.probe``, with the build's errors).
+
+    Raises :class:`~embedcfg.errors.ShimError` when it cannot be run, is not
+    CPython, or is older than 3.8.
+    """
     exe = python or sys.executable
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     try:
-        proc = subprocess.run([exe, "-I", "-S", "-c", _PROBE], capture_output=True, text=True,
-                              env=env, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError) as e:
-        raise ShimError(f"cannot run {exe!r}: {e}") from e
-    if proc.returncode != 0:
-        raise ShimError(f"{exe!r} exited with status {proc.returncode}:"
-                        f" {proc.stderr.strip()[-300:]}")
-    info = json.loads(proc.stdout)
-    if info["implementation"] != "cpython":
-        raise ShimError(f"{exe!r} is {info['implementation']}, not CPython")
-    version = tuple(info["version"])
-    if version < (3, 8):
-        raise ShimError(f"{exe!r} is CPython {'.'.join(map(str, version))}; embedcfg needs"
-                        " 3.8 or newer")
-    return Target(executable=info["executable"], version=version,
-                  hexversion=info["hexversion"], includes=tuple(info["includes"]),
-                  ccshared=tuple(shlex.split(info["ccshared"])), libpython=info["libpython"])
+        target = _probe.probe(exe)
+    except ValueError as e:
+        raise ShimError(str(e)) from e
+    if target.version < (3, 8):
+        raise ShimError(f"{exe!r} is CPython {'.'.join(map(str, target.version))}; embedcfg"
+                        " needs 3.8 or newer")
+    return target
+
+
+def _cache_facts(target: Target) -> Dict[str, Any]:
+    """What of ``target`` the build depends on: the cache key's part. Not the
+    executable's path: every venv of one interpreter shares its build."""
+    return {"version": target.version, "hexversion": target.hexversion,
+            "includes": target.includes, "ccshared": target.ccshared,
+            "libpython": target.libpython}
 
 
 def source_dir() -> Path:
@@ -187,9 +156,7 @@ def _key(src: Path, target: Target, cc: List[str], compiler_id: str) -> str:
     for path in sorted(src.iterdir()):
         if path.suffix in (".c", ".h"):
             h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    # Not the executable's path: every venv of one interpreter shares its build.
-    what = {k: v for k, v in attrs.asdict(target).items() if k != "executable"}
-    h.update(json.dumps([cc, compiler_id, what, _WARNINGS, _SHIM_FLAGS, _LAUNCHER_FLAGS,
+    h.update(json.dumps([cc, compiler_id, _cache_facts(target), _WARNINGS, _SHIM_FLAGS, _LAUNCHER_FLAGS,
                          _SHIM_SOURCES, _LAUNCHER_SOURCES]).encode())
     return h.hexdigest()[:20]
 

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import codecs
 import keyword
-import os
 import re
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
-import attrs
-
+from ._probe import Target, probe, stdlib_names
 from .errors import Problem, Severity, pointer_from_parts
 from .model import EmbedConfig, Profile, PycacheMode, StaticModules
 from .options import (
     KNOWN_VERSIONS,
     OPTIONS,
-    Build,
     Option,
     Version,
     Visibility,
@@ -47,21 +44,6 @@ _SPEC = r"\s*(~=|==|!=|<=|>=|<|>)\s*(\d+)(?:\.(\d+|\*))?(?:\.(\d+|\*))?\s*\Z"
 
 def _is_c_identifier(s: str) -> bool:
     return s.isascii() and s.isidentifier()
-
-
-@attrs.frozen
-class Target:
-    """The CPython versions (and, when known, the build) a document targets."""
-
-    versions: Tuple[Version, ...]
-    #: Where the versions come from, for messages: "requires_python '>=3.9'".
-    source: str
-    #: Build flags of a concrete interpreter; None when unknown.
-    builds: Optional[FrozenSet[Build]] = None
-    #: Full version of a concrete interpreter.
-    full_version: Optional[Tuple[int, int, int]] = None
-    #: Standard-library and built-in module names of a concrete interpreter.
-    stdlib: Optional[FrozenSet[str]] = None
 
 
 def parse_requires_python(spec: str) -> List[Tuple[str, Tuple[int, ...], bool]]:
@@ -129,68 +111,13 @@ def target_from_requires(spec: str) -> Target:
     return Target(versions=versions, source=f"requires_python {spec!r}")
 
 
-def stdlib_names() -> FrozenSet[str]:
-    """Built-in and standard-library module names of the running interpreter.
-
-    3.10+ lists them in ``sys.stdlib_module_names``; before that the stdlib
-    directories are scanned. This function also runs inside --target
-    interpreters (its source is sent to them), so it uses nothing else.
-    """
-    import sys
-
-    names = set(sys.builtin_module_names) | set(getattr(sys, "stdlib_module_names", ()))
-    if not hasattr(sys, "stdlib_module_names"):
-        import os
-        import pkgutil
-        import sysconfig
-
-        dirs = [sysconfig.get_path("stdlib"),
-                os.path.join(sysconfig.get_path("platstdlib"), "lib-dynload")]
-        names.update(m.name for m in pkgutil.iter_modules(dirs))
-    return frozenset(names)
-
-
-_PROBE = r"""
-import json, sys, sysconfig
-v = sysconfig.get_config_var
-names = stdlib_names()
-print(json.dumps({
-    "version": list(sys.version_info[:3]),
-    "implementation": sys.implementation.name,
-    "windows": sys.platform == "win32",
-    "macos": sys.platform == "darwin",
-    "debug": bool(v("Py_DEBUG")),
-    "free_threaded": bool(v("Py_GIL_DISABLED")),
-    "stats": bool(v("Py_STATS")),
-    "stdlib": sorted(names),
-}))
-"""
-
-
 def inspect_target(python: str, timeout: float = 30.0) -> Target:
-    """Run ``python`` to learn its version, build and standard library.
+    """Run ``python`` to learn its version, build and standard library (the
+    one probe, ``embedcfg._probe.probe``).
 
     Raises ValueError with a user-facing message when it cannot be run.
     """
-    import inspect
-    import textwrap
-
-    from ._probe import run_json  # only --target needs it
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    probe = ("from typing import FrozenSet\n"
-             + textwrap.dedent(inspect.getsource(stdlib_names)) + _PROBE)
-    info = run_json(python, ["-I", "-S"], probe, env=env, timeout=timeout)
-    if info["implementation"] != "cpython":
-        raise ValueError(f"{python!r} is {info['implementation']}, not CPython")
-    full = tuple(info["version"])
-    builds = frozenset(b for b, key in ((Build.WINDOWS, "windows"), (Build.MACOS, "macos"),
-                                        (Build.DEBUG, "debug"),
-                                        (Build.FREE_THREADED, "free_threaded"),
-                                        (Build.STATS, "stats")) if info[key])
-    return Target(versions=(full[:2],), source=f"--target {python} (CPython "
-                  f"{'.'.join(map(str, full))})", builds=builds,
-                  full_version=(full[0], full[1], full[2]), stdlib=frozenset(info["stdlib"]))
+    return probe(python, timeout=timeout)
 
 
 def _p(code: str, message: str, *parts: object, severity: Severity = Severity.ERROR) -> Problem:

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import attrs
 
+from ._probe import Target, from_info, probe, script
 from .model import EmbedConfig, Profile
 from .options import OPTIONS, Kind, Option
 from .schema import iter_problems, option_schema
 
-__all__ = ["Inspection", "PROBE", "SKIPPED", "from_probe", "inspect"]
+__all__ = ["Inspection", "SKIPPED", "from_probe", "inspect"]
 
 #: Options not captured, and why.
 SKIPPED: Mapping[str, str] = {
@@ -40,64 +42,6 @@ SKIPPED: Mapping[str, str] = {
     "module_search_paths_set": "implied by module_search_paths",
     "parse_argv": "only meaningful with the original command line",
 }
-
-# The probe runs inside the inspected interpreter (3.8+): it only prints JSON.
-# FLAGS (sys.flags attribute, option, inverted) comes from options.py.
-PROBE = r'''
-import json, sys
-
-FLAGS = __FLAGS__
-
-def probe():
-    out = {"version": list(sys.version_info[:3]), "config": {}, "preconfig": {}}
-    if sys.version_info >= (3, 14):
-        import ctypes
-        api = ctypes.pythonapi
-        api.PyConfig_Names.restype = ctypes.py_object
-        api.PyConfig_Get.restype = ctypes.py_object
-        api.PyConfig_Get.argtypes = [ctypes.c_char_p]
-        out["source"] = "PyConfig_Get (PEP 741)"
-        for name in sorted(api.PyConfig_Names()):
-            value = api.PyConfig_Get(name.encode())
-            if name == "xoptions" and isinstance(value, dict):
-                value = [k if v is True else "%s=%s" % (k, v) for k, v in value.items()]
-            out["config"][name] = value
-        return out
-    try:
-        import _testinternalcapi
-        configs = _testinternalcapi.get_configs()
-    except (ImportError, AttributeError):
-        pass
-    else:
-        out["source"] = "_testinternalcapi.get_configs()"
-        out["config"] = configs["config"]
-        out["preconfig"] = configs["pre_config"]
-        return out
-    out["source"] = "sys attributes"
-    f = sys.flags
-    c = out["config"]
-    for flag, name, invert in FLAGS:
-        if hasattr(f, flag):
-            value = getattr(f, flag)
-            c[name] = (not value) if invert else value
-    c["module_search_paths"] = list(sys.path)
-    c["pycache_prefix"] = sys.pycache_prefix
-    c["warnoptions"] = list(sys.warnoptions)
-    c["xoptions"] = [k if v is True else "%s=%s" % (k, v) for k, v in sys._xoptions.items()]
-    for name in ("prefix", "base_prefix", "exec_prefix", "base_exec_prefix", "executable",
-                 "platlibdir"):
-        if hasattr(sys, name):
-            c[name] = getattr(sys, name)
-    c["filesystem_encoding"] = sys.getfilesystemencoding()
-    c["filesystem_errors"] = sys.getfilesystemencodeerrors()
-    if sys.stdout is not None:
-        c["stdio_encoding"] = sys.stdout.encoding
-        c["stdio_errors"] = sys.stdout.errors
-    return out
-
-print(json.dumps(probe(), default=str))
-'''.replace("__FLAGS__", repr([(o.flag, o.name, o.flag_inverted)
-                                for o in OPTIONS.values() if o.flag is not None]))
 
 _ALLOCATOR_NAMES = {v: k for k, v in (OPTIONS["allocator"].choices or {}).items()}
 
@@ -134,7 +78,8 @@ def _convert(opt: Option, value: Any) -> Tuple[Optional[Any], Optional[str]]:
 
 
 def from_probe(data: Mapping[str, Any]) -> Inspection:
-    """Build the inspection from the probe's JSON output."""
+    """Build the inspection from the probe's JSON output
+    (``embedcfg._probe.script()``, run in the inspected interpreter)."""
     version = (int(data["version"][0]), int(data["version"][1]), int(data["version"][2]))
     raw: Dict[str, Any] = {**data.get("preconfig", {}), **data.get("config", {})}
     options: Dict[str, Any] = {}
@@ -162,6 +107,11 @@ def from_probe(data: Mapping[str, Any]) -> Inspection:
                       skipped=skipped)
 
 
+def _from_target(target: Target) -> Inspection:
+    return from_probe({"version": list(target.version), "config": target.config,
+                       "preconfig": target.preconfig, "source": target.config_source})
+
+
 def inspect(python: Optional[str] = None, timeout: float = 60.0) -> Inspection:
     """The effective configuration of ``python`` (default: this interpreter).
 
@@ -171,11 +121,8 @@ def inspect(python: Optional[str] = None, timeout: float = 60.0) -> Inspection:
     """
     if python is None:
         namespace: Dict[str, Any] = {}
-        # The probe prints; capture by running its function directly.
-        exec(compile(PROBE.replace("print(json.dumps(probe(), default=str))", ""),
-                     "<embedcfg-probe>", "exec"), namespace)
-        data = json.loads(json.dumps(namespace["probe"](), default=str))
-        return from_probe(data)
-    from ._probe import run_json
-
-    return from_probe(run_json(python, [], PROBE, env=os.environ, timeout=timeout))
+        # The same probe, run here: its function is called instead of printing.
+        exec(compile(script(printing=False), "<embedcfg-probe>", "exec"), namespace)
+        info = json.loads(json.dumps(namespace["probe"](), default=str))
+        return _from_target(from_info(info, sys.executable))
+    return _from_target(probe(python, isolated=False, environ=os.environ, timeout=timeout))

@@ -12,7 +12,7 @@ from typing import Dict
 import pytest
 
 import embedcfg
-from embedcfg import cli, introspect
+from embedcfg import _probe, cli, introspect
 from embedcfg.options import OPTIONS
 from tests.pythons import pyenv_pythons
 
@@ -54,7 +54,7 @@ def test_inspect_reflects_the_environment(python: Path, monkeypatch: pytest.Monk
 @pytest.mark.parametrize("python", INTERPRETERS[:1] + INTERPRETERS[-1:], ids=lambda p: p.name)
 def test_inspect_without_test_modules_uses_sys(python: Path) -> None:
     """Builds without _testinternalcapi are read through sys.flags and sys attributes."""
-    code = ("import sys; sys.modules['_testinternalcapi'] = None\n" + introspect.PROBE)
+    code = ("import sys; sys.modules['_testinternalcapi'] = None\n" + _probe.script())
     proc = subprocess.run([str(python), "-X", "utf8", "-c", code], capture_output=True,
                           text=True, check=True, env=_clean_env(PYTHONOPTIMIZE="1"))
     found = introspect.from_probe(__import__("json").loads(proc.stdout))
@@ -71,10 +71,10 @@ def test_sys_flags_agree_with_the_whole_config(python: Path) -> None:
     its inversions claim), with non-default values where they can be set."""
     env = _clean_env(PYTHONOPTIMIZE="2", PYTHONDONTWRITEBYTECODE="1", PYTHONVERBOSE="0")
     args = [str(python), "-X", "utf8", "-X", "dev", "-s", "-b", "-c"]
-    full = subprocess.run([*args, introspect.PROBE], capture_output=True, text=True,
+    full = subprocess.run([*args, _probe.script()], capture_output=True, text=True,
                           check=True, env=env)
     fallback = subprocess.run(
-        [*args, "import sys; sys.modules['_testinternalcapi'] = None\n" + introspect.PROBE],
+        [*args, "import sys; sys.modules['_testinternalcapi'] = None\n" + _probe.script()],
         capture_output=True, text=True, check=True, env=env)
     whole = introspect.from_probe(__import__("json").loads(full.stdout)).config.options
     flags = introspect.from_probe(__import__("json").loads(fallback.stdout)).config.options

@@ -1,0 +1,54 @@
+"""The one interpreter probe (embedcfg._probe), run against this interpreter."""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+
+import pytest
+
+from embedcfg import _probe, build, checks, introspect
+
+
+def test_one_target_type() -> None:
+    """The build, the checks and inspect share one Target class."""
+    assert build.Target is checks.Target is _probe.Target
+
+
+def test_one_run_describes_everything() -> None:
+    """A probed target carries the build's, the checks' and inspect's facts."""
+    target = _probe.probe(sys.executable)
+    assert target.version == tuple(sys.version_info[:3])
+    assert target.versions == (tuple(sys.version_info[:2]),)
+    assert target.hexversion == sys.hexversion
+    assert sysconfig.get_paths()["include"] in target.includes
+    assert target.stdlib is not None and "json" in target.stdlib
+    assert target.builds is not None
+    assert target.config["isolated"] == 1 and target.config_source
+
+
+def test_build_and_checks_probe_alike() -> None:
+    """build.probe and checks.inspect_target return the same description."""
+    assert build.probe(sys.executable) == checks.inspect_target(sys.executable)
+
+
+def test_isolated_probe_ignores_the_environment() -> None:
+    """By default PYTHON* variables of this process do not reach the target."""
+    environ = {**os.environ, "PYTHONOPTIMIZE": "2"}
+    isolated = _probe.probe(sys.executable, environ=_probe.clean_environ(environ))
+    as_user = _probe.probe(sys.executable, isolated=False, environ=environ)
+    assert (isolated.config["optimization_level"], as_user.config["optimization_level"]) == (0, 2)
+
+
+def test_a_range_has_no_single_version() -> None:
+    """A target from requires_python says it is not one interpreter."""
+    with pytest.raises(ValueError, match="range of versions"):
+        checks.target_from_requires(">=3.9").version
+
+
+def test_in_process_probe_matches_a_run() -> None:
+    """inspect() of this interpreter (in-process) reads what a run of it reports."""
+    here = introspect.inspect()
+    there = introspect.inspect(sys.executable)
+    assert here.version == there.version and here.source == there.source
