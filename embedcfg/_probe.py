@@ -53,20 +53,45 @@ def stdlib_names() -> FrozenSet[str]:
     """Built-in and standard-library module names of the running interpreter.
 
     3.10+ lists them in ``sys.stdlib_module_names``; before that the stdlib
-    directories are scanned. This function also runs inside probed
-    interpreters (its source is sent to them), so it uses nothing else.
+    directories are scanned, finding what ``pkgutil.iter_modules`` finds
+    there without importing it (it imports ``inspect``, which doubled the
+    time of every probe of a 3.8 or 3.9). This function also runs inside
+    probed interpreters (its source is sent to them), so it uses nothing else.
     """
     import sys
 
     names = set(sys.builtin_module_names) | set(getattr(sys, "stdlib_module_names", ()))
     if not hasattr(sys, "stdlib_module_names"):
         import os
-        import pkgutil
         import sysconfig
+        from importlib.machinery import all_suffixes
 
-        dirs = [sysconfig.get_path("stdlib"),
-                os.path.join(sysconfig.get_path("platstdlib"), "lib-dynload")]
-        names.update(m.name for m in pkgutil.iter_modules(dirs))
+        suffixes = sorted(all_suffixes(), key=len, reverse=True)  # as inspect.getmodulename
+
+        def module_name(filename: str) -> "str | None":
+            for suffix in suffixes:
+                if filename.endswith(suffix):
+                    return filename[:-len(suffix)]
+            return None
+
+        for directory in (sysconfig.get_path("stdlib"),
+                          os.path.join(sysconfig.get_path("platstdlib"), "lib-dynload")):
+            try:
+                filenames = os.listdir(directory)
+            except OSError:
+                continue
+            for filename in filenames:
+                name = module_name(filename)
+                path = os.path.join(directory, filename)
+                if name is None and "." not in filename and os.path.isdir(path):
+                    try:
+                        inner = os.listdir(path)
+                    except OSError:
+                        inner = []
+                    if any(module_name(f) == "__init__" for f in inner):
+                        name = filename  # a package
+                if name and name != "__init__" and "." not in name:
+                    names.add(name)
     return frozenset(names)
 
 

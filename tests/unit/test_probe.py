@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import sysconfig
+from pathlib import Path
 
 import pytest
 
 from embedcfg import _probe, build, checks, introspect
+from tests.pythons import pyenv_pythons
 
 
 def test_one_target_type() -> None:
@@ -52,3 +56,23 @@ def test_in_process_probe_matches_a_run() -> None:
     here = introspect.inspect()
     there = introspect.inspect(sys.executable)
     assert here.version == there.version and here.source == there.source
+
+
+_PKGUTIL = r'''
+import json, os, pkgutil, sys, sysconfig
+dirs = [sysconfig.get_path("stdlib"), os.path.join(sysconfig.get_path("platstdlib"), "lib-dynload")]
+reference = set(sys.builtin_module_names) | {m.name for m in pkgutil.iter_modules(dirs)}
+print(json.dumps([sorted(probe()["stdlib"]), sorted(reference)]))
+'''
+
+
+@pytest.mark.parametrize("python", [p for v, p in pyenv_pythons().items() if v < (3, 10)],
+                         ids=lambda p: p.name)
+def test_stdlib_scan_finds_what_pkgutil_finds(python: Path) -> None:
+    """Before 3.10 the probe's directory scan lists what pkgutil.iter_modules lists."""
+    code = _probe.script(printing=False) + _PKGUTIL
+    proc = subprocess.run([str(python), "-I", "-S", "-c", code], capture_output=True,
+                          text=True, check=True, env=_probe.clean_environ(os.environ))
+    scanned, reference = json.loads(proc.stdout)
+    assert len(reference) > 200
+    assert scanned == reference
