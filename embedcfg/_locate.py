@@ -175,8 +175,10 @@ class Locator:
             raise ValueError("expected ':'")
         return _skip_ws(text, i + 1)
 
-    # TOML: a line scanner for headers and key/value lines. Values spanning
-    # lines (arrays, multi-line strings) are located at their key.
+    # TOML: a line scanner for headers and key/value lines. Arrays and inline
+    # tables are walked to the end of the value, wherever it ends, so that
+    # an element is located at its own line and column; multi-line strings
+    # at their key.
     _HEADER = re.compile(r"\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
     _KEYLINE = re.compile(r"\s*((?:[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*')"
                           r"(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"(?:[^\"\\]|\\.)*\"|'[^']*'))*)\s*=")
@@ -194,6 +196,56 @@ class Locator:
             parts.append(p)
         return parts
 
+    _TOML_SPACE = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
+    _TOML_BASIC = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+    _TOML_MULTI_BASIC = re.compile(r'"""(?:[^\\]|\\.)*?"""(?!")|"""(?:[^\\]|\\.)*?"{3,5}',
+                                   re.DOTALL)
+    _TOML_MULTI_LITERAL = re.compile(r"'''.*?'{3,5}", re.DOTALL)
+    _TOML_SCALAR = re.compile(r"[^\s,\]\}#]+(?: [0-9:.+Z-]+)?")
+
+    def _toml_space(self, text: str, i: int) -> int:
+        m = self._TOML_SPACE.match(text, i)
+        assert m is not None  # the pattern matches the empty string
+        return m.end()
+
+    def _toml_value(self, text: str, i: int, path: List[object]) -> int:
+        """Record where the elements and keys of the value at ``i`` are;
+        return the offset just past it. Raises ValueError (or IndexError)
+        on a text the scanner does not follow."""
+        ch = text[i]
+        if ch in "[{":
+            close, index = ("]", 0) if ch == "[" else ("}", -1)
+            i = self._toml_space(text, i + 1)
+            while text[i] != close:
+                if index >= 0:
+                    sub = path + [index]
+                    self.positions[pointer_from_parts(sub)] = i
+                    i = self._toml_value(text, i, sub)
+                    index += 1
+                else:
+                    m = self._KEYLINE.match(text, i)
+                    if m is None:
+                        raise ValueError("expected a key")
+                    sub = path + self._toml_key(m.group(1))
+                    self.positions.setdefault(pointer_from_parts(sub), m.start(1))
+                    i = self._toml_value(text, self._toml_space(text, m.end()), sub)
+                i = self._toml_space(text, i)
+                if text[i] == ",":
+                    i = self._toml_space(text, i + 1)
+                elif text[i] != close:
+                    raise ValueError(f"expected ',' or {close!r}")
+            return i + 1
+        for pattern in (self._TOML_MULTI_BASIC, self._TOML_MULTI_LITERAL, self._TOML_BASIC):
+            m = pattern.match(text, i)
+            if m is not None:
+                return m.end()
+        if ch == "'":
+            return text.index("'", i + 1) + 1
+        m = self._TOML_SCALAR.match(text, i)
+        if m is None:
+            raise ValueError("expected a value")
+        return m.end()
+
     def _scan_toml(self, text: str) -> None:
         self.positions[""] = 0
         table: List[object] = []
@@ -201,9 +253,12 @@ class Locator:
         seen_in: Dict[str, set[str]] = {}
         offset = 0
         in_multiline = ""
+        value_end = 0  # lines before it belong to an array or inline table
         for line in text.splitlines(keepends=True):
             start = offset
             offset += len(line)
+            if start < value_end:
+                continue
             stripped = line.strip()
             if in_multiline:
                 if in_multiline in line:
@@ -245,11 +300,13 @@ class Locator:
                 scope.add(full)
                 self.positions.setdefault(full, col)
             rest = line[keyline.end():]
+            value = start + keyline.end() + len(rest) - len(rest.lstrip(" \t"))
+            if text[value:value + 1] in ("[", "{"):
+                try:
+                    value_end = self._toml_value(text, value, table + keys)
+                except (ValueError, IndexError):
+                    pass  # what was found so far is right; the lines go on
+                continue
             for quote in ('"""', "'''"):
                 if rest.count(quote) == 1:
                     in_multiline = quote
-            # Inline tables: locate their keys on the same line.
-            if "{" in rest:
-                for m in re.finditer(r"([A-Za-z0-9_-]+)\s*=", rest):
-                    sub = pointer_from_parts(table + keys + [m.group(1)])
-                    self.positions.setdefault(sub, start + keyline.end() + m.start(1))

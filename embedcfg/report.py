@@ -6,13 +6,14 @@ exit code is decided elsewhere (the command line).
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Sequence, TextIO
+from typing import Callable, Dict, List, Sequence, TextIO, Tuple
 
 import attrs
 
 from .errors import Problem
 
-__all__ = ["FORMATS", "github_escape_data", "github_escape_property", "report"]
+__all__ = ["FORMATS", "github_escape_data", "github_escape_property", "in_reading_order",
+           "report"]
 
 
 def _text(problems: Sequence[Problem], files: Sequence[str], failed: bool, out: TextIO) -> None:
@@ -31,8 +32,10 @@ def _text(problems: Sequence[Problem], files: Sequence[str], failed: bool, out: 
 def _json(problems: Sequence[Problem], files: Sequence[str], failed: bool, out: TextIO) -> None:
     import json  # only this format needs it
 
+    errors = sum(p.is_error for p in problems)
     doc = {
         "status": "fail" if failed else "ok",
+        "summary": {"files": len(files), "errors": errors, "warnings": len(problems) - errors},
         "problems": [
             {"file": p.file, "code": p.code, "severity": p.severity.value,
              "message": p.message, "pointer": p.pointer, "line": p.line, "col": p.col}
@@ -80,11 +83,26 @@ def _printable(s: str) -> str:
     return s.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def in_reading_order(problems: Sequence[Problem], files: Sequence[str]) -> List[Problem]:
+    """``problems`` by file (in the order ``files`` names them), then line and
+    column: the order a reader goes through the files in, whichever check
+    found each problem first. Problems without a line come first in their
+    file (they are about the whole document); ties keep their order."""
+    rank = {name: i for i, name in reversed(list(enumerate(files)))}
+
+    def key(p: Problem) -> Tuple[int, int, int]:
+        file_rank = rank.get(p.file, len(files)) if p.file is not None else len(files)
+        return file_rank, p.line or 0, p.col or 0
+
+    return sorted(problems, key=key)
+
+
 def report(fmt: str, problems: Sequence[Problem], files: Sequence[str], failed: bool,
            out: TextIO) -> None:
-    """Write ``problems`` found in ``files`` to ``out`` in format ``fmt``;
-    ``failed`` is the verdict (warnings fail only under --strict)."""
+    """Write ``problems`` found in ``files`` to ``out`` in format ``fmt``, in
+    reading order; ``failed`` is the verdict (warnings fail only under --strict)."""
     clean = [attrs.evolve(p, message=_printable(p.message),
                           file=None if p.file is None else _printable(p.file),
-                          pointer=_printable(p.pointer)) for p in problems]
+                          pointer=_printable(p.pointer))
+             for p in in_reading_order(problems, files)]
     FORMATS[fmt](clean, [_printable(f) for f in files], failed, out)

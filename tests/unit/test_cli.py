@@ -186,3 +186,12 @@ def test_bake_writes_the_sorted_table(tmp_path: Path) -> None:
     positions = [text.index(f'"{n}"') for n in sorted(names)]
     assert positions == sorted(positions)
     assert _run("bake")[0] == 2
+
+
+def test_validate_reports_in_line_order(tmp_path: Path) -> None:
+    """A semantic problem on line 3 comes before schema problems on lines 4 and 5."""
+    doc = _write(tmp_path / "order.toml", 'version = 1\n[options]\npycache_prefix = "rel"\n'
+                 "quiet = 1\nverbose = -1\n")
+    code, out, _ = _run("validate", "--format", "json", doc)
+    assert code == 1
+    assert [p["line"] for p in json.loads(out)["problems"]] == [3, 4, 5]

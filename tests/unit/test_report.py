@@ -37,13 +37,37 @@ def test_github_warning_and_unknown_location() -> None:
 
 
 def test_json_shape() -> None:
-    """Exactly status and problems, with the seven documented keys."""
+    """Exactly status, summary and problems, with the seven documented keys."""
     p = Problem("EC100", "m", "/inittab/2/name", file="a.toml", line=None, col=None)
     doc = json.loads(_out("json", [p]))
-    assert doc == {"status": "fail", "problems": [
+    assert doc == {"status": "fail", "summary": {"files": 1, "errors": 1, "warnings": 0},
+                   "problems": [
         {"file": "a.toml", "code": "EC100", "severity": "error", "message": "m",
          "pointer": "/inittab/2/name", "line": None, "col": None}]}
-    assert json.loads(_out("json", [], False)) == {"status": "ok", "problems": []}
+    assert json.loads(_out("json", [], False)) == {
+        "status": "ok", "summary": {"files": 1, "errors": 0, "warnings": 0}, "problems": []}
+
+
+def test_json_summary_counts_warnings_apart() -> None:
+    """The summary counts errors and warnings as the text format's last line does."""
+    problems = [Problem("EC100", "m", "", file="a.toml"),
+                Problem("EC303", "w", "", Severity.WARNING, file="a.toml"),
+                Problem("EC303", "w", "", Severity.WARNING, file="a.toml")]
+    assert json.loads(_out("json", problems))["summary"] == {
+        "files": 1, "errors": 1, "warnings": 2}
+
+
+def test_problems_in_reading_order() -> None:
+    """By file as given, then line and column, whichever check found them first."""
+    found = [Problem("EC100", "b7", "", file="b.toml", line=7, col=1),
+             Problem("EC100", "a8", "", file="a.toml", line=8, col=3),
+             Problem("EC400", "a4", "", file="a.toml", line=4, col=9),
+             Problem("EC400", "a4x", "", file="a.toml", line=4, col=2),
+             Problem("EC207", "a", "", file="a.toml")]
+    buf = io.StringIO()
+    report("json", found, ["a.toml", "b.toml"], True, buf)
+    assert [p["message"] for p in json.loads(buf.getvalue())["problems"]] == [
+        "a", "a4x", "a4", "a8", "b7"]
 
 
 def test_text_format() -> None:
