@@ -286,6 +286,30 @@ def _python_for(cfg: EmbedConfig, config_dir: Optional[PathLike]) -> str:
     return sys.executable
 
 
+def _program_argv0(cfg: EmbedConfig, origin: str, config_dir: Optional[str]) -> Optional[str]:
+    """What ``sys.argv[0]`` is when CPython's own command line runs what
+    ``cfg`` runs: the script (``python app.py``), ``-c``, or ``-m`` (which
+    runpy replaces with the module's file, as for ``python -m``). None when
+    the document decides: it gives ``argv`` itself, or CPython parses argv as
+    a command line (``parse_argv``, on by default in the python profile) and
+    computes it from there."""
+    from .model import Profile
+    from .security import expand
+
+    options = cfg.options
+    parse_argv = options.get("parse_argv", cfg.profile is Profile.PYTHON)
+    if "argv" in options or parse_argv:
+        return None
+    script = options.get("run_filename")
+    if isinstance(script, str):
+        return expand(script, origin=origin, config_dir=config_dir) or script
+    if "run_command" in options:
+        return "-c"
+    if "run_module" in options:
+        return "-m"
+    return None
+
+
 def launch(cfg: EmbedConfig, argv: Sequence[str] = (), python: Optional[str] = None,
            config_dir: Optional[PathLike] = None, **kwargs: Any
            ) -> "subprocess.CompletedProcess[Any]":
@@ -295,9 +319,20 @@ def launch(cfg: EmbedConfig, argv: Sequence[str] = (), python: Optional[str] = N
     ``$CONFIG_DIR`` means; the canonical document is written to a private
     temporary directory, never there (it may be a read-only image), and the
     launcher is told ``--config-dir``. ``kwargs`` go to :func:`subprocess.run`
-    (``env``, ``capture_output``...)."""
+    (``env``, ``capture_output``...).
+
+    ``sys.argv`` is what CPython's command line gives for the same program:
+    ``[script, *argv]`` for ``run_filename``, ``['-c', *argv]`` for
+    ``run_command``, the module's file for ``run_module``, unless the
+    document sets ``argv`` (``argv`` then follows it) or ``parse_argv``."""
     data = _canonical_for_run(cfg, config_dir)
     built = _build.build(python if python is not None else _python_for(cfg, config_dir))
+    first = _program_argv0(cfg, os.path.realpath(built.launcher.parent),
+                           None if config_dir is None else os.path.realpath(config_dir))
+    if first is not None:
+        # The launcher puts its arguments after the document's argv; without
+        # one it would start argv with its own path ([''] with no arguments).
+        data = _canonical_for_run(cfg.with_options(argv=[first]), config_dir)
     with tempfile.TemporaryDirectory(prefix="embedcfg-run-") as tmp:
         doc = Path(tmp) / "document.json"
         doc.write_bytes(data)

@@ -236,3 +236,46 @@ def test_wide_strings_of_every_length_and_alignment(shim: Shim, tmp_path: Path) 
     proc = shim.launch(cfg, directory=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ascii(paths) + "\n"
+
+
+_PRINT_ARGV = "import json, sys; print(json.dumps(sys.argv))"
+
+
+def _argv(shim: Shim, cfg: EmbedConfig, args: Tuple[str, ...], directory: Path) -> Any:
+    proc = launch(cfg, args, python=shim.python, config_dir=directory, env=clean_env(),
+                  capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return __import__("json").loads(proc.stdout)
+
+
+def test_run_argv_starts_with_the_script(shim: Shim, tmp_path: Path) -> None:
+    """run_filename: sys.argv is [script, *args], as `python script args` gives."""
+    (tmp_path / "main.py").write_text(_PRINT_ARGV + "\n")
+    cfg = EmbedConfig(options={"run_filename": "$CONFIG_DIR/main.py"})
+    script = os.path.realpath(tmp_path / "main.py")
+    assert ([script], [script, "a", "b"]) == (_argv(shim, cfg, (), tmp_path),
+                                              _argv(shim, cfg, ("a", "b"), tmp_path))
+
+
+def test_run_argv_of_a_command(shim: Shim, tmp_path: Path) -> None:
+    """run_command: sys.argv is ['-c', *args], as `python -c code args` gives."""
+    cfg = EmbedConfig(options={"run_command": _PRINT_ARGV})
+    assert (["-c"], ["-c", "a"]) == (_argv(shim, cfg, (), tmp_path),
+                                     _argv(shim, cfg, ("a",), tmp_path))
+
+
+def test_run_argv_of_a_module(shim: Shim, tmp_path: Path) -> None:
+    """run_module: sys.argv[0] is the module's file, as `python -m mod args` gives."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "mod.py").write_text(_PRINT_ARGV + "\n")
+    cfg = EmbedConfig(options={"run_module": "pkg.mod", "module_search_paths": [
+        "$CONFIG_DIR", *stdlib_paths(shim.python)]})
+    module = os.path.realpath(tmp_path / "pkg" / "mod.py")
+    assert [module, "a"] == _argv(shim, cfg, ("a",), tmp_path)
+
+
+def test_run_argv_of_the_document_comes_first(shim: Shim, tmp_path: Path) -> None:
+    """A document that sets argv keeps it; the arguments follow it."""
+    cfg = EmbedConfig(options={"run_command": _PRINT_ARGV, "argv": ["prog"]})
+    assert ["prog", "a"] == _argv(shim, cfg, ("a",), tmp_path)
