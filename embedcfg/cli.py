@@ -404,11 +404,24 @@ def _convert(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"embedcfg: error: cannot tell the format of {args.output!r}:"
                      " use .json or .toml\n")
         return EXIT_USAGE
-    cfg = _load_for_output(args.input, stdout, stderr)
-    if cfg is None:
+    checked = _valid_documents([args.input], stderr)
+    if checked is None:
         return EXIT_PROBLEMS
-    _api.dump(cfg, args.output)
+    (document,) = checked
+    assert document.parsed is not None and document.cfg is not None
+    _api.dump(document.cfg, args.output,
+              schema_ref=_moved_ref(document.parsed.schema_ref, args.input, args.output))
     return EXIT_OK
+
+
+def _moved_ref(ref: Optional[str], source: str, destination: str) -> Optional[str]:
+    """The schema pointer ``ref`` of ``source`` as ``destination`` must spell
+    it: a URL or an absolute path as is; a relative path, which editors
+    resolve from the file's directory, rewritten from the new directory."""
+    if ref is None or "://" in ref or os.path.isabs(ref):
+        return ref
+    target = os.path.join(os.path.dirname(os.path.abspath(source)), ref)
+    return os.path.relpath(target, os.path.dirname(os.path.abspath(destination)))
 
 
 def _show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -70,6 +70,23 @@ class Parsed:
     fmt: str
     file: Optional[str]
 
+    @property
+    def schema_ref(self) -> Optional[str]:
+        """The editor's pointer to the JSON Schema: ``$schema`` in JSON, the
+        ``#:schema`` comment before the first key or table in TOML (where
+        :func:`dumps` writes them); None when there is none."""
+        if self.fmt == "json":
+            ref = self.raw.get("$schema") if isinstance(self.raw, dict) else None
+            return ref if isinstance(ref, str) and ref else None
+        for line in self.text.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("#:schema"):
+                ref = stripped[len("#:schema"):].strip()
+                return ref or None
+            if stripped and not stripped.startswith("#"):
+                return None
+        return None
+
     def locate(self, problems: List[Problem]) -> List[Problem]:
         """Fill in file, line and column of problems found in ``raw``."""
         if not problems:

@@ -195,3 +195,28 @@ def test_validate_reports_in_line_order(tmp_path: Path) -> None:
     code, out, _ = _run("validate", "--format", "json", doc)
     assert code == 1
     assert [p["line"] for p in json.loads(out)["problems"]] == [3, 4, 5]
+
+
+def test_convert_keeps_the_schema_pointer_json_to_toml(tmp_path: Path) -> None:
+    """JSON's $schema becomes TOML's #:schema comment, which editors read."""
+    src = _write(tmp_path / "a.json", '{"$schema": "https://example.org/s.json", "version": 1}')
+    assert _run("convert", src, str(tmp_path / "a.toml"))[0] == 0
+    text = (tmp_path / "a.toml").read_text(encoding="utf-8")
+    assert text.startswith("#:schema https://example.org/s.json\n")
+
+
+def test_convert_keeps_the_schema_pointer_toml_to_json(tmp_path: Path) -> None:
+    """TOML's #:schema comment becomes JSON's $schema."""
+    src = _write(tmp_path / "a.toml", "#:schema https://example.org/s.json\nversion = 1\n")
+    assert _run("convert", src, str(tmp_path / "a.json"))[0] == 0
+    doc = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert doc["$schema"] == "https://example.org/s.json"
+
+
+def test_convert_rewrites_a_relative_schema_pointer(tmp_path: Path) -> None:
+    """A relative pointer still names the same schema from the output's directory."""
+    (tmp_path / "conf").mkdir()
+    src = _write(tmp_path / "conf" / "a.toml", "#:schema ../schema/s.json\nversion = 1\n")
+    assert _run("convert", src, str(tmp_path / "a.json"))[0] == 0
+    doc = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert doc["$schema"] == "schema/s.json"

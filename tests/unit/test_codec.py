@@ -180,3 +180,10 @@ def test_unstructure_gives_plain_json_types():
         "inittab": [{"name": "a"}, {"name": "b.c", "init": "init_c"}],
         "pycache": {"mode": "off"}}
     assert embedcfg.validate(cfg) == []
+
+
+def test_schema_ref_of_toml_is_a_leading_comment_only() -> None:
+    """#:schema counts before the first key; later it is an ordinary comment."""
+    first = codec.parse("# app\n#:schema s.json\nversion = 1\n", "toml")
+    later = codec.parse("version = 1\n#:schema s.json\n", "toml")
+    assert (first.schema_ref, later.schema_ref) == ("s.json", None)
