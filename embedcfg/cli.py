@@ -15,6 +15,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, NoRetu
                     Sequence, TextIO, Tuple)
 
 if TYPE_CHECKING:  # imported where used: embedcfg keeps its start-up light
+    from pathlib import Path
+
     from .checks import Target
     from .codec import Parsed
     from .errors import Problem
@@ -163,8 +165,9 @@ def _add_schema(sub: Any, stdout: TextIO) -> None:
     g = s.add_mutually_exclusive_group()
     g.add_argument("--write", metavar="PATH", nargs="?", const="schema/embedcfg-1.schema.json",
                    help="write it to PATH (default: schema/embedcfg-1.schema.json)")
-    g.add_argument("--check", metavar="PATH", nargs="?", const="schema/embedcfg-1.schema.json",
-                   help="exit 1 when PATH differs from the generated schema")
+    g.add_argument("--check", metavar="PATH", nargs="?", const="",
+                   help="exit 1 when PATH (default: the committed schema, found from the"
+                   " package) differs from the generated schema")
 
 
 def _add_convert(sub: Any, stdout: TextIO) -> None:
@@ -376,7 +379,11 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.write:
         codec.write_atomic(args.write, text.encode("utf-8"))
         stderr.write(f"wrote {args.write}\n")
-    elif args.check:
+    elif args.check is not None:
+        if not args.check:
+            from pathlib import Path
+
+            args.check = _committed_schema(Path(__file__).resolve().parent)
         try:
             with open(args.check, encoding="utf-8") as f:
                 current = f.read()
@@ -390,6 +397,18 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     else:
         stdout.write(text)
     return EXIT_OK
+
+
+def _committed_schema(package: "Path") -> str:
+    """Where the committed schema of ``package`` (the ``embedcfg`` directory)
+    is: inside it in an installed wheel, beside it in a checkout; else the
+    current directory's ``schema/``, as before there was a package to ask."""
+    from .schema import SCHEMA_FILE
+
+    for candidate in (package / SCHEMA_FILE, package.parent / SCHEMA_FILE):
+        if candidate.is_file():
+            return str(candidate)
+    return SCHEMA_FILE
 
 
 def _load_for_output(name: str, stdout: TextIO, stderr: TextIO) -> Optional["EmbedConfig"]:

@@ -220,3 +220,20 @@ def test_convert_rewrites_a_relative_schema_pointer(tmp_path: Path) -> None:
     assert _run("convert", src, str(tmp_path / "a.json"))[0] == 0
     doc = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
     assert doc["$schema"] == "schema/s.json"
+
+
+def test_schema_check_works_from_any_directory(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """--check without PATH finds the committed schema from the package, not the cwd."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run("schema", "--check")
+    assert (code, err) == (0, "")
+    assert out == f"{ROOT / 'schema' / 'embedcfg-1.schema.json'} is up to date\n"
+
+
+def test_committed_schema_inside_an_installed_package(tmp_path: Path) -> None:
+    """In a wheel the schema is embedcfg/schema/...: that copy is the one checked."""
+    shipped = tmp_path / "embedcfg" / "schema" / "embedcfg-1.schema.json"
+    shipped.parent.mkdir(parents=True)
+    shipped.write_text("{}", encoding="utf-8")
+    assert cli._committed_schema(tmp_path / "embedcfg") == str(shipped)
