@@ -266,6 +266,9 @@ def _add_inspect(sub: Any, stdout: TextIO) -> None:
                        description="Capture the effective configuration of PYTHON (default:"
                        " the interpreter running embedcfg) as a document, to pin it.")
     i.add_argument("--python", metavar="PYTHON", help="the interpreter to inspect")
+    i.add_argument("--clean-env", action="store_true",
+                   help="start it without this shell's PYTHON* variables, so that only"
+                   " its installation and configuration are captured")
     i.add_argument("--format", choices=("toml", "json"), default="toml")
 
 
@@ -621,12 +624,14 @@ def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from . import codec, introspect
 
     try:
-        found = introspect.inspect(args.python)
+        found = introspect.inspect(args.python, clean_environment=args.clean_env)
     except ValueError as e:
         stderr.write(f"embedcfg: error: --python: {e}\n")
         return EXIT_USAGE
     version = ".".join(map(str, found.version))
     notes = [f"captured from CPython {version} through {found.source}"]
+    notes += [f"from the environment: {name} ({variable}); --clean-env captures without it"
+              for name, variable in sorted(found.from_environment.items())]
     notes += [f"not captured: {name} ({why})" for name, why in sorted(found.skipped.items())]
     if args.format == "toml":
         stdout.write("".join(f"# {n}\n" for n in notes) + codec.dumps(found.config, "toml"))

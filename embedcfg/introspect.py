@@ -24,12 +24,12 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 import attrs
 
-from ._probe import Target, from_info, probe, script
+from ._probe import Target, clean_environ, from_info, probe, script
 from .model import EmbedConfig, Profile
 from .options import OPTIONS, Kind, Option
 from .schema import iter_problems, option_schema
 
-__all__ = ["Inspection", "SKIPPED", "from_probe", "inspect"]
+__all__ = ["Inspection", "SKIPPED", "environment_sources", "from_probe", "inspect"]
 
 #: Options not captured, and why.
 SKIPPED: Mapping[str, str] = {
@@ -56,6 +56,10 @@ class Inspection:
     version: Tuple[int, int, int]
     #: option name -> why it is not in the document.
     skipped: Mapping[str, str]
+    #: option name -> the ``PYTHON*`` variable it was (or may have been) read
+    #: from, as ``NAME=value``: the inspected setup's environment, not its
+    #: configuration, so a document that pins it pins the shell too.
+    from_environment: Mapping[str, str] = attrs.field(factory=dict)
 
 
 def _convert(opt: Option, value: Any) -> Tuple[Optional[Any], Optional[str]]:
@@ -112,17 +116,40 @@ def _from_target(target: Target) -> Inspection:
                        "preconfig": target.preconfig, "source": target.config_source})
 
 
-def inspect(python: Optional[str] = None, timeout: float = 60.0) -> Inspection:
+def environment_sources(cfg: EmbedConfig, environ: Mapping[str, str]) -> Dict[str, str]:
+    """The options of ``cfg`` whose ``PYTHON*`` variable (options.py's ``env``)
+    is set in ``environ``, which the inspected interpreter started with:
+    option name -> ``NAME=value``. Empty when it ignored its environment."""
+    if cfg.options.get("use_environment") is False:
+        return {}
+    found: Dict[str, str] = {}
+    for name in cfg.options:
+        variable = OPTIONS[name].env
+        if variable is not None and environ.get(variable):
+            found[name] = f"{variable}={environ[variable]}"
+    return found
+
+
+def inspect(python: Optional[str] = None, timeout: float = 60.0, *,
+            clean_environment: bool = False) -> Inspection:
     """The effective configuration of ``python`` (default: this interpreter).
 
     A given interpreter is run as it would start for a user: with the current
-    environment, so its ``PYTHON*`` variables count. Raises ValueError when it
-    cannot be run.
+    environment, so its ``PYTHON*`` variables count (the result's
+    ``from_environment`` says which). ``clean_environment`` runs it without
+    them instead (this interpreter too, in a new process). Raises ValueError
+    when it cannot be run.
     """
+    environ: Mapping[str, str] = os.environ
+    if clean_environment:
+        environ = clean_environ(os.environ)
+        python = python or sys.executable
     if python is None:
         namespace: Dict[str, Any] = {}
         # The same probe, run here: its function is called instead of printing.
         exec(compile(script(printing=False), "<embedcfg-probe>", "exec"), namespace)
         info = json.loads(json.dumps(namespace["probe"](), default=str))
-        return _from_target(from_info(info, sys.executable))
-    return _from_target(probe(python, isolated=False, environ=os.environ, timeout=timeout))
+        found = _from_target(from_info(info, sys.executable))
+    else:
+        found = _from_target(probe(python, isolated=False, environ=environ, timeout=timeout))
+    return attrs.evolve(found, from_environment=environment_sources(found.config, environ))

@@ -114,3 +114,30 @@ def test_cli_inspect_bad_python(tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert cli.run(["inspect", "--python", str(tmp_path / "nope")], out, err) == 2
     assert "cannot run" in err.getvalue()
+
+
+def test_values_read_from_the_environment_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An option a PYTHON* variable set says which variable it came from."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    found = introspect.inspect(sys.executable)
+    assert found.config.options["write_bytecode"] is False
+    assert found.from_environment["write_bytecode"] == "PYTHONDONTWRITEBYTECODE=1"
+
+
+def test_clean_environment_captures_without_python_variables(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """clean_environment starts the interpreter without this process's PYTHON* variables."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    found = introspect.inspect(clean_environment=True)
+    assert found.config.options["write_bytecode"] is True
+    assert "write_bytecode" not in found.from_environment
+
+
+def test_cli_inspect_says_what_came_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TOML document carries one comment per value a PYTHON* variable set."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.run(["inspect", "--python", sys.executable], out, err) == 0
+    assert ("# from the environment: write_bytecode (PYTHONDONTWRITEBYTECODE=1);"
+            " --clean-env captures without it\n") in out.getvalue()
