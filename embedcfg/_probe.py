@@ -203,6 +203,8 @@ def effective_config():
 
 def probe():
     import os, sys, sysconfig
+    if sys.version_info < (3, 8):  # only say what it is: the parent refuses it
+        return {"version": list(sys.version_info[:3]), "implementation": sys.implementation.name}
     v = sysconfig.get_config_var
     paths = sysconfig.get_paths()
     lib = None
@@ -264,6 +266,8 @@ def from_info(info: Mapping[str, Any], label: str) -> Target:
     if info["implementation"] != "cpython":
         raise ValueError(f"{label!r} is {info['implementation']}, not CPython")
     full = (int(info["version"][0]), int(info["version"][1]), int(info["version"][2]))
+    if full < (3, 8):
+        raise _too_old(label, full)
     return Target(
         versions=(full[:2],), source=f"--target {label} (CPython {'.'.join(map(str, full))})",
         builds=frozenset(b for b, key in _BUILDS if info[key]), full_version=full,
@@ -287,6 +291,34 @@ def probe(python: str, *, isolated: bool = True, environ: Optional[Mapping[str, 
     be run or is not CPython.
     """
     env = environ if environ is not None else clean_environ(os.environ)
-    info = run_json(python, ["-I", "-S"] if isolated else [], script(), env=env,
-                    timeout=timeout)
+    try:
+        info = run_json(python, ["-I", "-S"] if isolated else [], script(), env=env,
+                        timeout=timeout)
+    except ValueError as e:
+        version = _old_version(python, env, timeout)
+        if version is not None:
+            raise _too_old(python, version) from e
+        raise
     return from_info(info, python)
+
+
+def _too_old(label: str, version: Tuple[int, ...]) -> ValueError:
+    return ValueError(f"{label!r} is CPython {'.'.join(map(str, version))}; embedcfg needs"
+                      " 3.8 or newer")
+
+
+def _old_version(python: str, env: Mapping[str, str], timeout: float) -> Optional[Tuple[int, ...]]:
+    """The version of an interpreter the probe failed on, when it is older
+    than 3.8 (Python 2 refuses -I before running anything, and its own
+    message says nothing useful); else None. Asked with flags every version
+    knows, with nothing imported, after the probe failed only."""
+    try:
+        found = run_json(python, ["-E", "-s", "-S"],
+                         "import sys; sys.stdout.write('[%d, %d, %d]' % sys.version_info[:3])",
+                         env=env, timeout=timeout)
+    except ValueError:
+        return None
+    if (isinstance(found, list) and len(found) == 3 and all(isinstance(n, int) for n in found)
+            and tuple(found) < (3, 8)):
+        return tuple(found)
+    return None

@@ -83,13 +83,9 @@ def probe(python: Optional[str] = None) -> Target:
     """
     exe = python or sys.executable
     try:
-        target = _probe.probe(exe)
+        return _probe.probe(exe)
     except ValueError as e:
         raise ShimError(str(e)) from e
-    if target.version < (3, 8):
-        raise ShimError(f"{exe!r} is CPython {'.'.join(map(str, target.version))}; embedcfg"
-                        " needs 3.8 or newer")
-    return target
 
 
 def _cache_facts(target: Target) -> Dict[str, Any]:

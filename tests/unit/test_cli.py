@@ -237,3 +237,20 @@ def test_committed_schema_inside_an_installed_package(tmp_path: Path) -> None:
     shipped.parent.mkdir(parents=True)
     shipped.write_text("{}", encoding="utf-8")
     assert cli._committed_schema(tmp_path / "embedcfg") == str(shipped)
+
+
+def test_validate_against_a_too_old_target_is_one_usage_error(tmp_path: Path) -> None:
+    """A --target older than 3.8 is one message for the interpreter, not one per option."""
+    import shutil
+
+    pyenv = shutil.which("pyenv")
+    root = subprocess.run([pyenv, "root"], capture_output=True, text=True,
+                          check=False).stdout.strip() if pyenv else ""
+    old = sorted(Path(root, "versions").glob("3.7.*/bin/python3.7")) if root else []
+    if not old:
+        pytest.skip("no CPython 3.7 installed")
+    doc = _write(tmp_path / "v.toml", "version = 1\n[options]\nsafe_path = true\n"
+                 "int_max_str_digits = 1000\n")
+    code, out, err = _run("validate", "--target", str(old[0]), doc)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "needs 3.8 or newer" in err

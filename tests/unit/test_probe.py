@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -76,3 +78,25 @@ def test_stdlib_scan_finds_what_pkgutil_finds(python: Path) -> None:
     scanned, reference = json.loads(proc.stdout)
     assert len(reference) > 200
     assert scanned == reference
+
+
+def _old_pythons() -> List[Path]:
+    """Interpreters older than 3.8 that pyenv has (2.7 and 3.7 here), if any."""
+    pyenv = shutil.which("pyenv")
+    if pyenv is None:
+        return []
+    root = subprocess.run([pyenv, "root"], capture_output=True, text=True,
+                          check=False).stdout.strip()
+    found = []
+    for exe in sorted(Path(root, "versions").glob("*/bin/python[23].[0-9]")):
+        major, minor = (int(n) for n in exe.name[len("python"):].split("."))
+        if (major, minor) < (3, 8):
+            found.append(exe)
+    return found
+
+
+@pytest.mark.parametrize("python", _old_pythons(), ids=lambda p: p.name)
+def test_an_old_interpreter_gets_embedcfgs_version_message(python: Path) -> None:
+    """Python 2.7 (which refuses -I) and 3.7 are named with their version, not their error."""
+    with pytest.raises(ValueError, match=r"is CPython [23]\.\d+\.\d+; embedcfg needs 3\.8"):
+        _probe.probe(str(python))
