@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, TextIO, Tuple
 
@@ -187,6 +188,7 @@ def build(python: Optional[str] = None, *, stderr: Optional[TextIO] = None,
     out.write(f"embedcfg: building shim for CPython {version} ({target.executable})"
               f" in {final}\n")
     out.flush()
+    start = time.monotonic()
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{tag}-", dir=root))
     try:
@@ -210,6 +212,10 @@ def build(python: Optional[str] = None, *, stderr: Optional[TextIO] = None,
     built = _load(final, target)
     if built is None:  # pragma: no cover - only if the cache is tampered with
         raise ShimError(f"the build in {final} is incomplete")
+    # The end, so that a slow step before or after is not blamed on the build.
+    out.write(f"embedcfg: built {SHIM_NAME} and {LAUNCHER_NAME} for CPython {version} in"
+              f" {time.monotonic() - start:.1f}s\n")
+    out.flush()
     return built
 
 

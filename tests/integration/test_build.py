@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -27,11 +28,21 @@ def test_build_is_cached_and_announced_once(tmp_path: Path) -> None:
     second = _build.build(sys.executable, cache=tmp_path, stderr=second_err)
     assert first_err.getvalue().startswith("embedcfg: building shim for CPython "
                                            f"{sys.version_info[0]}.{sys.version_info[1]}")
-    assert first_err.getvalue().count("\n") == 1
+    assert first_err.getvalue().count("\n") == 2  # the start and the end
     assert second_err.getvalue() == ""
     assert second == first
     assert second.shim.stat().st_mtime_ns == mtime
     assert [p.name for p in tmp_path.iterdir()] == [first.directory.name]
+
+
+def test_build_says_what_it_built_and_how_long_it_took(tmp_path: Path) -> None:
+    """After the start line, one line names the shim, the launcher and the time."""
+    err = io.StringIO()
+    _build.build(sys.executable, cache=tmp_path, stderr=err)
+    last = err.getvalue().splitlines()[-1]
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert re.fullmatch(rf"embedcfg: built libembedcfg\.so and embedcfg-launch for CPython"
+                        rf" {re.escape(version)} in \d+\.\ds", last), last
 
 
 def test_key_follows_the_sources(tmp_path: Path) -> None:
