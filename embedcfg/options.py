@@ -31,6 +31,7 @@ __all__ = [
     "CType",
     "Kind",
     "Option",
+    "PathUse",
     "Struct",
     "Version",
     "Visibility",
@@ -87,6 +88,13 @@ class Struct(enum.Enum):
     CONFIG = "PyConfig"
     PRECONFIG = "PyPreConfig"
     BOTH = "PyPreConfig+PyConfig"
+
+
+class PathUse(enum.Enum):
+    """What the interpreter loads from a path (the security checks' question)."""
+
+    FILE = "file"  # the file itself: a library, an archive on sys.path
+    CONTENTS = "contents"  # a directory whose entries are loaded: nobody else may add one
 
 
 class Build(enum.Enum):
@@ -170,6 +178,11 @@ class Option:
     #: The value is a filesystem path (or a list of them): it must be
     #: absolute or anchored ($ORIGIN, $CONFIG_DIR), and anchors are expanded.
     path: bool = False
+    #: For a path that the interpreter loads code from: what it loads. The
+    #: path checks (embedcfg.security, the launcher's pathsec.c) refuse it
+    #: when another user can change that. In a list, an entry ending in one
+    #: of ``document.ARCHIVE_SUFFIXES`` is a file.
+    loads: Optional[PathUse] = None
     #: The PYTHON* variable CPython reads for this option when the
     #: environment is read (the python profile) - for most of them even when
     #: the member was set explicitly (flags are merged with max(), others are
@@ -285,7 +298,7 @@ _TABLE = (
            build=Build.WINDOWS, env="PYTHONLEGACYWINDOWSSTDIO"),
     Option("malloc_stats", _B, "Print pymalloc statistics at exit (PYTHONMALLOCSTATS).", env="PYTHONMALLOCSTATS"),
     Option("module_search_paths", _SL, "The module search path: sys.path exactly (sets module_search_paths_set).",
-           visibility=_PUB, sys_attr="path", path=True, env="PYTHONPATH"),
+           visibility=_PUB, sys_attr="path", path=True, loads=PathUse.CONTENTS, env="PYTHONPATH"),
     Option("module_search_paths_set", _B, "Use module_search_paths as given instead of computing it.",
            visibility=_INIT),
     Option("optimization_level", _U, "Optimization level: -O is 1, -OO is 2.", visibility=_PUB,
@@ -303,7 +316,8 @@ _TABLE = (
     Option("prefix", _SO, "sys.prefix.", visibility=_PUB, sys_attr="prefix", path=True),
     Option("program_name", _S, "Program name used to compute the path configuration."),
     Option("pycache_prefix", _SO, "Directory tree for .pyc files instead of __pycache__ (-X pycache_prefix).",
-           visibility=_PUB, sys_attr="pycache_prefix", path=True, env="PYTHONPYCACHEPREFIX"),
+           visibility=_PUB, sys_attr="pycache_prefix", path=True, loads=PathUse.CONTENTS,
+           env="PYTHONPYCACHEPREFIX"),
     Option("pythonpath_env", _SO, "Module search path entries as PYTHONPATH would give them (os.pathsep-separated).",
            visibility=_INIT, env="PYTHONPATH"),
     Option("quiet", _B, "Do not print the version at interactive start-up (-q).", visibility=_PUB,

@@ -39,8 +39,8 @@ from typing import IO, Any, Callable, Dict, List, Optional, Sequence, TextIO, Tu
 import attrs
 
 from .errors import ConfigInvalid, Problem
+from .document import expand, pycache_options
 from .model import EmbedConfig, PycacheMode
-from .security import expand
 
 __all__ = [
     "Failure",
@@ -287,8 +287,9 @@ def plan(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Optional[str] =
         return path
 
     prefix: Optional[str] = None
-    if pc is not None and pc.mode is PycacheMode.PREFIX and pc.prefix is not None:
-        prefix = expanded(pc.prefix, "pycache.prefix")
+    policy_prefix = pycache_options(pc).get("pycache_prefix")
+    if isinstance(policy_prefix, str):
+        prefix = expanded(policy_prefix, "pycache.prefix")
     elif _option_str(cfg, "pycache_prefix") is not None:
         # a raw prefix: with no policy, or with readonly (read from the
         # prefix tree, never write); with default it is an error (EC301)
