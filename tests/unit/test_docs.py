@@ -36,7 +36,7 @@ def _blocks(page: Path) -> Iterator[Tuple[str, str]]:
 
 def test_generated_pages_are_fresh() -> None:
     """The option and problem-code references match the code they come from."""
-    proc = subprocess.run([sys.executable, str(DOCS / "generate.py"), "--check"],
+    proc = subprocess.run([sys.executable, "-m", "embedcfg.generate", "--check"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
 
