@@ -96,8 +96,9 @@ def probe():
     return out
 
 print(json.dumps(probe(), default=str))
-'''.replace("__FLAGS__", repr([(o.flag, o.name, o.flag_inverted)
-                                for o in OPTIONS.values() if o.flag is not None]))
+'''.replace("__FLAGS__", repr([(o.sys_attr[len("flags."):], o.name, o.sys_inverted)
+                                for o in OPTIONS.values()
+                                if o.sys_attr is not None and o.sys_attr.startswith("flags.")]))
 
 _ALLOCATOR_NAMES = {v: k for k, v in (OPTIONS["allocator"].choices or {}).items()}
 
