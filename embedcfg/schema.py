@@ -254,6 +254,10 @@ def _unknown_key(key: str, props: Mapping[str, Any], parts: Tuple[Any, ...]) -> 
     close = difflib.get_close_matches(key, [k for k in props if k != "$schema"], n=1,
                                       cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
+    if parts == ("options",) and any(k.name == key for k in describe().keys):
+        # TOML puts every key after [options] into that table: the usual slip.
+        return Problem("EC102", f"unknown option {key!r}: {key!r} is a top-level key; move it"
+                       " above [options] (in JSON, out of \"options\")", pointer)
     if parts == ("options",):
         return Problem("EC102", f"unknown option {key!r}{hint}"
                        + ("" if hint else "; see the option reference for the names"), pointer)
