@@ -31,5 +31,5 @@ nitpick_ignore_regex = [
 ]
 # The C API reference (capi.rst) names C's own types; nothing documents them.
 nitpick_ignore = [("c:identifier", name) for name in ("size_t", "int64_t")]
-exclude_patterns = ["_build", "generate.py"]
+exclude_patterns = ["_build"]
 html_theme = "alabaster"

@@ -243,8 +243,9 @@ def script(*, printing: bool = True) -> str:
     import inspect
     import textwrap
 
-    flags = repr([(o.flag, o.name, o.flag_inverted) for o in OPTIONS.values()
-                  if o.flag is not None])
+    flags = repr([(o.sys_attr[len("flags."):], o.name, o.sys_inverted)
+                  for o in OPTIONS.values()
+                  if o.sys_attr is not None and o.sys_attr.startswith("flags.")])
     # Without its annotation, which the target would evaluate: importing
     # typing for it was a third of the probe's time.
     names = textwrap.dedent(inspect.getsource(stdlib_names))

@@ -14,6 +14,7 @@ import re
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from ._probe import Target, probe, stdlib_names
+from .document import ANCHORS, SUPPORTED, Anchoring, document_paths, pycache_options
 from .errors import Problem, Severity, pointer_from_parts
 from .model import EmbedConfig, Profile, PycacheMode, StaticModules
 from .options import (
@@ -34,9 +35,6 @@ __all__ = [
     "stdlib_names",
     "target_from_requires",
 ]
-
-#: Path prefixes the shim expands: the launcher's and the document's directory.
-ANCHORS = ("$ORIGIN", "$CONFIG_DIR")
 
 _WARN = Severity.WARNING
 _SPEC = r"\s*(~=|==|!=|<=|>=|<|>)\s*(\d+)(?:\.(\d+|\*))?(?:\.(\d+|\*))?\s*\Z"
@@ -153,7 +151,7 @@ def _targets(cfg: EmbedConfig, target: Optional[Target], problems: List[Problem]
             if not required.versions:
                 problems.append(_p(
                     "EC205", f"requires_python {cfg.requires_python!r} admits no CPython"
-                    " version from 3.8 to 3.14", "requires_python"))
+                    f" version from {SUPPORTED}", "requires_python"))
                 required = None
     if target is None:
         return [required] if required is not None else []
@@ -263,16 +261,7 @@ def _pycache_rules(cfg: EmbedConfig) -> Iterator[Problem]:
         mode = pc.mode.value if pc.mode is not None else "unset"
         yield _p("EC305", f"pycache prefix is only used with mode = \"prefix\" (mode is {mode});"
                  " set mode = \"prefix\" or remove the prefix", "pycache", "prefix")
-    wanted: Dict[str, object] = {}
-    if pc.mode is PycacheMode.PREFIX and pc.prefix is not None:
-        wanted["pycache_prefix"] = pc.prefix
-    if pc.mode in (PycacheMode.DEFAULT, PycacheMode.PREFIX):
-        wanted["write_bytecode"] = True
-    elif pc.mode in (PycacheMode.READONLY, PycacheMode.OFF):
-        wanted["write_bytecode"] = False
-    if pc.check is not None:
-        wanted["check_hash_pycs_mode"] = pc.check.value
-    for name, value in wanted.items():
+    for name, value in pycache_options(pc).items():
         if name in cfg.options and cfg.options[name] != value:
             yield _p("EC301", f"option {name!r} = {_spell(cfg.options[name])} contradicts the"
                      f" [pycache] policy, which sets it to {_spell(value)}; remove the"
@@ -309,23 +298,11 @@ def _is_absolute(value: str) -> bool:
 
 
 def _paths(cfg: EmbedConfig) -> Iterator[Problem]:
-    found: List[Optional[Problem]] = []
-    if cfg.lib is not None:
-        found.append(_path_problem(cfg.lib, "lib", allow_name=True))
-    if cfg.pycache is not None and cfg.pycache.prefix is not None:
-        found.append(_path_problem(cfg.pycache.prefix, "pycache", "prefix"))
-    for i, entry in enumerate(cfg.inittab):
-        if entry.library is not None:
-            found.append(_path_problem(entry.library, "inittab", i, "library", allow_name=True))
-    for name, value in cfg.options.items():
-        opt = OPTIONS.get(name)
-        if opt is None or not opt.path:
-            continue
-        if isinstance(value, str):
-            found.append(_path_problem(value, "options", name))
-        elif isinstance(value, tuple):
-            found.extend(_path_problem(v, "options", name, i) for i, v in enumerate(value))
-    yield from (p for p in found if p is not None)
+    for pv in document_paths(cfg):
+        problem = _path_problem(pv.value, *pv.parts,
+                                allow_name=pv.rule.anchoring is Anchoring.LIBRARY)
+        if problem is not None:
+            yield problem
 
 
 def _inittab(cfg: EmbedConfig, stdlib: FrozenSet[str]) -> Iterator[Problem]:

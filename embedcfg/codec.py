@@ -19,6 +19,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from .document import MAX_BYTES, MAX_DEPTH
 from .errors import CODES, LoadError, Problem, pointer_from_parts
 from .model import EmbedConfig, InittabEntry, Pycache
 
@@ -42,12 +43,8 @@ __all__ = [
     "write_atomic",
 ]
 
-#: Largest document accepted, in bytes (the C shim has the same limit).
-MAX_BYTES = 1024 * 1024
-#: Deepest nesting of arrays and tables accepted (the format needs 3; the
-#: C shim's parser has the same limit).
-MAX_DEPTH = 64
-
+# MAX_BYTES and MAX_DEPTH (re-exported) come from the document's
+# description, which also gives them to the C shim's parser.
 FORMATS = ("json", "toml")
 # Patterns used on the error path only (re caches them on first use).
 _TOML_POSITION = r"\(at line (\d+), column (\d+)\)"

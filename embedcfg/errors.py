@@ -13,6 +13,8 @@ from typing import Iterable, Mapping, Optional, Sequence, Tuple
 
 import attrs
 
+from .document import SUPPORTED
+
 __all__ = [
     "CODES",
     "Code",
@@ -130,7 +132,7 @@ CODES: Mapping[str, Code] = _codes(
      "The --target interpreter is not in the document's requires_python range.",
      "Use another interpreter or change requires_python."),
     ("EC205", "no CPython version satisfies requires_python",
-     "embedcfg configures CPython 3.8 to 3.14; the range admits none of them.",
+     f"embedcfg configures CPython {SUPPORTED}; the range admits none of them.",
      "Fix requires_python."),
     ("EC206", "option only on some builds",
      "The option exists only on some builds of CPython (Windows, free-threaded, debug, ...).",

@@ -3,6 +3,9 @@
 Frozen attrs classes; ``None`` everywhere means "leave the profile's
 default". Serialization lives in :mod:`embedcfg.codec`, validation in
 :mod:`embedcfg.schema` and :mod:`embedcfg.checks`: the model only holds data.
+Each field's ``metadata`` describes its key (:func:`embedcfg.document.key`):
+the schema, the docs and the C shim's key lists are generated from it, so a
+new key is a new field here plus its behaviour.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from types import MappingProxyType
 from typing import Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 import attrs
+
+from .document import PATH_NOTE, Anchoring, PathRule, PathUse, key
 
 __all__ = [
     "FORMAT_VERSION",
@@ -72,6 +77,10 @@ class StaticModules(enum.Enum):
     INDEXED = "indexed"  # embedcfg's indexed importer on sys.meta_path, after init
 
 
+#: lib and inittab[].library: a file that is loaded, or a library name.
+_LIBRARY = PathRule(Anchoring.LIBRARY, PathUse.FILE)
+
+
 def _freeze_options(value: Mapping[str, object]) -> Mapping[str, OptionValue]:
     frozen = {}
     for name, v in value.items():
@@ -91,11 +100,15 @@ class InittabEntry:
     """A statically linked extension module to register before init."""
 
     #: The dotted module name, as imported.
-    name: str
+    name: str = attrs.field(metadata=key("Dotted module name, as imported.", required=True,
+                                         non_empty=True))
     #: The C init function; None means ``PyInit_<last part of name>``.
-    init: Optional[str] = None
+    init: Optional[str] = attrs.field(default=None, metadata=key(
+        "C init function; default PyInit_<last part of name>.", non_empty=True))
     #: Shared library holding the symbol; None means the host program.
-    library: Optional[str] = None
+    library: Optional[str] = attrs.field(default=None, metadata=key(
+        "Shared library holding the init function; absent: the host program. " + PATH_NOTE,
+        non_empty=True, path=_LIBRARY))
 
     @property
     def init_symbol(self) -> str:
@@ -107,28 +120,50 @@ class InittabEntry:
 class Pycache:
     """The bytecode cache policy."""
 
-    mode: Optional[PycacheMode] = None
-    prefix: Optional[str] = None
-    check: Optional[HashCheck] = None
+    mode: Optional[PycacheMode] = attrs.field(default=None, metadata=key(
+        "'default' (__pycache__ beside sources), 'prefix' (under prefix), 'readonly' (read,"
+        " never write), 'off' (never write)."))
+    prefix: Optional[str] = attrs.field(default=None, metadata=key(
+        "Cache directory for mode 'prefix'. " + PATH_NOTE, non_empty=True,
+        path=PathRule(Anchoring.ANCHORED, PathUse.CONTENTS)))
+    check: Optional[HashCheck] = attrs.field(default=None, metadata=key(
+        "Hash-based .pyc validation (PEP 552)."))
 
 
 @attrs.frozen
 class EmbedConfig:
     """How one interpreter must be set up before init."""
 
-    version: int = FORMAT_VERSION
-    profile: Profile = Profile.ISOLATED
-    lib: Optional[str] = None
-    requires_python: Optional[str] = None
+    version: int = attrs.field(default=FORMAT_VERSION, metadata=key(
+        "Document format version; this format is 1.", required=True))
+    profile: Profile = attrs.field(default=Profile.ISOLATED, metadata=key(
+        "The preset the options apply on top of: 'isolated' (default; no environment"
+        " variables, no user site, safe path) or 'python' (as the python command)."))
+    lib: Optional[str] = attrs.field(default=None, metadata=key(
+        "The libpython to load. " + PATH_NOTE + " A name without '/' is searched as dlopen"
+        " does. Absent: the libpython the launcher was built for.", non_empty=True,
+        path=_LIBRARY))
+    requires_python: Optional[str] = attrs.field(default=None, metadata=key(
+        "CPython versions the document must work on, as a specifier: '>=3.10',"
+        " '>=3.9,<3.14'.", non_empty=True))
     #: True when the host already runs inside Python: attach, do not init.
-    embedded: bool = False
+    embedded: bool = attrs.field(default=False, metadata=key(
+        "True when the host already runs inside a Python process: attach to it instead of"
+        " initializing."))
     options: Mapping[str, OptionValue] = attrs.field(
-        factory=dict, converter=_freeze_options, hash=False
-    )
-    inittab: Tuple[InittabEntry, ...] = attrs.field(default=(), converter=_entries)
+        factory=dict, converter=_freeze_options, hash=False, metadata=key(
+            "CPython configuration options by PEP 741 name; absent means the profile's"
+            " default."))
+    inittab: Tuple[InittabEntry, ...] = attrs.field(default=(), converter=_entries, metadata=key(
+        "Statically linked extension modules to register before init."))
     #: The mechanism for the inittab; None: automatic (see ``INDEXED_THRESHOLD``).
-    static_modules: Optional[StaticModules] = None
-    pycache: Optional[Pycache] = None
+    static_modules: Optional[StaticModules] = attrs.field(default=None, metadata=key(
+        "How the inittab's modules become importable: 'inittab' (CPython's, registered before"
+        " init) or 'indexed' (embedcfg's importer on sys.meta_path, installed after init; works"
+        " when embedded). Absent: 'indexed' when embedded or from"
+        f" {INDEXED_THRESHOLD} modules on, else 'inittab'."))
+    pycache: Optional[Pycache] = attrs.field(default=None, metadata=key(
+        "Bytecode cache policy."))
 
     def with_options(self, **options: Union[OptionValue, Sequence[str]]) -> "EmbedConfig":
         """A copy with ``options`` merged in (a ``None`` value removes one)."""

@@ -31,6 +31,7 @@ __all__ = [
     "CType",
     "Kind",
     "Option",
+    "PathUse",
     "Struct",
     "Version",
     "Visibility",
@@ -87,6 +88,13 @@ class Struct(enum.Enum):
     CONFIG = "PyConfig"
     PRECONFIG = "PyPreConfig"
     BOTH = "PyPreConfig+PyConfig"
+
+
+class PathUse(enum.Enum):
+    """What the interpreter loads from a path (the security checks' question)."""
+
+    FILE = "file"  # the file itself: a library, an archive on sys.path
+    CONTENTS = "contents"  # a directory whose entries are loaded: nobody else may add one
 
 
 class Build(enum.Enum):
@@ -165,11 +173,21 @@ class Option:
     choices: Optional[Mapping[str, int]] = None
     #: Values that only newer CPython minors accept: value -> first minor.
     values_since: Mapping[Scalar, Version] = attrs.field(factory=dict)
-    #: The ``sys`` attribute that mirrors the option at run time, if any.
+    #: Where ``sys`` mirrors the option at run time, if it does: an attribute
+    #: (``"prefix"``) or one of ``sys.flags`` (``"flags.optimize"``);
+    #: ``sys_inverted`` when it is the option's negation (``flags.no_site``
+    #: for ``site_import``). ``embedcfg inspect`` reads the flags where
+    #: nothing better is available.
     sys_attr: Optional[str] = None
+    sys_inverted: bool = False
     #: The value is a filesystem path (or a list of them): it must be
     #: absolute or anchored ($ORIGIN, $CONFIG_DIR), and anchors are expanded.
     path: bool = False
+    #: For a path that the interpreter loads code from: what it loads. The
+    #: path checks (embedcfg.security, the launcher's pathsec.c) refuse it
+    #: when another user can change that. In a list, an entry ending in one
+    #: of ``document.ARCHIVE_SUFFIXES`` is a file.
+    loads: Optional[PathUse] = None
     #: The PYTHON* variable CPython reads for this option when the
     #: environment is read (the python profile) - for most of them even when
     #: the member was set explicitly (flags are merged with max(), others are
@@ -177,12 +195,6 @@ class Option:
     #: The shim removes the variable of every option a document sets before
     #: init, so the document wins.
     env: Optional[str] = None
-    #: The ``sys.flags`` attribute that mirrors the option at run time, if
-    #: any; ``flag_inverted`` when the flag is its negation (``no_site`` for
-    #: ``site_import``). ``embedcfg inspect`` reads it where nothing better
-    #: is available.
-    flag: Optional[str] = None
-    flag_inverted: bool = False
 
     @property
     def value_kind(self) -> Kind:
@@ -238,7 +250,7 @@ _TABLE = (
     Option("base_prefix", _SO, "sys.base_prefix.", visibility=_PUB, sys_attr="base_prefix", path=True),
     Option("buffered_stdio", _B, "Buffer stdout and stderr (false is -u).", env="PYTHONUNBUFFERED"),
     Option("bytes_warning", _U, "Warn (1) or raise (2) on bytes/str comparisons (-b).",
-           visibility=_PUB, minimum=0, maximum=2, flag="bytes_warning"),
+           visibility=_PUB, minimum=0, maximum=2, sys_attr="flags.bytes_warning"),
     Option("check_hash_pycs_mode", _S,
            "Validation of hash-based .pyc files (PEP 552, --check-hash-based-pycs).",
            kind=Kind.STR, choices={"default": 0, "always": 1, "never": 2}),
@@ -255,7 +267,7 @@ _TABLE = (
            since=(3, 14), minimum=0, maximum=1),
     Option("cpu_count", _I, "Override os.cpu_count() (-X cpu_count); -1 leaves it alone.",
            since=(3, 13), visibility=_PUB, minimum=1, maximum=_INT_MAX, also=(-1,), env="PYTHON_CPU_COUNT"),
-    Option("dev_mode", _B, "Python Development Mode (-X dev).", struct=Struct.BOTH, env="PYTHONDEVMODE", flag="dev_mode"),
+    Option("dev_mode", _B, "Python Development Mode (-X dev).", struct=Struct.BOTH, env="PYTHONDEVMODE", sys_attr="flags.dev_mode"),
     Option("dump_refs", _B, "Dump live references at exit (debug builds only act on it).", env="PYTHONDUMPREFS"),
     Option("dump_refs_file", _SO, "File to dump live references into at exit.", since=(3, 11), path=True),
     Option("enable_gil", _I, "Free-threaded builds: 0 disable the GIL, 1 enable it (-X gil).",
@@ -271,25 +283,25 @@ _TABLE = (
     Option("import_time", _U, "Show import times: 1 (-X importtime), 2 also cached imports (3.14).",
            minimum=0, maximum=2, values_since={2: (3, 14)}, env="PYTHONPROFILEIMPORTTIME"),
     Option("inspect", _B, "Enter interactive mode after running a script (-i).", visibility=_PUB,
-           sys_attr="flags.inspect", env="PYTHONINSPECT", flag="inspect"),
+           sys_attr="flags.inspect", env="PYTHONINSPECT"),
     Option("install_signal_handlers", _B, "Install Python's signal handlers (SIGINT, ...)."),
     Option("int_max_str_digits", _U, "Limit of int <-> str conversion digits (-X int_max_str_digits); 0 disables.",
-           since=(3, 12), visibility=_PUB, minimum=640, maximum=_INT_MAX, also=(0,), env="PYTHONINTMAXSTRDIGITS", flag="int_max_str_digits"),
+           since=(3, 12), visibility=_PUB, minimum=640, maximum=_INT_MAX, also=(0,), env="PYTHONINTMAXSTRDIGITS", sys_attr="flags.int_max_str_digits"),
     Option("interactive", _B, "Interactive mode (-i).", visibility=_PUB,
-           sys_attr="flags.interactive", flag="interactive"),
+           sys_attr="flags.interactive"),
     Option("isolated", _B, "Isolated mode (-I): implies safe_path, no environment, no user site.",
-           struct=Struct.BOTH, flag="isolated"),
+           struct=Struct.BOTH, sys_attr="flags.isolated"),
     Option("legacy_windows_fs_encoding", _B, "Use mbcs for the filesystem encoding (PYTHONLEGACYWINDOWSFSENCODING).",
            struct=Struct.PRECONFIG, build=Build.WINDOWS, env="PYTHONLEGACYWINDOWSFSENCODING"),
     Option("legacy_windows_stdio", _B, "Use the legacy Windows console I/O (PYTHONLEGACYWINDOWSSTDIO).",
            build=Build.WINDOWS, env="PYTHONLEGACYWINDOWSSTDIO"),
     Option("malloc_stats", _B, "Print pymalloc statistics at exit (PYTHONMALLOCSTATS).", env="PYTHONMALLOCSTATS"),
     Option("module_search_paths", _SL, "The module search path: sys.path exactly (sets module_search_paths_set).",
-           visibility=_PUB, sys_attr="path", path=True, env="PYTHONPATH"),
+           visibility=_PUB, sys_attr="path", path=True, loads=PathUse.CONTENTS, env="PYTHONPATH"),
     Option("module_search_paths_set", _B, "Use module_search_paths as given instead of computing it.",
            visibility=_INIT),
     Option("optimization_level", _U, "Optimization level: -O is 1, -OO is 2.", visibility=_PUB,
-           minimum=0, maximum=2, sys_attr="flags.optimize", env="PYTHONOPTIMIZE", flag="optimize"),
+           minimum=0, maximum=2, sys_attr="flags.optimize", env="PYTHONOPTIMIZE"),
     Option("orig_argv", _SL, "The original command line; becomes sys.orig_argv.", since=(3, 10),
            sys_attr="orig_argv"),
     Option("parse_argv", _B, "Parse argv like the python command line does.", struct=Struct.BOTH),
@@ -303,22 +315,23 @@ _TABLE = (
     Option("prefix", _SO, "sys.prefix.", visibility=_PUB, sys_attr="prefix", path=True),
     Option("program_name", _S, "Program name used to compute the path configuration."),
     Option("pycache_prefix", _SO, "Directory tree for .pyc files instead of __pycache__ (-X pycache_prefix).",
-           visibility=_PUB, sys_attr="pycache_prefix", path=True, env="PYTHONPYCACHEPREFIX"),
+           visibility=_PUB, sys_attr="pycache_prefix", path=True, loads=PathUse.CONTENTS,
+           env="PYTHONPYCACHEPREFIX"),
     Option("pythonpath_env", _SO, "Module search path entries as PYTHONPATH would give them (os.pathsep-separated).",
            visibility=_INIT, env="PYTHONPATH"),
     Option("quiet", _B, "Do not print the version at interactive start-up (-q).", visibility=_PUB,
-           sys_attr="flags.quiet", flag="quiet"),
+           sys_attr="flags.quiet"),
     Option("remote_debug", _B, "Allow remote debuggers to attach (PEP 768).", since=(3, 14)),
     Option("run_command", _SO, "Run this code, as -c does."),
     Option("run_filename", _SO, "Run this file, as python FILE does.", path=True),
     Option("run_module", _SO, "Run this module as __main__, as -m does."),
     Option("run_presite", _SO, "Import this module before site (debug builds, -X presite).",
            since=(3, 13), build=Build.DEBUG),
-    Option("safe_path", _B, "Do not prepend a potentially unsafe path to sys.path (-P).", since=(3, 11), env="PYTHONSAFEPATH", flag="safe_path"),
+    Option("safe_path", _B, "Do not prepend a potentially unsafe path to sys.path (-P).", since=(3, 11), env="PYTHONSAFEPATH", sys_attr="flags.safe_path"),
     Option("show_alloc_count", _B, "Print allocation counts at exit (COUNT_ALLOCS builds; removed in 3.9).",
            until=(3, 8)),
     Option("show_ref_count", _B, "Print the total reference count at exit (debug builds)."),
-    Option("site_import", _B, "Import the site module at start-up (false is -S).", flag="no_site", flag_inverted=True),
+    Option("site_import", _B, "Import the site module at start-up (false is -S).", sys_attr="flags.no_site", sys_inverted=True),
     Option("skip_source_first_line", _B, "Skip the first line of the source file (-x)."),
     Option("stdio_encoding", _S, "Encoding of sys.stdin, sys.stdout and sys.stderr.", env="PYTHONIOENCODING"),
     Option("stdio_errors", _S, "Error handler of sys.stdin, sys.stdout and sys.stderr.", env="PYTHONIOENCODING"),
@@ -333,22 +346,24 @@ _TABLE = (
     Option("tracemalloc", _U, "Trace memory allocations, keeping this many frames (-X tracemalloc).",
            minimum=0, maximum=65535, env="PYTHONTRACEMALLOC"),
     Option("use_environment", _B, "Read PYTHON* environment variables (false is -E).",
-           struct=Struct.BOTH, visibility=_PUB, sys_attr="flags.ignore_environment", flag="ignore_environment", flag_inverted=True),
+           struct=Struct.BOTH, visibility=_PUB, sys_attr="flags.ignore_environment", sys_inverted=True),
     Option("use_frozen_modules", _B, "Use frozen standard library modules (-X frozen_modules).",
            since=(3, 11)),
     Option("use_hash_seed", _B, "Use hash_seed instead of a random seed.", env="PYTHONHASHSEED"),
     Option("use_system_logger", _B, "Send stdout and stderr to the system log (Apple platforms).",
            since=(3, 14), build=Build.MACOS),
-    Option("user_site_directory", _B, "Add the user site-packages directory to sys.path (false is -s).", env="PYTHONNOUSERSITE", flag="no_user_site", flag_inverted=True),
-    Option("utf8_mode", _B, "Python UTF-8 Mode (-X utf8, PEP 540).", struct=Struct.PRECONFIG, env="PYTHONUTF8", flag="utf8_mode"),
+    Option("user_site_directory", _B, "Add the user site-packages directory to sys.path (false is -s).", env="PYTHONNOUSERSITE", sys_attr="flags.no_user_site", sys_inverted=True),
+    Option("utf8_mode", _B, "Python UTF-8 Mode (-X utf8, PEP 540).", struct=Struct.PRECONFIG, env="PYTHONUTF8",
+           sys_attr="flags.utf8_mode"),
     Option("verbose", _U, "Verbose imports (-v; higher is louder).", visibility=_PUB,
-           minimum=0, maximum=_INT_MAX, sys_attr="flags.verbose", env="PYTHONVERBOSE", flag="verbose"),
+           minimum=0, maximum=_INT_MAX, sys_attr="flags.verbose", env="PYTHONVERBOSE"),
     Option("warn_default_encoding", _B, "EncodingWarning when the locale encoding is used implicitly (PEP 597).",
-           since=(3, 10), env="PYTHONWARNDEFAULTENCODING", flag="warn_default_encoding"),
+           since=(3, 10), env="PYTHONWARNDEFAULTENCODING", sys_attr="flags.warn_default_encoding"),
     Option("warnoptions", _SL, "Warning filters (-W); becomes sys.warnoptions.", visibility=_PUB,
            sys_attr="warnoptions", env="PYTHONWARNINGS"),
     Option("write_bytecode", _B, "Write .pyc files (false is -B).", visibility=_PUB,
-           sys_attr="dont_write_bytecode", env="PYTHONDONTWRITEBYTECODE", flag="dont_write_bytecode", flag_inverted=True),
+           sys_attr="flags.dont_write_bytecode", sys_inverted=True,
+           env="PYTHONDONTWRITEBYTECODE"),
     Option("xoptions", _SL, "-X options, each 'name' or 'name=value'; becomes sys._xoptions.",
            visibility=_PUB, sys_attr="_xoptions"),
     Option("_init_main", _B, "Private: run the main phase of initialization (false stops before it).",

@@ -37,9 +37,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import attrs
 
+from .document import expand, pycache_options
 from .errors import ConfigInvalid
 from .model import EmbedConfig, PycacheMode
-from .security import expand
 
 __all__ = [
     "Failure",
@@ -284,8 +284,9 @@ def plan(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Optional[str] =
         return path
 
     prefix: Optional[str] = None
-    if pc is not None and pc.mode is PycacheMode.PREFIX and pc.prefix is not None:
-        prefix = expanded(pc.prefix, "pycache.prefix")
+    policy_prefix = pycache_options(pc).get("pycache_prefix")
+    if isinstance(policy_prefix, str):
+        prefix = expanded(policy_prefix, "pycache.prefix")
     elif _option_str(cfg, "pycache_prefix") is not None:
         # a raw prefix: with no policy, or with readonly (read from the
         # prefix tree, never write); with default it is an error (EC301)

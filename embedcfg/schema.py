@@ -1,8 +1,8 @@
-"""The JSON Schema of the document, generated from the option table.
+"""The JSON Schema of the document, generated from its description.
 
 ``schema/embedcfg-1.schema.json`` is :func:`build_schema` written out (by
-``embedcfg schema --write``) and committed for editors and other tools; a
-test keeps it fresh.
+``python -m embedcfg.generate``, from :mod:`embedcfg.document` and the option
+table) and committed for editors and other tools; a test keeps it fresh.
 
 Documents are checked against the same schema by :func:`iter_problems`, a
 small evaluator of the keywords :func:`build_schema` emits. The reference
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from .document import Key, describe
 from .errors import Problem, pointer_from_parts
-from .model import FORMAT_VERSION, INDEXED_THRESHOLD, HashCheck, Profile, PycacheMode, StaticModules
 from .options import OPTIONS, Kind, Option, format_version
 
 __all__ = [
@@ -70,88 +70,37 @@ def option_schema(opt: Option) -> Dict[str, Any]:
     return s
 
 
+def _key_schema(k: Key) -> Dict[str, Any]:
+    """The JSON Schema of one described key (or of the whole document)."""
+    s: Dict[str, Any] = {"type": k.type}
+    if k.const is not None:
+        s["const"] = k.const
+    if k.enum:
+        s["enum"] = list(k.enum)
+    if k.non_empty:
+        s["minLength"] = 1
+    if k.type == "object":
+        required = [sub.name for sub in k.keys if sub.required]
+        if required:
+            s["required"] = required
+        s["additionalProperties"] = False
+    if k.doc:
+        s["description"] = k.doc
+    if k.is_options:
+        s["properties"] = {name: option_schema(o) for name, o in OPTIONS.items()}
+    elif k.type == "object":
+        s["properties"] = {sub.name: _key_schema(sub) for sub in k.keys}
+    if k.items is not None:
+        s["items"] = _key_schema(k.items)
+    return s
+
+
 def build_schema() -> Dict[str, Any]:
-    """The JSON Schema (2020-12) of document format version 1."""
-    path_note = ("Absolute, or anchored at $ORIGIN (the launcher's directory) or $CONFIG_DIR"
-                 " (this document's directory).")
-    return {
-        "$schema": _DRAFT,
-        "$id": SCHEMA_ID,
-        "title": "embedcfg document",
-        "description": ("How an embedded CPython interpreter (3.8-3.14) is configured before"
-                        " init. Format version 1."),
-        "type": "object",
-        "required": ["version"],
-        "additionalProperties": False,
-        "properties": {
-            "$schema": {"type": "string",
-                        "description": "Path or URL of this schema, for editors."},
-            "version": {"type": "integer", "const": FORMAT_VERSION,
-                        "description": "Document format version; this format is 1."},
-            "profile": {"type": "string", "enum": [p.value for p in Profile],
-                        "description": ("The preset the options apply on top of: 'isolated'"
-                                        " (default; no environment variables, no user site,"
-                                        " safe path) or 'python' (as the python command).")},
-            "lib": {"type": "string", "minLength": 1,
-                    "description": ("The libpython to load. " + path_note +
-                                    " A name without '/' is searched as dlopen does."
-                                    " Absent: the libpython the launcher was built for.")},
-            "requires_python": {"type": "string", "minLength": 1,
-                                "description": ("CPython versions the document must work on,"
-                                                " as a specifier: '>=3.10', '>=3.9,<3.14'.")},
-            "embedded": {"type": "boolean",
-                         "description": ("True when the host already runs inside a Python"
-                                         " process: attach to it instead of initializing.")},
-            "options": {
-                "type": "object",
-                "additionalProperties": False,
-                "description": "CPython configuration options by PEP 741 name; absent means"
-                               " the profile's default.",
-                "properties": {name: option_schema(o) for name, o in OPTIONS.items()},
-            },
-            "inittab": {
-                "type": "array",
-                "description": "Statically linked extension modules to register before init.",
-                "items": {
-                    "type": "object",
-                    "required": ["name"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "name": {"type": "string", "minLength": 1,
-                                 "description": "Dotted module name, as imported."},
-                        "init": {"type": "string", "minLength": 1,
-                                 "description": ("C init function; default"
-                                                 " PyInit_<last part of name>.")},
-                        "library": {"type": "string", "minLength": 1,
-                                    "description": ("Shared library holding the init function;"
-                                                    " absent: the host program. " + path_note)},
-                    },
-                },
-            },
-            "static_modules": {
-                "type": "string", "enum": [m.value for m in StaticModules],
-                "description": ("How the inittab's modules become importable: 'inittab'"
-                                " (CPython's, registered before init) or 'indexed' (embedcfg's"
-                                " importer on sys.meta_path, installed after init; works when"
-                                " embedded). Absent: 'indexed' when embedded or from"
-                                f" {INDEXED_THRESHOLD} modules on, else 'inittab'.")},
-            "pycache": {
-                "type": "object",
-                "additionalProperties": False,
-                "description": "Bytecode cache policy.",
-                "properties": {
-                    "mode": {"type": "string", "enum": [m.value for m in PycacheMode],
-                             "description": ("'default' (__pycache__ beside sources), 'prefix'"
-                                             " (under prefix), 'readonly' (read, never write),"
-                                             " 'off' (never write).")},
-                    "prefix": {"type": "string", "minLength": 1,
-                               "description": "Cache directory for mode 'prefix'. " + path_note},
-                    "check": {"type": "string", "enum": [c.value for c in HashCheck],
-                              "description": "Hash-based .pyc validation (PEP 552)."},
-                },
-            },
-        },
-    }
+    """The JSON Schema (2020-12) of document format version 1, from the
+    description of the document (:func:`embedcfg.document.describe`)."""
+    body = _key_schema(describe())
+    return {"$schema": _DRAFT, "$id": SCHEMA_ID, "title": "embedcfg document",
+            "description": body.pop("description"), **body}
 
 
 def render(schema: Optional[Mapping[str, Any]] = None) -> str:
@@ -305,6 +254,10 @@ def _unknown_key(key: str, props: Mapping[str, Any], parts: Tuple[Any, ...]) -> 
     close = difflib.get_close_matches(key, [k for k in props if k != "$schema"], n=1,
                                       cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
+    if parts == ("options",) and any(k.name == key for k in describe().keys):
+        # TOML puts every key after [options] into that table: the usual slip.
+        return Problem("EC102", f"unknown option {key!r}: {key!r} is a top-level key; move it"
+                       " above [options] (in JSON, out of \"options\")", pointer)
     if parts == ("options",):
         return Problem("EC102", f"unknown option {key!r}{hint}"
                        + ("" if hint else "; see the option reference for the names"), pointer)

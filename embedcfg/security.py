@@ -35,8 +35,9 @@ from typing import Callable, Iterator, List, Optional, Set, Tuple
 
 import attrs
 
+from .document import ARCHIVE_SUFFIXES, Anchoring, PathUse, document_paths, expand
 from .errors import Problem, Severity, pointer_from_parts
-from .model import EmbedConfig, PycacheMode
+from .model import EmbedConfig
 
 __all__ = [
     "CODE_CANNOT_CHECK",
@@ -76,50 +77,23 @@ class PathToCheck:
     contents: bool
 
 
-def expand(value: str, *, origin: Optional[str], config_dir: Optional[str]) -> Optional[str]:
-    """``value`` with a leading ``$ORIGIN`` / ``$CONFIG_DIR`` replaced, or
-    None when it cannot be expanded (anchor unknown here, or relative)."""
-    for anchor, base in (("$ORIGIN", origin), ("$CONFIG_DIR", config_dir)):
-        if value == anchor or value.startswith(anchor + "/"):
-            if not base:
-                return None
-            return base + value[len(anchor):]
-    if value.startswith("/"):
-        return value
-    return None  # relative or unknown anchor: reported as EC400/EC401 by checks
-
-
 def paths_of(cfg: EmbedConfig, *, origin: Optional[str],
              config_dir: Optional[str]) -> List[PathToCheck]:
-    """The paths of ``cfg`` that must be protected, expanded."""
+    """The paths of ``cfg`` that must be protected, expanded: every path
+    value the description says is loaded (:class:`~embedcfg.document.PathRule`)."""
     out: List[PathToCheck] = []
-
-    def add(value: object, contents: bool, *parts: object, library: bool = False) -> None:
-        if not isinstance(value, str):
-            return
-        if library and "/" not in value and not value.startswith("$"):
-            return  # a library name: dlopen searches the system directories only
-        path = expand(value, origin=origin, config_dir=config_dir)
-        if path is not None:
-            what = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in parts)
-            out.append(PathToCheck(what.replace(".[", "["), pointer_from_parts(parts), path,
-                                   contents))
-
-    pc = cfg.pycache
-    if pc is not None and pc.mode is PycacheMode.PREFIX and pc.prefix is not None:
-        add(pc.prefix, True, "pycache", "prefix")
-    elif "pycache_prefix" in cfg.options:
-        add(cfg.options["pycache_prefix"], True, "options", "pycache_prefix")
-    if cfg.lib is not None:
-        add(cfg.lib, False, "lib", library=True)
-    for i, entry in enumerate(cfg.inittab):
-        if entry.library is not None:
-            add(entry.library, False, "inittab", i, "library", library=True)
-    paths = cfg.options.get("module_search_paths")
-    if isinstance(paths, tuple):
-        for i, p in enumerate(paths):
-            # A zip archive on the path is a file; a directory is loaded by contents.
-            add(p, not p.endswith((".zip", ".egg", ".whl")), "options", "module_search_paths", i)
+    for pv in document_paths(cfg):
+        if pv.rule.use is None:
+            continue
+        if (pv.rule.anchoring is Anchoring.LIBRARY and "/" not in pv.value
+                and not pv.value.startswith("$")):
+            continue  # a library name: dlopen searches the system directories only
+        path = expand(pv.value, origin=origin, config_dir=config_dir)
+        if path is None:
+            continue
+        # An archive on a module search path is a file; a directory is loaded by contents.
+        contents = pv.rule.use is PathUse.CONTENTS and not pv.value.endswith(ARCHIVE_SUFFIXES)
+        out.append(PathToCheck(pv.label, pointer_from_parts(pv.parts), path, contents))
     return out
 
 

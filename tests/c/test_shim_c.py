@@ -57,17 +57,7 @@ def test_generated_option_table_is_fresh() -> None:
     """capi_shim/embedcfg_options.h is what embedcfg/options.py generates."""
     header = SHIM / _ctable.HEADER_NAME
     assert header.read_text(encoding="utf-8") == _ctable.generate(), (
-        "stale: run python -m embedcfg._ctable")
-    proc = subprocess.run([sys.executable, "-m", "embedcfg._ctable", "--check"], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-
-
-def test_stale_table_is_detected(tmp_path: Path) -> None:
-    """--check exits 1 when the header differs from the option table."""
-    stale = tmp_path / "embedcfg_options.h"
-    stale.write_text("/* old */\n", encoding="utf-8")
-    assert _ctable.main(["--check", "--output", str(stale)]) == 1
+        "stale: run python -m embedcfg.generate")
 
 
 @pytest.mark.parametrize("minor", [(3, m) for m in range(8, 15)], ids=lambda m: f"3.{m[1]}")

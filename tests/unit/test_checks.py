@@ -189,13 +189,15 @@ def test_lib_paths(path: str, code: Optional[str]) -> None:
 
 
 def test_path_options_must_be_anchored() -> None:
-    """Path-valued options and the pycache prefix follow the same rule; a bare name too."""
+    """Path-valued options and the pycache prefix follow the same rule; a bare name too.
+
+    Reported in document order: the paths come from the document's description."""
     cfg = EmbedConfig(options={"module_search_paths": ["/ok", "app", ""], "home": "py"},
                       pycache=Pycache(mode=PycacheMode.PREFIX, prefix="cache"))
-    assert _codes(cfg) == [("EC400", "/pycache/prefix"),
-                           ("EC400", "/options/module_search_paths/1"),
+    assert _codes(cfg) == [("EC400", "/options/module_search_paths/1"),
                            ("EC400", "/options/module_search_paths/2"),
-                           ("EC400", "/options/home")]
+                           ("EC400", "/options/home"),
+                           ("EC400", "/pycache/prefix")]
 
 
 def test_inittab_rules() -> None:

@@ -36,7 +36,7 @@ def _blocks(page: Path) -> Iterator[Tuple[str, str]]:
 
 def test_generated_pages_are_fresh() -> None:
     """The option and problem-code references match the code they come from."""
-    proc = subprocess.run([sys.executable, str(DOCS / "generate.py"), "--check"],
+    proc = subprocess.run([sys.executable, "-m", "embedcfg.generate", "--check"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
 
@@ -78,6 +78,28 @@ def test_console_blocks_match(page: Path, tmp_path: Path) -> None:
         proc = subprocess.run([str(script)] + argv[1:], cwd=work, capture_output=True,
                               text=True, check=False)
         assert proc.stdout.splitlines() == expected, proc.stderr
+
+
+def _errors(body: str, lang: str) -> List[Tuple[str, str]]:
+    from embedcfg import _api, codec
+    from embedcfg.errors import Severity
+
+    _, problems = _api.check_parsed(codec.parse(body, lang, file="snippet"))
+    return [(p.code, p.pointer) for p in problems if p.severity is Severity.ERROR]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_document_blocks_validate(page: Path) -> None:
+    """Every TOML/JSON document a page shows is valid, unless the page runs
+    ``embedcfg validate`` on it next to show its problems."""
+    blocks = list(_blocks(page))
+    for i, (lang, body) in enumerate(blocks):
+        if lang not in ("toml", "json"):
+            continue
+        following = blocks[i + 1] if i + 1 < len(blocks) else ("", "")
+        if following[0] == "console" and following[1].startswith("$ embedcfg validate"):
+            continue  # a deliberate mistake, checked by test_console_blocks_match
+        assert _errors(body, lang) == [], body
 
 
 def _header_symbols() -> List[str]:

@@ -18,6 +18,18 @@ def _quick_start() -> List[str]:
     return [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, re.S)]
 
 
+def test_document_snippets_validate() -> None:
+    """Every TOML/JSON document the README shows is valid."""
+    from embedcfg import _api, codec
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippets = re.findall(r"```(toml|json)\n(.*?)```", text, re.S)
+    assert snippets
+    for lang, body in snippets:
+        _, problems = _api.check_parsed(codec.parse(body, lang, file="README.md"))
+        assert [(p.code, p.pointer) for p in problems] == [], body
+
+
 def test_two_commands_and_ci_runs_the_second() -> None:
     """Two one-line commands; .ci/run runs the second one verbatim."""
     commands = _quick_start()

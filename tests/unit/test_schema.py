@@ -19,7 +19,7 @@ from tests.strategies import configs
 def test_committed_schema_is_fresh(root: Path) -> None:
     """schema/embedcfg-1.schema.json is exactly what build_schema() generates."""
     committed = (root / schema.SCHEMA_FILE).read_text(encoding="utf-8")
-    assert committed == schema.render(), "run: embedcfg schema --write"
+    assert committed == schema.render(), "run: python -m embedcfg.generate"
 
 
 def test_schema_is_valid_2020_12() -> None:
@@ -126,6 +126,9 @@ def test_float_integers_are_refused_unlike_jsonschema() -> None:
     ({"version": 1, "lib": ""}, "lib must not be empty"),
     ({"version": 1, "static_modules": "auto"}, "static_modules must be one of \"inittab\","
      " \"indexed\", found \"auto\""),
+    ({"version": 1, "options": {"static_modules": "indexed"}}, "unknown option"
+     " 'static_modules': 'static_modules' is a top-level key; move it above [options] (in"
+     " JSON, out of \"options\")"),
 ])
 def test_messages(raw: Any, message: str) -> None:
     """Messages say what was expected, what was found, and how to fix it."""
