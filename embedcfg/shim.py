@@ -294,7 +294,7 @@ def _program_argv0(cfg: EmbedConfig, origin: str, config_dir: Optional[str]) -> 
     a command line (``parse_argv``, on by default in the python profile) and
     computes it from there."""
     from .model import Profile
-    from .security import expand
+    from .document import expand
 
     options = cfg.options
     parse_argv = options.get("parse_argv", cfg.profile is Profile.PYTHON)
