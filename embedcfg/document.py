@@ -3,7 +3,7 @@
 Everything about the *shape* of a document that more than one part of
 embedcfg needs is stated here, once: its keys and their types (read off the
 attrs model, whose fields carry their description in ``metadata``, see
-:func:`key`), the closed sets of values, which values are paths and how they
+:func:`embedcfg._keys.key`), the closed sets of values, which values are paths and how they
 are anchored and used, the reading limits, the supported CPython range, and
 the mapping of the pycache policy onto options (:func:`pycache_options`).
 The option table (:mod:`embedcfg.options`) is the same for ``[options]``.
@@ -18,14 +18,13 @@ a top-level key is one field in :mod:`embedcfg.model` plus its behaviour.
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import attrs
 
+from ._keys import META, PATH_NOTE, Anchoring, KeyInfo, PathRule, key
+from .model import FORMAT_VERSION, EmbedConfig, OptionValue, Pycache, PycacheMode
 from .options import FIRST_VERSION, LAST_VERSION, OPTIONS, PathUse, format_version
-
-if TYPE_CHECKING:  # the model imports this module for key()
-    from .model import EmbedConfig, OptionValue, Pycache
 
 __all__ = [
     "ANCHORS",
@@ -61,50 +60,6 @@ ANCHORS = ("$ORIGIN", "$CONFIG_DIR")
 
 #: Entries of a module search path that are files (archives), not directories.
 ARCHIVE_SUFFIXES = (".zip", ".egg", ".whl")
-
-#: What the schema and the docs say of every path value.
-PATH_NOTE = ("Absolute, or anchored at $ORIGIN (the launcher's directory) or $CONFIG_DIR"
-             " (this document's directory).")
-
-
-class Anchoring(enum.Enum):
-    """Which spellings a path value may take."""
-
-    #: Absolute, or anchored at $ORIGIN / $CONFIG_DIR.
-    ANCHORED = "anchored"
-    #: The same, or a library name without '/', which dlopen searches in the
-    #: system directories only.
-    LIBRARY = "library"
-
-
-@attrs.frozen
-class PathRule:
-    """A key whose value is a path: how it may be written, what is loaded."""
-
-    anchoring: Anchoring = Anchoring.ANCHORED
-    #: What the interpreter loads from it; the security checks (Python's and
-    #: the launcher's) refuse it when other users can change that.
-    use: Optional[PathUse] = None
-
-
-@attrs.frozen
-class KeyInfo:
-    """What the description says of one model field (its ``metadata``)."""
-
-    doc: str
-    required: bool = False
-    non_empty: bool = False
-    path: Optional[PathRule] = None
-
-
-_META = "embedcfg"
-
-
-def key(doc: str, *, required: bool = False, non_empty: bool = False,
-        path: Optional[PathRule] = None) -> Dict[str, KeyInfo]:
-    """The ``metadata`` of a model field: its key's description."""
-    return {_META: KeyInfo(doc, required=required, non_empty=non_empty, path=path)}
-
 
 @attrs.frozen
 class Key:
@@ -147,7 +102,7 @@ def _unwrap_optional(tp: Any) -> Any:
 
 
 def _describe_field(field: "attrs.Attribute[Any]") -> Key:
-    info: KeyInfo = field.metadata[_META]
+    info: KeyInfo = field.metadata[META]
     tp = _unwrap_optional(field.type)
     common: Dict[str, Any] = {"doc": info.doc, "required": info.required,
                               "non_empty": info.non_empty, "path": info.path}
@@ -164,8 +119,6 @@ def _describe_field(field: "attrs.Attribute[Any]") -> Key:
                    **common)
     names = {bool: "boolean", int: "integer", str: "string"}
     if tp in names:
-        from .model import FORMAT_VERSION
-
         const = FORMAT_VERSION if field.name == "version" else None
         return Key(field.name, names[tp], const=const, **common)
     raise TypeError(f"the description has no JSON type for {field.name}: {tp!r}")
@@ -183,8 +136,6 @@ def describe() -> Key:
     """The whole document, from the model's fields and their metadata."""
     global _described  # computed once: it only reads constant class definitions
     if _described is None:
-        from .model import EmbedConfig
-
         _described = Key("", "object", (f"How an embedded CPython interpreter ({SUPPORTED}) is"
                                         " configured before init. Format version 1."),
                          keys=(_SCHEMA_KEY,) + _describe_class(EmbedConfig))
@@ -216,11 +167,9 @@ def expand(value: str, *, origin: Optional[str], config_dir: Optional[str]) -> O
 
 # The pycache policy.
 
-def pycache_options(pc: "Optional[Pycache]") -> "Dict[str, OptionValue]":
+def pycache_options(pc: Optional[Pycache]) -> Dict[str, OptionValue]:
     """The options a pycache policy sets (the C shim applies the same table)."""
-    from .model import PycacheMode
-
-    out: "Dict[str, OptionValue]" = {}
+    out: Dict[str, OptionValue] = {}
     if pc is None:
         return out
     if pc.mode is PycacheMode.PREFIX and pc.prefix is not None:
@@ -283,7 +232,7 @@ def _walk(k: Key, raw: Any, parts: Tuple[Union[str, int], ...]) -> Iterator[Path
             yield from _walk(k.items, item, parts + (i,))
 
 
-def document_paths(doc: "Union[EmbedConfig, Mapping[str, Any]]") -> List[PathValue]:
+def document_paths(doc: Union[EmbedConfig, Mapping[str, Any]]) -> List[PathValue]:
     """Every path value of a model or of a raw document, in document order."""
     return list(_walk(describe(), doc, ()))
 

@@ -3,7 +3,7 @@
 Frozen attrs classes; ``None`` everywhere means "leave the profile's
 default". Serialization lives in :mod:`embedcfg.codec`, validation in
 :mod:`embedcfg.schema` and :mod:`embedcfg.checks`: the model only holds data.
-Each field's ``metadata`` describes its key (:func:`embedcfg.document.key`):
+Each field's ``metadata`` describes its key (:func:`embedcfg._keys.key`);
 the schema, the docs and the C shim's key lists are generated from it, so a
 new key is a new field here plus its behaviour.
 """
@@ -16,7 +16,8 @@ from typing import Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 import attrs
 
-from .document import PATH_NOTE, Anchoring, PathRule, PathUse, key
+from ._keys import PATH_NOTE, Anchoring, PathRule, key
+from .options import PathUse
 
 __all__ = [
     "FORMAT_VERSION",
