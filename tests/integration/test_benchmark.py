@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pythons import pyenv_pythons
+from tests.pythons import installed_pythons
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def test_static_modules_benchmark_runs() -> None:
     """benchmarks/static_modules.py (issue 4's table) keeps working at small
     N on one installed CPython: both mechanisms, the importer's own share
     and the ceiling of the import-all ratio."""
-    found = pyenv_pythons()
+    found = installed_pythons()
     if not found:
         pytest.skip("no pyenv CPython with a shared libpython is installed")
     python = list(found.values())[-1]

@@ -14,10 +14,10 @@ import pytest
 import embedcfg
 from embedcfg import cli, introspect
 from embedcfg.options import OPTIONS
-from tests.pythons import pyenv_pythons
+from tests.pythons import installed_pythons
 
 
-INTERPRETERS = list(pyenv_pythons().values())
+INTERPRETERS = list(installed_pythons().values())
 
 
 def _clean_env(**extra: str) -> Dict[str, str]:
