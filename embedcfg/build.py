@@ -90,11 +90,16 @@ import json, os, sys, sysconfig
 v = sysconfig.get_config_var
 paths = sysconfig.get_paths()
 lib = None
+# LIBDIR is the directory configure was given; a relocated installation (a
+# tarball unpacked elsewhere, as the 3.14 test build is) has its library
+# under its own prefix instead: sys.base_exec_prefix follows the executable.
+libdirs = [v("LIBDIR") or "", os.path.join(sys.base_exec_prefix, os.path.basename(
+    v("LIBDIR") or "lib"))]
 if v("Py_ENABLE_SHARED"):
-    for name in (v("INSTSONAME"), v("LDLIBRARY")):
-        if name and os.path.exists(os.path.join(v("LIBDIR") or "", name)):
-            lib = os.path.join(v("LIBDIR"), name)
-            break
+    for libdir in libdirs:
+        for name in (v("INSTSONAME"), v("LDLIBRARY")):
+            if lib is None and name and os.path.exists(os.path.join(libdir, name)):
+                lib = os.path.join(libdir, name)
 print(json.dumps({
     "executable": sys.executable,
     "version": list(sys.version_info[:3]),
