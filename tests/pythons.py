@@ -13,6 +13,19 @@ safe when several test processes (pytest-xdist, parallel worktrees, CI jobs
 sharing a home directory) run it at once: each unpacks into its own temporary
 directory beside the target and renames it into place; a rename that loses the
 race discards its copy and uses the winner's, which is complete by construction.
+
+A pyenv build sits at the prefix it was configured with; the archive does not
+(it was built with ``--prefix=/tmp/cp314``). ``python3.14`` finds its prefix
+from its own location, but an embedding program does not: on Linux, getpath
+searches up from the *program's* directory and then falls back to the
+configured prefix; it never looks beside libpython. So every launcher and C
+host of the tests would fail with "Failed to import encodings module" unless
+each document set ``home`` (as docs/howto/pick-libpython.rst says a relocated
+libpython needs). To test 3.14 exactly as the pyenv minors are tested, the
+configured prefix is made a symbolic link to the unpacked tree (created
+atomically, only ever replacing a link of our own) and the interpreter is used
+through it. :func:`archive_tree` is the unpacked, relocated tree itself, for the
+tests of relocation.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ import functools
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -96,29 +110,74 @@ def _pyenv_only() -> Dict[Tuple[int, int], Path]:
     return found
 
 
-def archive_python() -> Path:
-    """The ``bin/python3.14`` of the unpacked test-data build (unpacked on first use).
+_EXE = Path("bin", f"python{_ARCHIVE_MINOR[0]}.{_ARCHIVE_MINOR[1]}")
 
-    Raises :class:`ArchiveError` saying what is missing or wrong.
+
+def archive_python() -> Path:
+    """The ``bin/python3.14`` of the test-data build, through its configured prefix.
+
+    Unpacks the archive on first use. Raises :class:`ArchiveError` saying what
+    is missing or wrong.
     """
-    override = os.environ.get(ARCHIVE_ENV)
-    cache = os.environ.get(CACHE_ENV)
-    return _archive_python(override, cache)
+    return _archive_python(os.environ.get(ARCHIVE_ENV), os.environ.get(CACHE_ENV))
+
+
+def archive_tree() -> Path:
+    """The unpacked test-data build where it really is (relocated from its prefix)."""
+    return _archive_tree(os.environ.get(ARCHIVE_ENV), os.environ.get(CACHE_ENV))
 
 
 @functools.lru_cache(maxsize=None)
-def _archive_python(override: Optional[str], cache: Optional[str]) -> Path:
+def _archive_tree(override: Optional[str], cache: Optional[str]) -> Path:
     archive = _find_archive(override)
     digest = _checked_digest(archive)
     root = Path(cache) if cache else _default_cache()
     stem = archive.name[: -len(".tar.xz")].rsplit("-linux", 1)[0]  # cpython-3.14.7
     target = root / f"{stem}-{digest[:12]}"
-    exe = target / stem / "bin" / f"python{_ARCHIVE_MINOR[0]}.{_ARCHIVE_MINOR[1]}"
-    if not exe.exists():
+    if not (target / stem / _EXE).exists():
         _unpack(archive, root, target)
-        if not exe.exists():
-            raise ArchiveError(f"{archive} has no {exe.relative_to(target)}")
-    return exe
+        if not (target / stem / _EXE).exists():
+            raise ArchiveError(f"{archive} has no {stem}/{_EXE}")
+    return target / stem
+
+
+@functools.lru_cache(maxsize=None)
+def _archive_python(override: Optional[str], cache: Optional[str]) -> Path:
+    tree = _archive_tree(override, cache)
+    try:
+        prefix = subprocess.run(
+            [str(tree / _EXE), "-I", "-S", "-c",
+             "import sysconfig; print(sysconfig._get_sysconfigdata()['prefix'])"],
+            capture_output=True, text=True, timeout=60, check=True, env={}).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ArchiveError(f"{tree / _EXE} does not run: {exc}") from None
+    if not os.path.isabs(prefix):
+        raise ArchiveError(f"{tree / _EXE} reports the configured prefix {prefix!r}")
+    _link_prefix(Path(prefix), tree)
+    return Path(prefix) / _EXE
+
+
+def _link_prefix(prefix: Path, tree: Path) -> None:
+    """Make ``prefix`` a symbolic link to ``tree``, atomically."""
+    try:
+        st = os.lstat(prefix)
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        if not stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid():
+            raise ArchiveError(f"the build's configured prefix {prefix} exists and is not"
+                               " a symbolic link of this user's, so it cannot point to the"
+                               " unpacked build")
+        if os.readlink(prefix) == str(tree):
+            return
+    # A fresh link under a unique name, renamed over the old one: concurrent
+    # runs each replace a link with an equally good one, never leave none.
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    tmp = prefix.with_name(f".{prefix.name}.{os.getpid()}.link")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(tree, tmp)
+    os.replace(tmp, prefix)
 
 
 def _default_cache() -> Path:
