@@ -249,6 +249,23 @@ def test_python_profile_is_the_python_preset(shim: Shim, tmp_path: Path) -> None
     assert got["pre_config"]["_config_init"] == 2  # _PyConfig_INIT_PYTHON
 
 
+def test_python_profile_coerces_the_c_locale_as_python_does(shim: Shim, tmp_path: Path) -> None:
+    """profile = "python" under LANG=C: UTF-8 mode and the locale coercion of
+    PEP 538/540 (the preset's "decide from the locale"), as python itself does."""
+    env = clean_env(LANG="C")
+    got = dump_of(shim.launch(EmbedConfig(profile=Profile.PYTHON,
+                                          options={"run_command": DUMP}),
+                              directory=tmp_path, env=env))
+    python = subprocess.run([shim.python, "-c", "import sys; print(sys.flags.utf8_mode,"
+                             " sys.getfilesystemencoding(), sys.stdout.encoding)"],
+                            capture_output=True, text=True, env=env, check=True).stdout.split()
+    assert python == ["1", "utf-8", "utf-8"]
+    assert [str(got["pre_config"]["utf8_mode"]), got["runtime"]["filesystem_encoding"],
+            got["runtime"]["stdout_encoding"]] == python
+    assert got["pre_config"]["coerce_c_locale"] == 2  # coerced, without a warning
+    assert got["pre_config"]["_config_init"] == got["config"]["_config_init"] == 2
+
+
 def test_dev_mode_and_its_side_effects(shim: Shim, tmp_path: Path) -> None:
     """dev_mode reaches both PyPreConfig and PyConfig (it is in both structs)."""
     got = dump_of(shim.launch(EmbedConfig(options={"run_command": DUMP, "dev_mode": True}),
