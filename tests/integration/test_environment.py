@@ -44,6 +44,10 @@ CONTRADICTIONS: List[Tuple[str, Any, str, Tuple[int, int]]] = [
     ("int_max_str_digits", 1000, "5000", (3, 12)),
     ("perf_profiling", 0, "1", (3, 12)),
     ("cpu_count", 3, "7", (3, 13)),
+    # Measured on 3.14.7: these two variables beat the member unless removed
+    ("thread_inherit_context", 0, "1", (3, 14)),
+    ("context_aware_warnings", 0, "1", (3, 14)),
+    ("remote_debug", True, "1", (3, 14)),  # the variable disables it
 ]
 
 ALLOCATOR_MALLOC = 3
