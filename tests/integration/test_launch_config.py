@@ -97,6 +97,9 @@ VALUES: Dict[str, Any] = {
     "xoptions": ["embedcfg_test=1"],
     "cpu_count": 3,
     "perf_profiling": 1,
+    "context_aware_warnings": 1,
+    "thread_inherit_context": 1,
+    "remote_debug": False,
 }
 
 ALLOCATOR_MALLOC = 3  # PYMEM_ALLOCATOR_MALLOC
@@ -162,6 +165,11 @@ def _expected(minor: Tuple[int, int], base: Dict[str, Any],
     if minor >= (3, 11):
         # getpath does not compute stdlib_dir when the search path is given
         cfg["stdlib_dir"] = ""
+    if minor >= (3, 14):
+        # 3.14 dumps the config through PYCONFIG_SPEC (PEP 741, gh-107954):
+        # xoptions come out as PyConfig_Get gives them, a dict (True for a
+        # bare "-X name")
+        cfg["xoptions"] = dict((x.split("=", 1) + [True])[:2] for x in options["xoptions"])
     return expected
 
 
