@@ -48,6 +48,18 @@ import json, sys
 
 FLAGS = __FLAGS__
 
+def sys_path_0():
+    # What Py_RunMain inserts (_PyPathConfig_ComputeSysPath0), or None.
+    import os
+    if sys.flags.safe_path or not sys.argv:
+        return None
+    arg = sys.argv[0]
+    if arg == "-c" or arg == "":
+        return ""
+    if getattr(sys.modules.get("__main__"), "__spec__", None) is not None:  # -m
+        return os.getcwd()
+    return os.path.dirname(os.path.realpath(arg))
+
 def probe():
     out = {"version": list(sys.version_info[:3]), "config": {}, "preconfig": {}}
     if sys.version_info >= (3, 14):
@@ -61,6 +73,11 @@ def probe():
             value = api.PyConfig_Get(name.encode())
             if name == "xoptions" and isinstance(value, dict):
                 value = [k if v is True else "%s=%s" % (k, v) for k, v in value.items()]
+            if name == "module_search_paths" and value and value[0] == sys_path_0():
+                # PyConfig_Get answers with the live sys.path, where Py_RunMain
+                # put sys_path_0 (the -c/-m/script directory), an init-only
+                # option it cannot show; get_configs() never included it.
+                value = value[1:]
             out["config"][name] = value
         return out
     try:
