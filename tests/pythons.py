@@ -135,7 +135,7 @@ def _archive_tree(override: Optional[str], cache: Optional[str]) -> Path:
     stem = archive.name[: -len(".tar.xz")].rsplit("-linux", 1)[0]  # cpython-3.14.7
     target = root / f"{stem}-{digest[:12]}"
     if not (target / stem / _EXE).exists():
-        _unpack(archive, root, target)
+        _unpack(archive, root, target, stem)
         if not (target / stem / _EXE).exists():
             raise ArchiveError(f"{archive} has no {stem}/{_EXE}")
     return target / stem
@@ -227,7 +227,7 @@ def _checked_digest(archive: Path) -> str:
     return expected
 
 
-def _unpack(archive: Path, root: Path, target: Path) -> None:
+def _unpack(archive: Path, root: Path, target: Path, stem: str) -> None:
     root.mkdir(parents=True, exist_ok=True)
     # Beside the target, so the final rename stays on one file system and is atomic.
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=root))
@@ -237,6 +237,18 @@ def _unpack(archive: Path, root: Path, target: Path) -> None:
                 tar.extractall(tmp, filter="fully_trusted")  # our own checksummed build
             else:  # pragma: no cover - older runners
                 tar.extractall(tmp)
+        # The archive ships no __pycache__; `make install` (and so pyenv)
+        # compiles the standard library at the three optimization levels.
+        # Without that every embedded start compiles what it imports, and
+        # start-up measurements compare a cold 3.14 with warm 3.8-3.13.
+        exe = tmp / stem / _EXE
+        lib = tmp / stem / "lib" / f"python{_ARCHIVE_MINOR[0]}.{_ARCHIVE_MINOR[1]}"
+        proc = subprocess.run([str(exe), "-I", "-m", "compileall", "-q", "-j0", "-o", "0",
+                               "-o", "1", "-o", "2", str(lib)], capture_output=True,
+                              text=True, timeout=900, env={}, check=False)
+        if proc.returncode != 0:
+            raise ArchiveError(f"compiling the standard library of {archive.name} failed:"
+                               f" {(proc.stdout + proc.stderr).strip()[-500:]}")
         os.chmod(tmp, 0o755)  # mkdtemp's 0700 would stay on the renamed directory
         try:
             os.rename(tmp, target)
