@@ -92,9 +92,10 @@ paths = sysconfig.get_paths()
 lib = None
 # LIBDIR is the directory configure was given; a relocated installation (a
 # tarball unpacked elsewhere, as the 3.14 test build is) has its library
-# under its own prefix instead: sys.base_exec_prefix follows the executable.
-libdirs = [v("LIBDIR") or "", os.path.join(sys.base_exec_prefix, os.path.basename(
-    v("LIBDIR") or "lib"))]
+# under its own prefix instead, which sys.base_exec_prefix follows: that one
+# is what the interpreter itself runs on, so it comes first.
+libdirs = [os.path.join(sys.base_exec_prefix, getattr(sys, "platlibdir", "lib")),
+           v("LIBDIR") or ""]
 if v("Py_ENABLE_SHARED"):
     for libdir in libdirs:
         for name in (v("INSTSONAME"), v("LDLIBRARY")):
