@@ -27,6 +27,23 @@ def test_startup_benchmark_runs(shim_cache: Path) -> None:
     assert "30 options, 20 search paths, 5 inittab entries" in proc.stdout
 
 
+def test_startup_benchmark_runs_on_3_14(shim_cache: Path) -> None:
+    """--python 3.14 finds the 3.14 build (pyenv or the test-data archive) and
+    measures the launcher on its PEP 741 path."""
+    from tests.pythons import missing_reason
+
+    if (3, 14) not in installed_pythons():
+        pytest.skip(missing_reason((3, 14)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["EMBEDCFG_CACHE_DIR"] = str(shim_cache)
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--runs",
+                           "1", "--no-callgrind", "--python", "3.14"], capture_output=True,
+                          text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("CPython 3.14."), proc.stdout
+    assert "launcher/host" in proc.stdout
+
+
 def test_validate_benchmark_runs() -> None:
     """benchmarks/validate.py (issue 2's cold-start ratios) keeps working:
     two quick rounds, every line it promises."""
