@@ -2372,13 +2372,20 @@ static int initconfig_failed(embedcfg_handle *h, PyInitConfig *c, const char *du
 
 static int initialize_pep741(embedcfg_handle *h)
 {
-    /* The python profile on PyInitConfig, which starts isolated. */
+    /* The python profile on PyInitConfig, which starts isolated.  UNSET is
+     * the python preset's -1, "read -X and PYTHON* at init", for members the
+     * isolated preset fixes: PyInitConfig types them UINT/BOOL (0..UINT_MAX)
+     * and stores them in C ints, where UINT_MAX is -1. */
+#define UNSET ((int64_t)UINT_MAX)
     static const struct { const char *name; int64_t value; } python_profile[] = {
         {"isolated", 0}, {"use_environment", 1}, {"user_site_directory", 1},
         {"safe_path", 0}, {"install_signal_handlers", 1}, {"pathconfig_warnings", 1},
         {"configure_c_stdio", 1}, {"parse_argv", 1}, {"configure_locale", 1},
-        {"_config_init", 2 /* _PyConfig_INIT_PYTHON */}, {NULL, 0}
+        {"_config_init", 2 /* _PyConfig_INIT_PYTHON */}, {"use_hash_seed", UNSET},
+        {"dev_mode", UNSET}, {"tracemalloc", UNSET}, {"perf_profiling", UNSET},
+        {"int_max_str_digits", UNSET}, {NULL, 0}
     };
+#undef UNSET
     PyInitConfig *c = PyInitConfig_Create();
     char during[128];
     char *saved = NULL;

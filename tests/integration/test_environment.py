@@ -95,6 +95,31 @@ def test_document_wins_over_the_environment(shim: Shim, tmp_path: Path) -> None:
         assert got["config"]["warn_default_encoding"] == 0
 
 
+#: Variables whose effect the next test cannot observe in a dump: -i would
+#: wait at the prompt, and lib64 is no standard library directory here.
+UNOBSERVABLE = {"inspect", "platlibdir"}
+
+
+def test_python_profile_reads_every_variable(shim: Shim, tmp_path: Path) -> None:
+    """profile = "python" without those options: each PYTHON* variable takes
+    effect, as for the python command (PyInitConfig starts from the isolated
+    preset, whose fixed values would otherwise hide five of them on 3.14)."""
+    skip = set(UNOBSERVABLE)
+    if shim.minor == (3, 12):
+        # Measured: "PYTHONMALLOCSTATS=1 python3.12 -c pass" (3.12.1) itself
+        # dies of SIGSEGV at exit, so the launcher does too.
+        skip.add("malloc_stats")
+    cases = [c for c in CONTRADICTIONS if shim.minor >= c[3] and c[0] not in skip]
+    cfg = EmbedConfig(profile=Profile.PYTHON, options={"run_command": DUMP})
+    base = dump_of(shim.launch(cfg, directory=tmp_path))
+    env = clean_env(**{_variable(name): value for name, _, value, _ in cases})
+    got = dump_of(shim.launch(cfg, directory=tmp_path, env=env))
+    unread = sorted(name for name, _, _, _ in cases
+                    if got[_section(name)][name] == base[_section(name)][name])
+    # PYTHONUTF8=0 is already the value under the C.UTF-8 locale
+    assert unread == ["utf8_mode"]
+
+
 def test_isolated_profile_reads_no_variable(shim: Shim, tmp_path: Path) -> None:
     """With every PYTHON* variable exported, the isolated profile's config is unchanged."""
     base = dump_of(shim.launch(EmbedConfig(options={"run_command": DUMP}), directory=tmp_path))
