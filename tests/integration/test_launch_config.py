@@ -16,9 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
+import pytest
+
 from embedcfg.model import EmbedConfig, Profile
 from embedcfg.options import OPTIONS, Struct
 
+from ..pythons import MINORS
 from .conftest import DUMP, Shim, clean_env, dump_of
 
 #: Options the full-document test does not set, and why.
@@ -132,6 +135,35 @@ def _options_for(minor: Tuple[int, int], base: Dict[str, Any]) -> Dict[str, Any]
         else:
             assert name in NOT_SET, f"option {name} is neither set nor listed in NOT_SET"
     return options
+
+
+def coverage(minor: Tuple[int, int]) -> Tuple[int, int, int, int]:
+    """(options, set and compared, other, build-guarded) for ``minor``."""
+    present = [o for o in OPTIONS.values() if o.exists_in(minor)]
+    dummy = {"config": {"program_name": "p", "module_search_paths": []}}
+    compared = _options_for(minor, dummy)
+    other = [o.name for o in present if o.build is None and o.name not in compared]
+    assert all(name in NOT_SET for name in other), other
+    return (len(present), len(compared), len(other),
+            sum(1 for o in present if o.build is not None))
+
+
+def test_coverage_table_in_the_docs_is_current() -> None:
+    """docs/explanation/shim.rst's per-minor coverage table is what OPTIONS and
+    NOT_SET give (Linux x86-64: perf_profiling is compared)."""
+    if not PERF_TRAMPOLINE:
+        pytest.skip("the table is for a platform with perf trampolines")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "explanation"
+            / "shim.rst").read_text(encoding="utf-8")
+    table = text.split("What the whole-config test covers", 1)[1].split("\n\n\"", 1)[0]
+    cells = [line.strip() for line in table.splitlines()
+             if line.strip().startswith(("* - ", "- "))]
+    starts = [i for i, cell in enumerate(cells) if cell.startswith("* - ")]
+    rows = {}
+    for i in starts[1:]:  # the first row is the header
+        minor, *numbers = [cell.split("- ", 1)[1] for cell in cells[i:i + 5]]
+        rows[tuple(int(x) for x in minor.split("."))] = tuple(map(int, numbers))
+    assert rows == {minor: coverage(minor) for minor in MINORS}
 
 
 def _expected(minor: Tuple[int, int], base: Dict[str, Any],
