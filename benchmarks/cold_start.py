@@ -21,7 +21,7 @@ of the started process: steady on a shared machine) and in wall-clock time;
 the targets (issue 5): precompile+readonly within 1.05x of the warm cache,
 and how many times faster than no cache.
 
-    python benchmarks/cold_start.py [--python PYTHON] [--starts 20] [--plain]
+    python benchmarks/cold_start.py [--python PYTHON|3.14] [--starts 20] [--plain]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _interpreters  # noqa: E402  (benchmarks/, the script's directory)
 from embedcfg import codec  # noqa: E402
 from embedcfg.model import EmbedConfig, Pycache, PycacheMode  # noqa: E402
 from embedcfg.precompile import precompile  # noqa: E402
@@ -241,7 +242,8 @@ def timed(cmd: Sequence[str]) -> Tuple[float, float]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--python", default=sys.executable, type=_interpreters.resolve,
+                    help="the interpreter: a path, or a minor such as 3.14")
     ap.add_argument("--starts", type=int, default=20)
     ap.add_argument("--plain", action="store_true", help="do not use the launcher")
     args = ap.parse_args(argv)

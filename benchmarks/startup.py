@@ -17,7 +17,7 @@ Reports wall-clock medians and, when valgrind is installed, callgrind
 instruction totals (stable on a noisy machine), then the ratios. The target
 of issue 3: the launcher costs at most 1 % more instructions than the host.
 
-    python benchmarks/startup.py [--python PYTHON] [--runs 30]
+    python benchmarks/startup.py [--python PYTHON|3.14] [--runs 30] [--no-callgrind]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import _callgrind  # noqa: E402  (benchmarks/, the script's directory)
+import _interpreters  # noqa: E402
 from embedcfg import build as _build  # noqa: E402
 from embedcfg import codec  # noqa: E402
 from embedcfg.model import EmbedConfig, InittabEntry  # noqa: E402
@@ -199,7 +200,8 @@ def instructions(cmd: List[str]) -> Optional[int]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--python", default=sys.executable, help="the interpreter to start")
+    p.add_argument("--python", default=sys.executable, type=_interpreters.resolve,
+                   help="the interpreter to start: a path, or a minor such as 3.14")
     p.add_argument("--runs", type=int, default=30, help="wall-clock runs per variant")
     p.add_argument("--no-callgrind", action="store_true", help="skip instruction counts")
     args = p.parse_args(argv)

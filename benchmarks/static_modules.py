@@ -153,23 +153,11 @@ print(json.dumps({"reg_ns": reg, "init_ns": init}))
 """
 
 
-def _pyenv_pythons() -> Dict[Tuple[int, int], str]:
-    found: Dict[Tuple[int, int], str] = {}
-    pyenv = shutil.which("pyenv")
-    if pyenv is None:
-        return found
-    root = subprocess.run([pyenv, "root"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    for name in subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True,
-                               check=True).stdout.split():
-        parts = name.split(".")
-        if len(parts) < 2 or not (parts[0].isdigit() and parts[1].isdigit()):
-            continue
-        minor = (int(parts[0]), int(parts[1]))
-        exe = Path(root, "versions", name, "bin", f"python{minor[0]}.{minor[1]}")
-        if (3, 8) <= minor and exe.exists() and not name.endswith("t"):
-            found.setdefault(minor, str(exe))
-    return found
+def _installed_pythons() -> Dict[Tuple[int, int], str]:
+    # The tests' discovery: pyenv, plus the 3.14 test-data build when present.
+    from tests.pythons import installed_pythons
+
+    return {minor: str(exe) for minor, exe in installed_pythons().items()}
 
 
 def _env() -> Dict[str, str]:
@@ -339,8 +327,8 @@ def report(version: str, rows: List[Dict[str, Any]], out: Any) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--max-n", type=int, default=SIZES[-1])
-    p.add_argument("--python", action="append", help="interpreter(s); default: every pyenv"
-                   " CPython 3.8+")
+    p.add_argument("--python", action="append", help="interpreter(s); default: every"
+                   " CPython 3.8+ the tests find (pyenv, the 3.14 test-data build)")
     p.add_argument("--repeat", type=int, default=3,
                    help="runs of each import-all measurement (3x as many of the others)")
     p.add_argument("--inittab-all-max", type=int, default=10_000)
@@ -352,7 +340,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    " minutes per interpreter)")
     args = p.parse_args(argv)
     sizes = [n for n in SIZES if n <= args.max_n]
-    pythons = args.python or [v for _, v in sorted(_pyenv_pythons().items())]
+    pythons = args.python or [v for _, v in sorted(_installed_pythons().items())]
     results: Dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="embedcfg-bench-") as tmp:
         work = Path(tmp)

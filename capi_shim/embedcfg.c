@@ -2372,13 +2372,20 @@ static int initconfig_failed(embedcfg_handle *h, PyInitConfig *c, const char *du
 
 static int initialize_pep741(embedcfg_handle *h)
 {
-    /* The python profile on PyInitConfig, which starts isolated. */
+    /* The python profile on PyInitConfig, which starts isolated.  UNSET is
+     * the python preset's -1, "read -X and PYTHON* at init", for members the
+     * isolated preset fixes: PyInitConfig types them UINT/BOOL (0..UINT_MAX)
+     * and stores them in C ints, where UINT_MAX is -1. */
+#define UNSET ((int64_t)UINT_MAX)
     static const struct { const char *name; int64_t value; } python_profile[] = {
         {"isolated", 0}, {"use_environment", 1}, {"user_site_directory", 1},
         {"safe_path", 0}, {"install_signal_handlers", 1}, {"pathconfig_warnings", 1},
         {"configure_c_stdio", 1}, {"parse_argv", 1}, {"configure_locale", 1},
-        {NULL, 0}
+        {"_config_init", 2 /* _PyConfig_INIT_PYTHON */}, {"use_hash_seed", UNSET},
+        {"dev_mode", UNSET}, {"tracemalloc", UNSET}, {"perf_profiling", UNSET},
+        {"int_max_str_digits", UNSET}, {NULL, 0}
     };
+#undef UNSET
     PyInitConfig *c = PyInitConfig_Create();
     char during[128];
     char *saved = NULL;
@@ -2393,6 +2400,16 @@ static int initialize_pep741(embedcfg_handle *h)
     /* find the init functions before anything is initialized */
     if (resolve_modules(h) < 0) {
         goto done;
+    }
+    /* PyInitConfig cannot express the python preset's "decide from the
+     * locale" (-1) for coerce_c_locale and utf8_mode: preinitialize with that
+     * preset, as python does (PEP 538, 540); Py_InitializeFromInitConfig keeps
+     * an existing preconfiguration. */
+    if (h->python_profile) {
+        neutralize_environment(h);
+        if (preinitialize(h) < 0) {
+            goto done;
+        }
     }
     for (i = 0; h->python_profile && python_profile[i].name != NULL; i++) {
         if (PyInitConfig_SetInt(c, python_profile[i].name, python_profile[i].value) < 0) {

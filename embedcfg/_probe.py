@@ -147,6 +147,19 @@ _CONFIG = r'''
 FLAGS = __FLAGS__
 
 
+def sys_path_0():
+    # What Py_RunMain inserts (_PyPathConfig_ComputeSysPath0), or None.
+    import os, sys
+    if sys.flags.safe_path or not sys.argv:
+        return None
+    arg = sys.argv[0]
+    if arg == "-c" or arg == "":
+        return ""
+    if getattr(sys.modules.get("__main__"), "__spec__", None) is not None:  # -m
+        return os.getcwd()
+    return os.path.dirname(os.path.realpath(arg))
+
+
 def effective_config():
     import sys
     out = {"config": {}, "preconfig": {}}
@@ -166,6 +179,11 @@ def effective_config():
             value = api.PyConfig_Get(name.encode())
             if name == "xoptions" and isinstance(value, dict):
                 value = [k if v is True else "%s=%s" % (k, v) for k, v in value.items()]
+            if name == "module_search_paths" and value and value[0] == sys_path_0():
+                # PyConfig_Get answers with the live sys.path, where Py_RunMain
+                # put sys_path_0 (the -c/-m/script directory), an init-only
+                # option it cannot show; get_configs() never included it.
+                value = value[1:]
             out["config"][name] = value
         return out
     try:
@@ -208,11 +226,17 @@ def probe():
     v = sysconfig.get_config_var
     paths = sysconfig.get_paths()
     lib = None
+    # LIBDIR is the directory configure was given; a relocated installation (a
+    # tarball unpacked elsewhere, as the 3.14 test build is) has its library
+    # under its own prefix instead, which sys.base_exec_prefix follows: that one
+    # is what the interpreter itself runs on, so it comes first.
+    libdirs = [os.path.join(sys.base_exec_prefix, getattr(sys, "platlibdir", "lib")),
+               v("LIBDIR") or ""]
     if v("Py_ENABLE_SHARED"):
-        for name in (v("INSTSONAME"), v("LDLIBRARY")):
-            if name and os.path.exists(os.path.join(v("LIBDIR") or "", name)):
-                lib = os.path.join(v("LIBDIR"), name)
-                break
+        for libdir in libdirs:
+            for name in (v("INSTSONAME"), v("LDLIBRARY")):
+                if lib is None and name and os.path.exists(os.path.join(libdir, name)):
+                    lib = os.path.join(libdir, name)
     out = effective_config()
     out.update({
         "version": list(sys.version_info[:3]),

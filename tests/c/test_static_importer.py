@@ -15,6 +15,7 @@ import pytest
 from embedcfg import bake as _bake
 from embedcfg import build as _build
 from embedcfg.model import EmbedConfig, InittabEntry
+from tests.pythons import missing_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "capi_shim"
@@ -24,7 +25,7 @@ GXX = shutil.which("g++")
 STRICT = ["-Wall", "-Wextra", "-Wconversion", "-Werror"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g", "-O1",
             "-fno-omit-frame-pointer"]
-MINORS = tuple((3, m) for m in range(8, 14))
+MINORS = tuple((3, m) for m in range(8, 15))
 
 pytestmark = pytest.mark.skipif(GCC is None, reason="gcc not found: these tests compile C")
 
@@ -45,7 +46,7 @@ def _run(cmd: List[str], cwd: Path) -> "subprocess.CompletedProcess[str]":
 def _target(minor: Tuple[int, int]) -> _build.Target:
     python = _pythons().get(minor)
     if python is None:
-        pytest.skip(f"CPython {minor[0]}.{minor[1]} is not installed")
+        pytest.skip(missing_reason(minor))
     return _build.probe(python)
 
 

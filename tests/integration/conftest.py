@@ -1,7 +1,8 @@
 """Fixtures of the integration tests: real interpreters, fresh processes.
 
 Interpreters are discovered through pyenv (``pyenv root`` and ``pyenv
-versions --bare``); a CPython minor that is not installed is skipped with the
+versions --bare``) and, for 3.14, the test-data build beside the checkout
+(:mod:`tests.pythons`); a CPython minor that is not installed is skipped with the
 reason shown by ``-ra``. The shim is built once per interpreter and session,
 into a session cache directory, through :func:`embedcfg.build.build`. No test
 initializes an interpreter in the pytest process: everything runs in a child
@@ -24,11 +25,11 @@ from embedcfg import build as _build
 from embedcfg import codec
 from embedcfg.model import EmbedConfig
 
-from ..pythons import MINORS, pyenv_pythons
+from ..pythons import MINORS, installed_pythons, missing_reason
 
 
 def _pyenv_pythons() -> Dict[Tuple[int, int], str]:
-    return {minor: str(exe) for minor, exe in pyenv_pythons().items()}
+    return {minor: str(exe) for minor, exe in installed_pythons().items()}
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +108,7 @@ class _Lazy(dict):  # type: ignore[type-arg]
         if minor not in self:
             python = self.pythons.get(minor)
             if python is None:
-                pytest.skip(f"CPython {minor[0]}.{minor[1]} is not installed"
-                            f" (pyenv versions: {sorted(self.pythons) or 'none'})")
+                pytest.skip(missing_reason(minor))
             built = _build.build(python, cache=self.cache, stderr=io.StringIO())
             self[minor] = Shim(python, built)
         return self[minor]  # type: ignore[no-any-return]

@@ -48,7 +48,7 @@ for key, doc in json.loads(sys.argv[2]).items():
     out[key] = {"rc": rc, "error": lib.embedcfg_get_error(h).decode(), "report": report}
     lib.embedcfg_free(h)
 out["state"] = {"path_tail": sys.path[-1], "pycache_prefix": sys.pycache_prefix,
-                "dont_write_bytecode": sys.dont_write_bytecode,
+                "dont_write_bytecode": sys.dont_write_bytecode, "verbose": sys.flags.verbose,
                 "warnoptions": sys.warnoptions, "filter": str(warnings.filters[0][2])}
 print(json.dumps(out))
 """
@@ -74,10 +74,20 @@ def test_attach_applies_runtime_options_and_reports_the_rest(shim: Shim,
     attach = out["attach"]
     assert attach["rc"] == 0, attach["error"]
     applied = {name for name, (status, _) in attach["report"].items() if status == 0}
-    assert applied == {"module_search_paths", "warnoptions", "pycache_prefix", "write_bytecode"}
-    assert attach["report"]["utf8_mode"][0] == 1
-    assert "fixed at init" in attach["report"]["verbose"][1]
     state = out["state"]
+    if shim.minor >= (3, 14):
+        # PEP 741 (CPython 3.14): PyConfig_Set changes the public options of a
+        # running interpreter, verbose among them (sys.flags is replaced).
+        assert applied == {"module_search_paths", "warnoptions", "pycache_prefix",
+                           "write_bytecode", "verbose"}
+        assert attach["report"]["verbose"][1] == "set with PyConfig_Set"
+        assert state["verbose"] == 1
+    else:
+        assert applied == {"module_search_paths", "warnoptions", "pycache_prefix",
+                           "write_bytecode"}
+        assert "fixed at init" in attach["report"]["verbose"][1]
+        assert state["verbose"] == 0
+    assert attach["report"]["utf8_mode"][0] == 1
     assert state["path_tail"] == str(tmp_path / "extra")
     assert state["pycache_prefix"] == str(tmp_path / "pyc")
     assert state["dont_write_bytecode"] is False

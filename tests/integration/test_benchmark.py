@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pythons import pyenv_pythons
+from tests.pythons import installed_pythons
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +25,23 @@ def test_startup_benchmark_runs(shim_cache: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "launcher/host" in proc.stdout
     assert "30 options, 20 search paths, 5 inittab entries" in proc.stdout
+
+
+def test_startup_benchmark_runs_on_3_14(shim_cache: Path) -> None:
+    """--python 3.14 finds the 3.14 build (pyenv or the test-data archive) and
+    measures the launcher on its PEP 741 path."""
+    from tests.pythons import missing_reason
+
+    if (3, 14) not in installed_pythons():
+        pytest.skip(missing_reason((3, 14)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["EMBEDCFG_CACHE_DIR"] = str(shim_cache)
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--runs",
+                           "1", "--no-callgrind", "--python", "3.14"], capture_output=True,
+                          text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("CPython 3.14."), proc.stdout
+    assert "launcher/host" in proc.stdout
 
 
 def test_validate_benchmark_runs() -> None:
@@ -44,7 +61,7 @@ def test_static_modules_benchmark_runs() -> None:
     """benchmarks/static_modules.py (issue 4's table) keeps working at small
     N on one installed CPython: both mechanisms, the importer's own share
     and the ceiling of the import-all ratio."""
-    found = pyenv_pythons()
+    found = installed_pythons()
     if not found:
         pytest.skip("no pyenv CPython with a shared libpython is installed")
     python = list(found.values())[-1]

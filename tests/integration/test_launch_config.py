@@ -16,9 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
+import pytest
+
 from embedcfg.model import EmbedConfig, Profile
 from embedcfg.options import OPTIONS, Struct
 
+from ..pythons import MINORS
 from .conftest import DUMP, Shim, clean_env, dump_of
 
 #: Options the full-document test does not set, and why.
@@ -97,6 +100,9 @@ VALUES: Dict[str, Any] = {
     "xoptions": ["embedcfg_test=1"],
     "cpu_count": 3,
     "perf_profiling": 1,
+    "context_aware_warnings": 1,
+    "thread_inherit_context": 1,
+    "remote_debug": False,
 }
 
 ALLOCATOR_MALLOC = 3  # PYMEM_ALLOCATOR_MALLOC
@@ -131,6 +137,35 @@ def _options_for(minor: Tuple[int, int], base: Dict[str, Any]) -> Dict[str, Any]
     return options
 
 
+def coverage(minor: Tuple[int, int]) -> Tuple[int, int, int, int]:
+    """(options, set and compared, other, build-guarded) for ``minor``."""
+    present = [o for o in OPTIONS.values() if o.exists_in(minor)]
+    dummy = {"config": {"program_name": "p", "module_search_paths": []}}
+    compared = _options_for(minor, dummy)
+    other = [o.name for o in present if o.build is None and o.name not in compared]
+    assert all(name in NOT_SET for name in other), other
+    return (len(present), len(compared), len(other),
+            sum(1 for o in present if o.build is not None))
+
+
+def test_coverage_table_in_the_docs_is_current() -> None:
+    """docs/explanation/shim.rst's per-minor coverage table is what OPTIONS and
+    NOT_SET give (Linux x86-64: perf_profiling is compared)."""
+    if not PERF_TRAMPOLINE:
+        pytest.skip("the table is for a platform with perf trampolines")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "explanation"
+            / "shim.rst").read_text(encoding="utf-8")
+    table = text.split("What the whole-config test covers", 1)[1].split("\n\n\"", 1)[0]
+    cells = [line.strip() for line in table.splitlines()
+             if line.strip().startswith(("* - ", "- "))]
+    starts = [i for i, cell in enumerate(cells) if cell.startswith("* - ")]
+    rows = {}
+    for i in starts[1:]:  # the first row is the header
+        minor, *numbers = [cell.split("- ", 1)[1] for cell in cells[i:i + 5]]
+        rows[tuple(int(x) for x in minor.split("."))] = tuple(map(int, numbers))
+    assert rows == {minor: coverage(minor) for minor in MINORS}
+
+
 def _expected(minor: Tuple[int, int], base: Dict[str, Any],
               options: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     expected = {"pre_config": dict(base["pre_config"]), "config": dict(base["config"])}
@@ -162,6 +197,11 @@ def _expected(minor: Tuple[int, int], base: Dict[str, Any],
     if minor >= (3, 11):
         # getpath does not compute stdlib_dir when the search path is given
         cfg["stdlib_dir"] = ""
+    if minor >= (3, 14):
+        # 3.14 dumps the config through PYCONFIG_SPEC (PEP 741, gh-107954):
+        # xoptions come out as PyConfig_Get gives them, a dict (True for a
+        # bare "-X name")
+        cfg["xoptions"] = dict((x.split("=", 1) + [True])[:2] for x in options["xoptions"])
     return expected
 
 
@@ -247,6 +287,23 @@ def test_python_profile_is_the_python_preset(shim: Shim, tmp_path: Path) -> None
     assert got["config"]["isolated"] == 0
     assert got["config"]["use_environment"] == 1
     assert got["pre_config"]["_config_init"] == 2  # _PyConfig_INIT_PYTHON
+
+
+def test_python_profile_coerces_the_c_locale_as_python_does(shim: Shim, tmp_path: Path) -> None:
+    """profile = "python" under LANG=C: UTF-8 mode and the locale coercion of
+    PEP 538/540 (the preset's "decide from the locale"), as python itself does."""
+    env = clean_env(LANG="C")
+    got = dump_of(shim.launch(EmbedConfig(profile=Profile.PYTHON,
+                                          options={"run_command": DUMP}),
+                              directory=tmp_path, env=env))
+    python = subprocess.run([shim.python, "-c", "import sys; print(sys.flags.utf8_mode,"
+                             " sys.getfilesystemencoding(), sys.stdout.encoding)"],
+                            capture_output=True, text=True, env=env, check=True).stdout.split()
+    assert python == ["1", "utf-8", "utf-8"]
+    assert [str(got["pre_config"]["utf8_mode"]), got["runtime"]["filesystem_encoding"],
+            got["runtime"]["stdout_encoding"]] == python
+    assert got["pre_config"]["coerce_c_locale"] == 2  # coerced, without a warning
+    assert got["pre_config"]["_config_init"] == got["config"]["_config_init"] == 2
 
 
 def test_dev_mode_and_its_side_effects(shim: Shim, tmp_path: Path) -> None:

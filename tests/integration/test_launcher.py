@@ -87,6 +87,28 @@ def test_origin_anchored_lib(shim: Shim, tmp_path: Path) -> None:
     assert proc.stdout.strip() == str(shim.minor)
 
 
+def test_relocated_libpython_runs_with_home(shims: Any, tmp_path: Path) -> None:
+    """A libpython unpacked away from its configured prefix (the 3.14 test
+    build's real tree): build finds it under its own prefix, and lib plus home
+    (as docs/howto/pick-libpython.rst says) run the application on that tree."""
+    from ..pythons import ArchiveError, archive_tree
+
+    shim = shims.get_shim((3, 14))
+    try:
+        tree = archive_tree()
+    except ArchiveError as exc:
+        pytest.skip(f"no relocated 3.14 test build: {exc}")
+    relocated = _build.probe(str(tree / "bin" / "python3.14"))
+    assert relocated.libpython is not None
+    assert Path(relocated.libpython).parent == tree / "lib"
+    code = "import os, sys; print(sys.prefix, os.__file__)"
+    proc = shim.launch(EmbedConfig(lib=relocated.libpython,
+                                   options={"home": str(tree), "run_command": code}),
+                       directory=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(tree), str(tree / "lib" / "python3.14" / "os.py")]
+
+
 @pytest.mark.parametrize("text, expected", [
     (b'{"version":1,"options":{"utf8_mode":5}}', "during setting utf8_mode"),
     (b'{"version":1,"options":{"no_such_option":1}}', "unknown option 'no_such_option'"),

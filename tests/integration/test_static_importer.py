@@ -24,6 +24,7 @@ from embedcfg import build as _build
 from embedcfg import cli
 from embedcfg.model import EmbedConfig, InittabEntry, StaticModules
 
+from ..pythons import missing_reason
 from .conftest import HERE, MINORS, clean_env, minor_id
 
 ROOT = HERE.parent.parent
@@ -234,8 +235,7 @@ def static_results(tmp_path_factory: pytest.TempPathFactory) -> Dict[Any, Any]:
     def get(minor: Tuple[int, int], mode: str) -> Dict[str, Any]:
         python = pythons.get(minor)
         if python is None:
-            pytest.skip(f"CPython {minor_id(minor)} is not installed"
-                        f" (pyenv versions: {sorted(pythons) or 'none'})")
+            pytest.skip(missing_reason(minor))
         if minor not in cache:
             cache[minor] = Built(python, tmp_path_factory.mktemp(f"static{minor[0]}{minor[1]}"))
         key = (minor, mode)
@@ -251,9 +251,9 @@ def static_results(tmp_path_factory: pytest.TempPathFactory) -> Dict[Any, Any]:
 INDEXED_MODES = ("indexed", "attach")
 
 
-@pytest.fixture(params=MINORS[:6], ids=minor_id)
+@pytest.fixture(params=MINORS, ids=minor_id)
 def minor(request: pytest.FixtureRequest) -> Tuple[int, int]:
-    """Each CPython minor 3.8-3.13."""
+    """Each CPython minor 3.8-3.14."""
     return request.param  # type: ignore[no-any-return]
 
 
@@ -415,12 +415,12 @@ def test_inittab_semantics_for_comparison(static_results: Any, minor: Tuple[int,
 
 @pytest.fixture(scope="session")
 def newest(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The host and library built for the newest installed CPython 3.8-3.13."""
+    """The host and library built for the newest installed CPython 3.8-3.14."""
     pythons = _pythons()
-    for m in reversed(MINORS[:6]):
+    for m in reversed(MINORS):
         if m in pythons:
             return Built(pythons[m], tmp_path_factory.mktemp("static-newest"))
-    pytest.skip("no CPython 3.8-3.13 is installed")
+    pytest.skip("no CPython 3.8-3.14 is installed")
 
 
 def test_bake_command_writes_the_table(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ import pytest
 import embedcfg
 from embedcfg import _probe, cli, introspect
 from embedcfg.options import OPTIONS
-from tests.pythons import pyenv_pythons
+from tests.pythons import installed_pythons
 
 
-INTERPRETERS = list(pyenv_pythons().values())
+INTERPRETERS = list(installed_pythons().values())
 
 
 def _clean_env(**extra: str) -> Dict[str, str]:
@@ -41,7 +41,10 @@ def test_inspect_reflects_the_environment(python: Path, monkeypatch: pytest.Monk
                                                   PYTHONWARNINGS="error::DeprecationWarning"))
     found = introspect.inspect(str(python))
     opts = found.config.options
-    assert found.source == "_testinternalcapi.get_configs()"
+    if found.version >= (3, 14):
+        assert found.source == "PyConfig_Get (PEP 741)"  # public API since 3.14
+    else:
+        assert found.source == "_testinternalcapi.get_configs()"
     assert opts["optimization_level"] == 2
     assert opts["write_bytecode"] is False
     assert opts["warnoptions"] == ("error::DeprecationWarning",)
@@ -53,12 +56,16 @@ def test_inspect_reflects_the_environment(python: Path, monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize("python", INTERPRETERS[:1] + INTERPRETERS[-1:], ids=lambda p: p.name)
 def test_inspect_without_test_modules_uses_sys(python: Path) -> None:
-    """Builds without _testinternalcapi are read through sys.flags and sys attributes."""
+    """Builds without _testinternalcapi are read through sys.flags and sys attributes
+    (3.8-3.13), or through PyConfig_Get (3.14+)."""
     code = ("import sys; sys.modules['_testinternalcapi'] = None\n" + _probe.script())
     proc = subprocess.run([str(python), "-X", "utf8", "-c", code], capture_output=True,
                           text=True, check=True, env=_clean_env(PYTHONOPTIMIZE="1"))
     found = introspect.from_probe(__import__("json").loads(proc.stdout))
-    assert found.source == "sys attributes"
+    # 3.14 reads everything through PEP 741's PyConfig_Get, which needs no
+    # test module: the sys fallback is for 3.8-3.13 builds only.
+    assert found.source == ("PyConfig_Get (PEP 741)" if found.version >= (3, 14)
+                            else "sys attributes")
     assert found.config.options["optimization_level"] == 1
     assert found.config.options["utf8_mode"] is True
     assert found.config.options["filesystem_encoding"] == "utf-8"

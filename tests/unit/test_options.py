@@ -8,7 +8,7 @@ from typing import Dict, Optional, Set, Tuple
 
 import pytest
 
-from tests.pythons import pyenv_pythons
+from tests.pythons import installed_pythons
 from embedcfg.options import (
     KNOWN_VERSIONS,
     OPTIONS,
@@ -98,7 +98,7 @@ def test_runtime_settable_matches_pep741_public_set():
 
 def _headers() -> Dict[Tuple[int, int], Path]:
     found = {}
-    for minor, exe in pyenv_pythons().items():
+    for minor, exe in installed_pythons().items():
         header = (exe.parent.parent / "include" / f"python3.{minor[1]}" / "cpython"
                   / "initconfig.h")
         if minor in KNOWN_VERSIONS and header.exists():
