@@ -21,10 +21,13 @@
 #  define _XOPEN_SOURCE 700
 #endif
 
+#include "arena.h"
 #include "embedcfg.h"
-#include "embedcfg_internal.h"
 #include "jsonparse.h"
+#include "launch_api.h"
+#include "paths.h"
 #include "pathsec.h"
+#include "version.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -133,7 +136,7 @@ static int read_head(const char *path, const char *origin, const char *config_di
             config_error(e, "%s: requires_python: expected a string", path);
             goto done;
         }
-        *requires = embedcfg__strdup(embedcfg_json_string_value(v, NULL));
+        *requires = EMBEDCFG_STRDUP(embedcfg_json_string_value(v, NULL));
         if (*requires == NULL) {
             config_error(e, "out of memory");
             goto done;
@@ -141,7 +144,7 @@ static int read_head(const char *path, const char *origin, const char *config_di
     }
     v = embedcfg_json_object_get(doc, "lib");
     if (v == NULL) {
-        *lib = embedcfg__strdup(EMBEDCFG_DEFAULT_LIB);
+        *lib = EMBEDCFG_STRDUP(EMBEDCFG_DEFAULT_LIB);
         if (*lib == NULL) {
             config_error(e, "out of memory");
             goto done;
@@ -152,10 +155,12 @@ static int read_head(const char *path, const char *origin, const char *config_di
             config_error(e, "%s: lib: expected a string", path);
             goto done;
         }
-        config_dir = config_dir_arg != NULL ? embedcfg__strdup(config_dir_arg)
-                                            : embedcfg__dirname_of(path);
-        *lib = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), origin, config_dir,
-                                     1, err, sizeof(err));
+        config_dir = config_dir_arg != NULL
+                     ? EMBEDCFG_STRDUP(config_dir_arg)
+                     : embedcfg__dirname_of(path);
+        *lib = embedcfg__expand_path(EMBEDCFG_MEMORY, embedcfg_json_string_value(v, NULL),
+                                     origin, config_dir, EMBEDCFG_PATH_NAME, err,
+                                     sizeof(err));
         if (*lib == NULL) {
             config_error(e, "%s: lib: %s", path, err);
             goto done;
@@ -166,8 +171,9 @@ static int read_head(const char *path, const char *origin, const char *config_di
      * Only stat() calls, so this costs next to nothing. */
     if (!allow_insecure_paths(envp)) {
         if (config_dir == NULL) {
-            config_dir = config_dir_arg != NULL ? embedcfg__strdup(config_dir_arg)
-                                                : embedcfg__dirname_of(path);
+            config_dir = config_dir_arg != NULL
+                         ? EMBEDCFG_STRDUP(config_dir_arg)
+                         : embedcfg__dirname_of(path);
         }
         if (embedcfg_pathsec_check_document(doc, origin, config_dir, EMBEDCFG_DEFAULT_LIB, err,
                                             sizeof(err)) < 0) {

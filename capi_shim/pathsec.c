@@ -10,15 +10,10 @@
 
 #include "pathsec.h"
 
-/* Built into the launcher, its blocks come from the launcher's arena
- * (embedcfg_internal.h); anywhere else from malloc. */
-#ifdef EMBEDCFG_LAUNCHER
-#  include "embedcfg_internal.h"
-#else
-#  define EMBEDCFG_MALLOC malloc
-#  define EMBEDCFG_REALLOC realloc
-#  define EMBEDCFG_FREE free
-#endif
+/* Built into the launcher, its blocks come from the launcher's arena;
+ * anywhere else from malloc. */
+#include "arena.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -791,62 +786,20 @@ static int append_path(item_list *l, const char *a, const char *b, size_t *at)
     return 0;
 }
 
-static int anchored(const char *value, const char *anchor, size_t *skip)
-{
-    size_t n = 0;
-
-    /* stops at value's NUL too: anchor has none before its end */
-    while (anchor[n] != '\0' && value[n] == anchor[n]) {
-        n++;
-    }
-    if (anchor[n] == '\0' && (value[n] == '\0' || value[n] == '/')) {
-        *skip = n;
-        return 1;
-    }
-    return 0;
-}
-
-/* Split `value` into the anchor's directory and the rest: the expansion
- * is *base + *rest.  -1 with a message when it cannot be expanded. */
+/* Split `value` into the anchor's directory and the rest (paths.h, as a
+ * document may write them: no ${ORIGIN}): the expansion is *base + *rest.
+ * -1 with a message when it cannot be expanded. */
 static int split_anchor(const item_label *lab, const char *value, const char *origin,
                         const char *config_dir, const char **base, const char **rest,
                         msgbuf *m)
 {
     char what_buf[128];
-    size_t skip = 0;
+    char err[1024];
 
-    *base = NULL;
-    *rest = value;
-    if (anchored(value, "$ORIGIN", &skip)) {
-        *base = origin;
+    if (embedcfg__split_path(value, origin, config_dir, 0, base, rest, err,
+                             sizeof(err)) < 0) {
+        return refuse(m, "%s: %s", WHAT(lab), err);
     }
-    else if (anchored(value, "$CONFIG_DIR", &skip)) {
-        *base = config_dir;
-    }
-    else if (value[0] == '/') {
-        *base = "";
-        return 0;
-    }
-    else if (value[0] == '$') {
-        /* The C API also takes ${ORIGIN}; a document may not (validate's
-         * EC401), and the launcher runs documents: the same fix as there. */
-        if (anchored(value, "${ORIGIN}", &skip) || anchored(value, "${CONFIG_DIR}", &skip)) {
-            return refuse(m, "%s: '%s': write $%.*s without braces", WHAT(lab), value,
-                          print_len(skip - 3), value + 2);
-        }
-        return refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR"
-                      " or an absolute path", WHAT(lab), value);
-    }
-    else {
-        /* the shim's own wording (embedcfg__expand_path) */
-        return refuse(m, "%s: '%s' is a relative path, which would resolve against the"
-                      " current directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute"
-                      " path", WHAT(lab), value);
-    }
-    if (*base == NULL || (*base)[0] != '/') {
-        return refuse(m, "%s: '%s': the anchor's directory is unknown", WHAT(lab), value);
-    }
-    *rest = value + skip;
     return 0;
 }
 

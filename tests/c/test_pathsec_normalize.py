@@ -15,6 +15,7 @@ from typing import List, Tuple
 
 import pytest
 
+from embedcfg import build as _build
 from test_jsonparse import GCC, GCC_PATH, SANITIZE, SANITIZER_ENV, SHIM, WARNINGS, compile_c
 
 pytestmark = pytest.mark.skipif(GCC_PATH is None, reason="gcc not found: the test compiles C")
@@ -107,7 +108,7 @@ def test_fast_path_agrees_with_the_byte_loop(tmp_path: Path) -> None:
     source.write_text(DRIVER, encoding="utf-8")
     exe = tmp_path / "normalize"
     compile_c([GCC, "-std=c99", *WARNINGS, *SANITIZE, f"-I{SHIM}", str(source),
-               str(SHIM / "jsonparse.c"), "-o", str(exe)], tmp_path)
+               *(str(SHIM / s) for s in _build._COMMON_SOURCES), "-o", str(exe)], tmp_path)
     paths = sample_paths()
     result = subprocess.run([str(exe)], input="\n".join(paths) + "\n", capture_output=True,
                             text=True, env=SANITIZER_ENV, timeout=120)
