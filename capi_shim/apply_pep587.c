@@ -12,17 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
-#if defined(__SSE2__)
-#  include <emmintrin.h>
-#endif
 
 /* The `len` bytes of `s`, UTF-8 (already validated), decoded into `out`,
  * which has room for len + 1 wide characters (a character never takes
  * fewer bytes than wide characters), and a NUL; returns the place after
- * the NUL.  Runs of ASCII (paths, option values: nearly everything) are
- * widened 16 bytes at a time where SSE2 is there and wchar_t is 32 bits,
- * one by one elsewhere; this was the launcher's largest cost per byte of
- * the document. */
+ * the NUL. */
 static wchar_t *decode_into(const char *s, size_t len, wchar_t *out)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -33,33 +27,10 @@ static wchar_t *decode_into(const char *s, size_t len, wchar_t *out)
         uint32_t cp;
         int extra;
 
-#if defined(__SSE2__) && WCHAR_MAX > 0xFFFF
-        while (len - i >= 16) {
-            __m128i zero = _mm_setzero_si128();
-            __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-            __m128i low;
-            __m128i high;
-
-            if (_mm_movemask_epi8(bytes) != 0) {
-                break;  /* a byte of a multi-byte character among them */
-            }
-            low = _mm_unpacklo_epi8(bytes, zero);
-            high = _mm_unpackhi_epi8(bytes, zero);
-            _mm_storeu_si128((__m128i *)(void *)(out + o), _mm_unpacklo_epi16(low, zero));
-            _mm_storeu_si128((__m128i *)(void *)(out + o + 4), _mm_unpackhi_epi16(low, zero));
-            _mm_storeu_si128((__m128i *)(void *)(out + o + 8), _mm_unpacklo_epi16(high, zero));
-            _mm_storeu_si128((__m128i *)(void *)(out + o + 12), _mm_unpackhi_epi16(high, zero));
-            i += 16;
-            o += 16;
-        }
-#endif
-        while (i < len && p[i] < 0x80) {
+        if (p[i] < 0x80) {
             out[o++] = (wchar_t)p[i++];
+            continue;
         }
-        if (i == len) {
-            break;
-        }
-
         if (p[i] < 0xE0) {
             cp = p[i] & 0x1Fu;
             extra = 1;

@@ -79,77 +79,11 @@ static char *join3(const char *a, const char *b, const char *c)
     return out;
 }
 
-#define WORD_ONES UINT64_C(0x0101010101010101)
-#define WORD_HIGH UINT64_C(0x8080808080808080)
-
-/* The first '/' in s[i:len], or len.  Eight bytes per step: the lowest
- * byte the zero test flags is always a true match (a false one can only
- * follow a true one), so where the compiler says how to find it (and the
- * bytes are little-endian) the scan jumps straight there. */
-static size_t next_slash(const unsigned char *s, size_t i, size_t len)
-{
-    while (len - i >= 8) {
-        uint64_t w;
-        uint64_t t;
-        uint64_t match;
-
-        memcpy(&w, s + i, sizeof(w));
-        t = w ^ (WORD_ONES * '/');
-        match = (t - WORD_ONES) & ~t & WORD_HIGH;
-        if (match != 0) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return i + (size_t)(__builtin_ctzll(match) >> 3);
-#else
-            break;
-#endif
-        }
-        i += 8;
-    }
-    while (i < len && s[i] != '/') {
-        i++;
-    }
-    return i;
-}
-
-/* `path` (absolute, `len` bytes) has no empty, "." or ".." component and
- * no trailing '/': normalizing it would copy it unchanged.  Most paths
- * are written that way, and checking costs a fraction of copying byte by
- * byte. */
-static int already_normal(const char *path, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)path;
-    size_t i = 0;
-
-    if (len == 0 || s[0] != '/') {
-        return 0;
-    }
-    for (;;) {  /* s[i] is a '/' */
-        size_t rest = len - i - 1;  /* bytes after it */
-
-        if (rest == 0) {
-            return len == 1;  /* a trailing '/', unless the path is "/" */
-        }
-        if (s[i + 1] == '/') {
-            return 0;
-        }
-        if (s[i + 1] == '.'
-            && (rest == 1 || s[i + 2] == '/'
-                || (s[i + 2] == '.' && (rest == 2 || s[i + 3] == '/')))) {
-            return 0;
-        }
-        i = next_slash(s, i + 1, len);
-        if (i == len) {
-            return 1;
-        }
-    }
-}
-
 /* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it), and sets
  * *dotdot when there is one.  Writes at most strlen(path) + 1 bytes (with
  * the NUL) when `path` starts with '/', strlen(path) + 2 otherwise;
- * returns the length.  One pass, byte by byte: a memcpy call per
- * component cost more than the copy. */
-static size_t normalize_bytes(char *out, const char *path, int *dotdot)
+ * returns the length. */
+static size_t normalize_into(char *out, const char *path, int *dotdot)
 {
     const char *p = path;
     size_t o = 0;
@@ -179,19 +113,6 @@ static size_t normalize_bytes(char *out, const char *path, int *dotdot)
     }
     out[o] = '\0';
     return o;
-}
-
-/* normalize_bytes, with a path already in normal form copied at once. */
-static size_t normalize_into(char *out, const char *path, int *dotdot)
-{
-    size_t len = strlen(path);
-
-    if (already_normal(path, len)) {
-        *dotdot = 0;
-        memcpy(out, path, len + 1);
-        return len;
-    }
-    return normalize_bytes(out, path, dotdot);
 }
 
 static char *normalize(const char *path)
@@ -320,25 +241,6 @@ static size_t parent_len(const char *path, size_t len)
     if (len <= 1) {
         return 0;
     }
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Eight bytes per step from the end.  This zero test is exact in every
-     * byte (no borrow crosses bytes), so the highest flag is the last
-     * '/' among the eight. */
-    while (len >= 8) {
-        uint64_t w;
-        uint64_t t;
-        uint64_t match;
-
-        memcpy(&w, path + len - 8, sizeof(w));
-        t = w ^ (WORD_ONES * '/');
-        match = ~(((t & ~WORD_HIGH) + ~WORD_HIGH) | t | ~WORD_HIGH);
-        if (match != 0) {
-            len -= (size_t)(__builtin_clzll(match) >> 3);
-            return len > 1 ? len - 1 : 1;
-        }
-        len -= 8;
-    }
-#endif
     while (len > 0 && path[len - 1] != '/') {
         len--;
     }
