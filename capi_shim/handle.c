@@ -308,15 +308,6 @@ int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
 
 /* --- options -------------------------------------------------------------- */
 
-/* Most steps of a search are decided by the first letter: no strcmp call. */
-static int compare_name(const char *a, const char *b)
-{
-    if ((unsigned char)a[0] != (unsigned char)b[0]) {
-        return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
-    }
-    return strcmp(a, b);
-}
-
 /* Binary search over the generated name order: a document sets every
  * option through here, and a linear scan was most of the launcher's own
  * start-up cost after the dynamic linker's.  `hint` (NULL: none) is where
@@ -333,7 +324,7 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index, size_t *h
         size_t k;
 
         for (k = *hint; k < EMBEDCFG_OPTION_COUNT && k < *hint + 4; k++) {
-            int cmp = compare_name(name, embedcfg_option_specs[embedcfg_option_by_name[k]].name);
+            int cmp = strcmp(name, embedcfg_option_specs[embedcfg_option_by_name[k]].name);
 
             if (cmp == 0) {
                 at = k;
@@ -348,7 +339,7 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index, size_t *h
     }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int cmp = compare_name(name, embedcfg_option_specs[embedcfg_option_by_name[mid]].name);
+        int cmp = strcmp(name, embedcfg_option_specs[embedcfg_option_by_name[mid]].name);
 
         if (cmp == 0) {
             at = mid;

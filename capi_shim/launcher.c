@@ -76,32 +76,18 @@ static int config_error(launch_error *e, const char *fmt, ...)
 }
 
 /* EMBEDCFG_ALLOW_INSECURE_PATHS=1 turns the path checks off: for development
- * trees only (documented in docs/explanation/security.rst).  Looked up in
- * main's environment block, as getenv would, without getenv's own
- * dynamic-linker lookup on every launch. */
-static int allow_insecure_paths(char **envp)
+ * trees only (documented in docs/explanation/security.rst). */
+static int allow_insecure_paths(void)
 {
-    static const char name[] = "EMBEDCFG_ALLOW_INSECURE_PATHS=";
+    const char *v = getenv("EMBEDCFG_ALLOW_INSECURE_PATHS");
 
-    for (; envp != NULL && *envp != NULL; envp++) {
-        const char *v = *envp;
-        size_t i = 0;
-
-        while (i < sizeof(name) - 1 && v[i] == name[i]) {
-            i++;
-        }
-        if (i == sizeof(name) - 1) {
-            return v[i] == '1' && v[i + 1] == '\0';
-        }
-    }
-    return 0;
+    return v != NULL && strcmp(v, "1") == 0;
 }
 
 /* `lib`, `requires_python` and `embedded` of the document, without Python.
  * *config_dir_out receives the document's directory when it was worked
  * out (else NULL), for the shim: realpath() once, not twice. */
 static int read_head(const char *path, const char *origin, const char *config_dir_arg,
-                     char **envp,
                      embedcfg_json_value **parsed, char **lib, char **requires,
                      int *embedded, char **config_dir_out, launch_error *e)
 {
@@ -169,7 +155,7 @@ static int read_head(const char *path, const char *origin, const char *config_di
     /* Paths that other users can write to (or a planted pyvenv.cfg) would
      * let them run code in this process: refuse before anything is loaded.
      * Only stat() calls, so this costs next to nothing. */
-    if (!allow_insecure_paths(envp)) {
+    if (!allow_insecure_paths()) {
         if (config_dir == NULL) {
             config_dir = config_dir_arg != NULL
                          ? EMBEDCFG_STRDUP(config_dir_arg)
@@ -291,7 +277,7 @@ static int load_python(const char *lib, const char *requires, int version[3], la
     return 0;
 }
 
-int main(int argc, char **argv, char **envp)
+int main(int argc, char **argv)
 {
     launch_error e;
     char *exe = NULL;
@@ -315,9 +301,7 @@ int main(int argc, char **argv, char **envp)
     embedcfg__arena_init(&embedcfg__launch_arena, launch_region, sizeof(launch_region));
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
-    /* the first letter first: strcmp's own symbol lookup is not worth a
-     * launch without options */
-    if (argc >= 2 && argv[1][0] == '-' && strcmp(argv[1], "--config-dir") == 0) {
+    if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
         if (argc < 4 || argv[2][0] != '/') {
             fprintf(stderr, "embedcfg-launch: --config-dir takes an absolute directory,"
                     " then the document\n");
@@ -337,7 +321,7 @@ int main(int argc, char **argv, char **envp)
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
     }
-    if (read_head(document, origin, config_dir, envp, &doc, &lib, &requires, &embedded, &doc_dir,
+    if (read_head(document, origin, config_dir, &doc, &lib, &requires, &embedded, &doc_dir,
                   &e) < 0) {
         goto done;
     }
@@ -349,17 +333,13 @@ int main(int argc, char **argv, char **envp)
     if (load_python(lib, requires, version, &e) < 0) {
         goto done;
     }
-    size = strlen(origin);
-    shim_path = (char *)EMBEDCFG_MALLOC(size + sizeof(EMBEDCFG_SHIM_NAME) + 1);
+    size = strlen(origin) + sizeof("/" EMBEDCFG_SHIM_NAME);
+    shim_path = (char *)EMBEDCFG_MALLOC(size);
     if (shim_path == NULL) {
         config_error(&e, "out of memory");
         goto done;
     }
-    /* origin "/dir" + "/" + the name and its NUL; not snprintf, whose
-     * lookup and formatting every launch paid for */
-    memcpy(shim_path, origin, size);
-    shim_path[size] = '/';
-    memcpy(shim_path + size + 1, EMBEDCFG_SHIM_NAME, sizeof(EMBEDCFG_SHIM_NAME));
+    snprintf(shim_path, size, "%s/%s", origin, EMBEDCFG_SHIM_NAME);
     if (load_shim(shim_path, &api, &e) < 0) {
         goto done;
     }

@@ -9,6 +9,7 @@
 #include "paths.h"
 #include "static_importer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,8 +62,6 @@ int embedcfg__add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc
     embedcfg_module m;
     size_t i;
     char err[512];
-    const char *last;
-    const char *p;
 
     if (h == NULL) {
         return -1;
@@ -105,20 +104,15 @@ int embedcfg__add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc
             m.symbol = embedcfg__strdup_in(h->mem, symbol);
         }
         else {
+            /* PyInit_ and the name after the last '.' */
+            const char *last = strrchr(name, '.');
             size_t size;
 
-            /* after the last '.' (strrchr, without its own symbol lookup) */
-            for (last = name, p = name; *p != '\0'; p++) {
-                if (*p == '.') {
-                    last = p + 1;
-                }
-            }
-            size = strlen(last) + 1;
-            m.symbol = (char *)embedcfg__alloc(h->mem, sizeof("PyInit_") - 1 + size);
+            last = last != NULL ? last + 1 : name;
+            size = sizeof("PyInit_") + strlen(last);
+            m.symbol = (char *)embedcfg__alloc(h->mem, size);
             if (m.symbol != NULL) {
-                /* not snprintf: this runs for every inittab entry of every launch */
-                memcpy(m.symbol, "PyInit_", sizeof("PyInit_") - 1);
-                memcpy(m.symbol + sizeof("PyInit_") - 1, last, size);
+                snprintf(m.symbol, size, "PyInit_%s", last);
             }
         }
         if (m.symbol == NULL) {

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #ifndef _WIN32
-#  include <fcntl.h>
 #  include <unistd.h>
 #endif
 
@@ -215,60 +214,10 @@ char *embedcfg__exe_dir(void)
 
 /* --- files ---------------------------------------------------------------- */
 
-/* The file, through open/read on POSIX: stdio's FILE, its buffer and four
- * functions to bind cost the launcher more than the read itself. */
-#ifndef _WIN32
-typedef int input_file;
-#  define INPUT_NONE (-1)
-
-static int input_open(const char *path, input_file *f)
-{
-    *f = open(path, O_RDONLY | O_CLOEXEC);
-    return *f >= 0 ? 0 : -1;
-}
-
-/* -1 on a read error */
-static long input_read(input_file f, char *buf, size_t n)
-{
-    ssize_t got;
-
-    do {
-        got = read(f, buf, n);
-    } while (got < 0 && errno == EINTR);
-    return (long)got;
-}
-
-static void input_close(input_file f)
-{
-    close(f);
-}
-#else
-typedef FILE *input_file;
-#  define INPUT_NONE NULL
-
-static int input_open(const char *path, input_file *f)
-{
-    *f = fopen(path, "rb");
-    return *f != NULL ? 0 : -1;
-}
-
-static long input_read(input_file f, char *buf, size_t n)
-{
-    size_t got = fread(buf, 1, n, f);
-
-    return got == 0 && ferror(f) ? -1 : (long)got;
-}
-
-static void input_close(input_file f)
-{
-    fclose(f);
-}
-#endif
-
 int embedcfg__read_file(const char *path, size_t max_len, char **data,
                         size_t *len, char *err, size_t err_size)
 {
-    input_file f = INPUT_NONE;
+    FILE *f;
     char *buf = NULL;
     size_t used = 0;
     size_t cap = 4096;
@@ -276,10 +225,10 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
 
     *data = NULL;
     *len = 0;
-    if (input_open(path, &f) < 0) {
-        f = INPUT_NONE;
+    f = fopen(path, "rb");
+    if (f == NULL) {
         snprintf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
-        goto done;
+        return -1;
     }
     buf = (char *)EMBEDCFG_MALLOC(cap);
     if (buf == NULL) {
@@ -287,7 +236,7 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
         goto done;
     }
     for (;;) {
-        long n;
+        size_t n;
 
         if (used == cap) {
             char *bigger;
@@ -305,15 +254,15 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
             buf = bigger;
             cap *= 2;
         }
-        n = input_read(f, buf + used, cap - used);
-        if (n < 0) {
-            snprintf(err, err_size, "cannot read '%s'", path);
-            goto done;
-        }
+        n = fread(buf + used, 1, cap - used, f);
+        used += n;
         if (n == 0) {
             break;
         }
-        used += (size_t)n;
+    }
+    if (ferror(f)) {
+        snprintf(err, err_size, "cannot read '%s'", path);
+        goto done;
     }
     if (used > max_len) {
         snprintf(err, err_size, "'%s' is larger than %lu bytes", path,
@@ -327,8 +276,6 @@ int embedcfg__read_file(const char *path, size_t max_len, char **data,
 
 done:
     EMBEDCFG_FREE(buf);
-    if (f != INPUT_NONE) {
-        input_close(f);
-    }
+    fclose(f);
     return rc;
 }

@@ -275,8 +275,6 @@ typedef struct {
     int templated;
 } item_label;
 
-static void format_label(char *out, size_t size, const char *label, size_t index);
-
 static const char *label_text(const item_label *l, char *buf, size_t size)
 {
     if (l->text == NULL) {
@@ -285,7 +283,8 @@ static const char *label_text(const item_label *l, char *buf, size_t size)
     if (!l->templated) {
         return l->text;
     }
-    format_label(buf, size, l->text, l->index);
+    /* the templates are this file's own literals, with one %lu each */
+    snprintf(buf, size, l->text, (unsigned long)l->index);
     return buf;
 }
 
@@ -722,35 +721,6 @@ static char *expand(const item_label *lab, const char *value, const char *origin
         refuse(m, "%s: out of memory", WHAT(lab));
     }
     return out;
-}
-
-/* `label` with its "%lu" (if any) replaced by `index`.  Not snprintf: this
- * runs for every path of every launch, and formatting was a third of the
- * path checks' cost. */
-static void format_label(char *out, size_t size, const char *label, size_t index)
-{
-    size_t n = 0;
-    const char *p;
-
-    for (p = label; *p != '\0' && n + 1 < size; p++) {
-        if (p[0] == '%' && p[1] == 'l' && p[2] == 'u') {
-            char digits[24];
-            size_t k = 0;
-            size_t v = index;
-
-            do {
-                digits[k++] = (char)('0' + (int)(v % 10));
-                v /= 10;
-            } while (v != 0 && k < sizeof(digits));
-            while (k > 0 && n + 1 < size) {
-                out[n++] = digits[--k];
-            }
-            p += 2;
-            continue;
-        }
-        out[n++] = *p;
-    }
-    out[n] = '\0';
 }
 
 /* Room for `cap` items in all three arrays.  -1: no memory. */
