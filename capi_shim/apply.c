@@ -37,7 +37,9 @@ int embedcfg__check_running_version(embedcfg_handle *h)
         const char *version = Py_GetVersion();
 
         if (embedcfg__parse_version(version, &major, &minor, &micro) < 0) {
-            return embedcfg__fail(h, "cannot read the CPython version from \"%.40s\"", version);
+            return embedcfg__fail(h,
+                                  "cannot read the CPython version from "
+                                  "\"%.40s\"", version);
         }
 #endif
     }
@@ -45,20 +47,25 @@ int embedcfg__check_running_version(embedcfg_handle *h)
         || (unsigned long)minor != (((unsigned long)PY_VERSION_HEX >> 16) & 0xFF)) {
         char built[16];
 
-        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, built, sizeof(built));
-        return embedcfg__fail(h, "the running libpython is CPython %d.%d.%d, but this shim is built for"
-                    " CPython %s", major, minor, micro, built);
+        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, built,
+                               sizeof(built));
+        return embedcfg__fail(h,
+                              "the running libpython is CPython %d.%d.%d, but "
+                              "this shim is built for CPython %s", major,
+                              minor, micro, built);
     }
     if (h->requires_python != NULL) {
-        int r = embedcfg_version_matches(h->requires_python, major, minor, micro, err,
-                                         sizeof(err));
+        int r = embedcfg_version_matches(h->requires_python, major, minor,
+                                         micro, err, sizeof(err));
 
         if (r < 0) {
             return embedcfg__fail(h, "requires_python: %s", err);
         }
         if (r == 0) {
-            return embedcfg__fail(h, "CPython %d.%d.%d does not satisfy requires_python '%s'",
-                        major, minor, micro, h->requires_python);
+            return embedcfg__fail(h,
+                                  "CPython %d.%d.%d does not satisfy "
+                                  "requires_python '%s'", major, minor, micro,
+                                  h->requires_python);
         }
     }
     return 0;
@@ -146,7 +153,8 @@ int embedcfg__default_program_name(embedcfg_handle *h)
     char *exe;
     int rc;
 
-    if (embedcfg_has_option(h, "program_name") || embedcfg_has_option(h, "executable")) {
+    if (embedcfg_has_option(h, "program_name") || embedcfg_has_option(h,
+                                                                      "executable")) {
         return 0;
     }
     if (h->exe != NULL) {
@@ -173,14 +181,18 @@ int embedcfg_initialize(embedcfg_handle *h)
     }
     if (Py_IsInitialized()) {
         if (!h->embedded) {
-            return embedcfg__fail(h, "an interpreter is already running; set embedded = true to"
-                        " attach to it instead of initializing");
+            return embedcfg__fail(h,
+                                  "an interpreter is already running; set "
+                                  "embedded = true to attach to it instead of "
+                                  "initializing");
         }
         return embedcfg__attach(h);
     }
     if (h->embedded) {
-        return embedcfg__fail(h, "embedded = true, but no interpreter is running to attach to;"
-                    " set embedded = false to initialize one");
+        return embedcfg__fail(h,
+                              "embedded = true, but no interpreter is running "
+                              "to attach to; set embedded = false to "
+                              "initialize one");
     }
     if (embedcfg__default_program_name(h) < 0) {
         return -1;

@@ -61,16 +61,20 @@ static wchar_t *decode_into(const char *s, size_t len, wchar_t *out)
     return out + o + 1;
 }
 
-static int status_failed(embedcfg_handle *h, PyStatus status, const char *during)
+static int status_failed(embedcfg_handle *h, PyStatus status,
+                         const char *during)
 {
     if (PyStatus_IsExit(status)) {
         h->has_exit = 1;
         h->exitcode = status.exitcode;
-        return embedcfg__fail(h, "%s: CPython asked to exit with status %d", during, status.exitcode);
+        return embedcfg__fail(h, "%s: CPython asked to exit with status %d",
+                              during, status.exitcode);
     }
-    return embedcfg__fail(h, "%s: %s%s%s", during, status.func != NULL ? status.func : "",
-                status.func != NULL ? "() " : "",
-                status.err_msg != NULL ? status.err_msg : "unknown error");
+    return embedcfg__fail(h, "%s: %s%s%s", during,
+                          status.func != NULL ? status.func : "",
+                          status.func != NULL ? "() " : "",
+                          status.err_msg != NULL ? status.err_msg : "unknown "
+                          "error");
 }
 
 static void fill_preconfig(embedcfg_handle *h, PyPreConfig *pre)
@@ -112,7 +116,8 @@ static int preinitialize(embedcfg_handle *h)
 
 /* Room for the wide form of every string and list option set: one block
  * for them all (PyConfig copies what it is given), not one per string. */
-static int wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots, wchar_t **chars)
+static int wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots,
+                        wchar_t **chars)
 {
     size_t n_chars = 0;
     size_t n_slots = 0;
@@ -127,7 +132,8 @@ static int wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots, wcha
         if (!v->set || spec->cfg_offset == EMBEDCFG_NO_MEMBER) {
             continue;
         }
-        if (spec->ctype == EMBEDCFG_CT_WSTR || spec->ctype == EMBEDCFG_CT_WSTR_OPT) {
+        if (spec->ctype == EMBEDCFG_CT_WSTR
+            || spec->ctype == EMBEDCFG_CT_WSTR_OPT) {
             n_chars += (v->str != NULL ? strlen(v->str) : 0) + 1;
         }
         else if (spec->ctype == EMBEDCFG_CT_WSTR_LIST) {
@@ -201,7 +207,8 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
             chars = decode_into(text, strlen(text), chars);
             status = PyConfig_SetString(config, (wchar_t **)(void *)member, w);
             if (PyStatus_Exception(status)) {
-                snprintf(during, sizeof(during), "during setting %s", spec->name);
+                snprintf(during, sizeof(during), "during setting %s",
+                         spec->name);
                 status_failed(h, status, during);
                 goto done;
             }
@@ -215,10 +222,11 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
                 chars = decode_into(v->list[k], strlen(v->list[k]), chars);
             }
             slots += v->len;
-            status = PyConfig_SetWideStringList(config, (PyWideStringList *)(void *)member,
-                                                (Py_ssize_t)v->len, items);
+            status = PyConfig_SetWideStringList(config,
+                                                (PyWideStringList *)(void *)member, (Py_ssize_t)v->len, items);
             if (PyStatus_Exception(status)) {
-                snprintf(during, sizeof(during), "during setting %s", spec->name);
+                snprintf(during, sizeof(during), "during setting %s",
+                         spec->name);
                 status_failed(h, status, during);
                 goto done;
             }
@@ -231,7 +239,8 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
         && embedcfg__value_of(h, "module_search_paths_set") == NULL) {
         config->module_search_paths_set = 1;
     }
-    if (embedcfg__value_of(h, "hash_seed") != NULL && embedcfg__value_of(h, "use_hash_seed") == NULL) {
+    if (embedcfg__value_of(h, "hash_seed") != NULL && embedcfg__value_of(h,
+                                                                         "use_hash_seed") == NULL) {
         config->use_hash_seed = 1;
     }
     rc = 0;
@@ -258,7 +267,9 @@ static int register_modules(embedcfg_handle *h)
         embedcfg_module *m = &h->modules[i];
 
         if (PyImport_AppendInittab(m->name, m->init) < 0) {
-            return embedcfg__fail(h, "inittab '%s': PyImport_AppendInittab failed", m->name);
+            return embedcfg__fail(h,
+                                  "inittab '%s': PyImport_AppendInittab "
+                                  "failed", m->name);
         }
         /* CPython keeps the pointer for the process lifetime: hand it over. */
         m->name = NULL;
@@ -277,10 +288,13 @@ int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
         return embedcfg__fail(h, "the PyConfig pointer is NULL");
     }
     if (Py_IsInitialized()) {
-        return embedcfg__fail(h, "an interpreter is already running: fill_pyconfig is for hosts"
-                    " that initialize it afterwards");
+        return embedcfg__fail(h,
+                              "an interpreter is already running: "
+                              "fill_pyconfig is for hosts that initialize it "
+                              "afterwards");
     }
-    if (embedcfg__check_running_version(h) < 0 || embedcfg__default_program_name(h) < 0 || preinitialize(h) < 0
+    if (embedcfg__check_running_version(h) < 0
+        || embedcfg__default_program_name(h) < 0 || preinitialize(h) < 0
         || fill_config(h, (PyConfig *)config) < 0 || register_modules(h) < 0) {
         return -1;
     }

@@ -12,7 +12,8 @@
 #if PY_VERSION_HEX >= 0x030E0000
 /* PEP 741.  Small on purpose: it cannot be run on the machines this shim is
  * tested on (see docs/explanation/shim.md). */
-static int initconfig_failed(embedcfg_handle *h, PyInitConfig *c, const char *during)
+static int initconfig_failed(embedcfg_handle *h, PyInitConfig *c,
+                             const char *during)
 {
     const char *msg = NULL;
     int code = 0;
@@ -20,10 +21,12 @@ static int initconfig_failed(embedcfg_handle *h, PyInitConfig *c, const char *du
     if (PyInitConfig_GetExitCode(c, &code)) {
         h->has_exit = 1;
         h->exitcode = code;
-        return embedcfg__fail(h, "%s: CPython asked to exit with status %d", during, code);
+        return embedcfg__fail(h, "%s: CPython asked to exit with status %d",
+                              during, code);
     }
     PyInitConfig_GetError(c, &msg);
-    return embedcfg__fail(h, "%s: %s", during, msg != NULL ? msg : "unknown error");
+    return embedcfg__fail(h, "%s: %s", during,
+                          msg != NULL ? msg : "unknown error");
 }
 
 int embedcfg__initialize_pep741(embedcfg_handle *h)
@@ -51,12 +54,14 @@ int embedcfg__initialize_pep741(embedcfg_handle *h)
         goto done;
     }
     for (i = 0; h->python_profile && python_profile[i].name != NULL; i++) {
-        if (PyInitConfig_SetInt(c, python_profile[i].name, python_profile[i].value) < 0) {
+        if (PyInitConfig_SetInt(c, python_profile[i].name,
+                                python_profile[i].value) < 0) {
             initconfig_failed(h, c, "applying the python profile");
             goto done;
         }
     }
-    if (embedcfg__wants_utf8_default(h) && PyInitConfig_SetInt(c, "utf8_mode", 1) < 0) {
+    if (embedcfg__wants_utf8_default(h)
+        && PyInitConfig_SetInt(c, "utf8_mode", 1) < 0) {
         initconfig_failed(h, c, "during setting utf8_mode");
         goto done;
     }
@@ -83,7 +88,8 @@ int embedcfg__initialize_pep741(embedcfg_handle *h)
         }
     }
     for (k = 0; !embedcfg__uses_indexed(h) && k < h->n_modules; k++) {
-        if (PyInitConfig_AddModule(c, h->modules[k].name, h->modules[k].init) < 0) {
+        if (PyInitConfig_AddModule(c, h->modules[k].name,
+                                   h->modules[k].init) < 0) {
             initconfig_failed(h, c, "registering the inittab");
             goto done;
         }

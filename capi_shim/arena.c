@@ -40,7 +40,8 @@ void *embedcfg__alloc(embedcfg__arena *a, size_t n)
 {
     unsigned char *p;
 
-    if (a == NULL || a->size == 0 || n > a->size || arena_room(n) > a->size - a->used) {
+    if (a == NULL || a->size == 0 || n > a->size
+        || arena_room(n) > a->size - a->used) {
         return malloc(n);
     }
     p = a->base + a->used;

@@ -23,7 +23,8 @@ void embedcfg__clear_report(embedcfg_handle *h)
     h->n_report = 0;
 }
 
-static void add_report(embedcfg_handle *h, const char *name, int status, const char *fmt, ...)
+static void add_report(embedcfg_handle *h, const char *name, int status,
+                       const char *fmt, ...)
 {
     va_list ap;
     char detail[512];
@@ -49,8 +50,8 @@ size_t embedcfg_attach_report_len(const embedcfg_handle *h)
     return h != NULL ? h->n_report : 0;
 }
 
-int embedcfg_attach_report_item(const embedcfg_handle *h, size_t i, const char **name,
-                                const char **detail)
+int embedcfg_attach_report_item(const embedcfg_handle *h, size_t i,
+                                const char **name, const char **detail)
 {
     if (h == NULL || i >= h->n_report) {
         return -1;
@@ -89,9 +90,11 @@ static void report_exception(embedcfg_handle *h, const char *name)
 {
     char type_name[128];
     char msg[ERROR_SIZE];
-    int has_text = embedcfg__take_exception(type_name, sizeof(type_name), msg, sizeof(msg));
+    int has_text = embedcfg__take_exception(type_name, sizeof(type_name), msg,
+                                            sizeof(msg));
 
-    add_report(h, name, EMBEDCFG_NOT_APPLIED, "failed: %s", has_text ? msg : "error");
+    add_report(h, name, EMBEDCFG_NOT_APPLIED, "failed: %s",
+               has_text ? msg : "error");
 }
 
 static int attach_search_paths(const embedcfg_value *v, int *added)
@@ -135,7 +138,8 @@ static int attach_warnoptions(const embedcfg_value *v)
         return -1;
     }
     for (i = 0; i < v->len; i++) {
-        PyObject *r = PyObject_CallMethod(warnings, "_setoption", "s", v->list[i]);
+        PyObject *r = PyObject_CallMethod(warnings, "_setoption", "s",
+                                          v->list[i]);
         PyObject *s;
 
         if (r == NULL) {
@@ -158,7 +162,8 @@ done:
     return rc;
 }
 
-static void attach_one(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v)
+static void attach_one(embedcfg_handle *h, const embedcfg_spec *spec,
+                       embedcfg_value *v)
 {
     const char *name = spec->name;
     PyObject *obj = NULL;
@@ -171,7 +176,8 @@ static void attach_one(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_v
             report_exception(h, name);
         }
         else {
-            add_report(h, name, EMBEDCFG_APPLIED, "%d entr%s added to sys.path", added,
+            add_report(h, name, EMBEDCFG_APPLIED,
+                       "%d entr%s added to sys.path", added,
                        added == 1 ? "y" : "ies");
         }
         return;
@@ -189,12 +195,14 @@ static void attach_one(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_v
         return;
     }
     if (strcmp(name, "write_bytecode") == 0) {
-        rc = PySys_SetObject("dont_write_bytecode", v->ival ? Py_False : Py_True);
+        rc = PySys_SetObject("dont_write_bytecode",
+                             v->ival ? Py_False : Py_True);
         if (rc < 0) {
             report_exception(h, name);
         }
         else {
-            add_report(h, name, EMBEDCFG_APPLIED, "sys.dont_write_bytecode set to %s",
+            add_report(h, name, EMBEDCFG_APPLIED,
+                       "sys.dont_write_bytecode set to %s",
                        v->ival ? "False" : "True");
         }
         return;
@@ -271,8 +279,8 @@ int embedcfg__attach(embedcfg_handle *h)
     if (!embedcfg__uses_indexed(h)) {
         for (i = 0; i < h->n_modules; i++) {
             add_report(h, "inittab", EMBEDCFG_NOT_APPLIED,
-                       "module '%s' not registered: the inittab cannot change after init;"
-                       " use static_modules = \"indexed\"",
+                       "module '%s' not registered: the inittab cannot change "
+                       "after init; use static_modules = \"indexed\"",
                        h->modules[i].name != NULL ? h->modules[i].name : "?");
         }
     }
@@ -280,8 +288,8 @@ int embedcfg__attach(embedcfg_handle *h)
         rc = embedcfg__install_static(h);
         if (rc == 0) {
             add_report(h, "inittab", EMBEDCFG_APPLIED,
-                       "%lu module(s) importable through the indexed static importer",
-                       (unsigned long)h->n_modules);
+                       "%lu module(s) importable through the indexed static "
+                       "importer", (unsigned long)h->n_modules);
         }
     }
     PyGILState_Release(gil);

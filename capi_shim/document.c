@@ -19,19 +19,20 @@ static const char *json_type(const embedcfg_json_value *v)
     return embedcfg_json_type_name(embedcfg_json_type_of(v));
 }
 
-static int expect(embedcfg_handle *h, const embedcfg_json_value *v, embedcfg_json_type type,
-                  const char *what)
+static int expect(embedcfg_handle *h, const embedcfg_json_value *v,
+                  embedcfg_json_type type, const char *what)
 {
     if (embedcfg_json_type_of(v) != type) {
-        return embedcfg__fail(h, "%s: expected %s, got %s (byte offset %lu)", what,
-                    embedcfg_json_type_name(type), json_type(v),
-                    (unsigned long)embedcfg_json_offset(v));
+        return embedcfg__fail(h, "%s: expected %s, got %s (byte offset %lu)",
+                              what, embedcfg_json_type_name(type),
+                              json_type(v),
+                              (unsigned long)embedcfg_json_offset(v));
     }
     return 0;
 }
 
-static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json_value *v,
-                       size_t *hint)
+static int load_option(embedcfg_handle *h, const char *name,
+                       const embedcfg_json_value *v, size_t *hint)
 {
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index, hint);
@@ -51,17 +52,22 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
     default: want = EMBEDCFG_JSON_ARRAY; break;
     }
     if (embedcfg_json_type_of(v) != want) {
-        return embedcfg__fail_option(h, name, "expected %s, got %s (byte offset %lu)",
-                           embedcfg_json_type_name(want), json_type(v),
-                           (unsigned long)embedcfg_json_offset(v));
+        return embedcfg__fail_option(h, name,
+                                     "expected %s, got %s (byte offset %lu)",
+                                     embedcfg_json_type_name(want),
+                                     json_type(v),
+                                     (unsigned long)embedcfg_json_offset(v));
     }
     switch (spec->kind) {
     case EMBEDCFG_KIND_BOOL:
-        return embedcfg__set_int_at(h, spec, index, name, embedcfg_json_bool_value(v) ? 1 : 0);
+        return embedcfg__set_int_at(h, spec, index, name,
+                                    embedcfg_json_bool_value(v) ? 1 : 0);
     case EMBEDCFG_KIND_INT:
-        return embedcfg__set_int_at(h, spec, index, name, embedcfg_json_int_value(v));
+        return embedcfg__set_int_at(h, spec, index, name,
+                                    embedcfg_json_int_value(v));
     case EMBEDCFG_KIND_STR:
-        return embedcfg__set_str_at(h, spec, index, name, embedcfg_json_string_value(v, NULL), 1);
+        return embedcfg__set_str_at(h, spec, index, name,
+                                    embedcfg_json_string_value(v, NULL), 1);
     default:
         break;
     }
@@ -81,9 +87,11 @@ static int load_option(embedcfg_handle *h, const char *name, const embedcfg_json
         const embedcfg_json_value *item = embedcfg_json_array_item(v, i);
 
         if (embedcfg_json_type_of(item) != EMBEDCFG_JSON_STRING) {
-            embedcfg__fail_option(h, name, "item %lu: expected a string, got %s (byte offset %lu)",
-                        (unsigned long)i, json_type(item),
-                        (unsigned long)embedcfg_json_offset(item));
+            embedcfg__fail_option(h, name,
+                                  "item %lu: expected a string, got %s (byte "
+                                  "offset %lu)", (unsigned long)i,
+                                  json_type(item),
+                                  (unsigned long)embedcfg_json_offset(item));
             goto done;
         }
         items[i] = embedcfg_json_string_value(item, NULL);
@@ -102,15 +110,18 @@ static int set_from_policy(embedcfg_handle *h, const char *name, int is_str,
 
     if (v != NULL) {
         /* the Python side reports EC301; here a contradiction is an error too */
-        int same = is_str ? (v->str != NULL && strcmp(v->str, sval) == 0) : v->ival == ival;
+        int same = is_str ? (v->str != NULL && strcmp(v->str,
+                                                      sval) == 0) : v->ival == ival;
 
         if (!same) {
-            return embedcfg__fail(h, "pycache: the policy contradicts option '%s'; remove the option",
-                        name);
+            return embedcfg__fail(h,
+                                  "pycache: the policy contradicts option "
+                                  "'%s'; remove the option", name);
         }
         return 0;
     }
-    return is_str ? embedcfg_set_str(h, name, sval) : embedcfg_set_int(h, name, ival);
+    return is_str ? embedcfg_set_str(h, name, sval) : embedcfg_set_int(h, name,
+                                                                       ival);
 }
 
 static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
@@ -136,8 +147,10 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         m = embedcfg_json_string_value(mode, NULL);
         if (strcmp(m, "default") != 0 && strcmp(m, "prefix") != 0
             && strcmp(m, "readonly") != 0 && strcmp(m, "off") != 0) {
-            return embedcfg__fail(h, "pycache.mode: expected \"default\", \"prefix\", \"readonly\" or"
-                        " \"off\", got \"%s\"", m);
+            return embedcfg__fail(h,
+                                  "pycache.mode: expected \"default\", "
+                                  "\"prefix\", \"readonly\" or \"off\", got "
+                                  "\"%s\"", m);
         }
     }
     if (prefix != NULL) {
@@ -145,7 +158,9 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
             return -1;
         }
         if (m == NULL || strcmp(m, "prefix") != 0) {
-            return embedcfg__fail(h, "pycache.prefix is only used with mode \"prefix\"");
+            return embedcfg__fail(h,
+                                  "pycache.prefix is only used with mode "
+                                  "\"prefix\"");
         }
     }
     if (m != NULL && strcmp(m, "prefix") == 0) {
@@ -154,10 +169,12 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         int rc;
 
         if (prefix == NULL) {
-            return embedcfg__fail(h, "pycache: mode \"prefix\" needs a prefix");
+            return embedcfg__fail(h,
+                                  "pycache: mode \"prefix\" needs a prefix");
         }
-        expanded = embedcfg__expand_path(h->mem, embedcfg_json_string_value(prefix, NULL),
-                                         embedcfg__origin_of(h), h->config_dir, 0, err, sizeof(err));
+        expanded = embedcfg__expand_path(h->mem,
+                                         embedcfg_json_string_value(prefix,
+                                                                    NULL), embedcfg__origin_of(h), h->config_dir, 0, err, sizeof(err));
         if (expanded == NULL) {
             return embedcfg__fail(h, "pycache.prefix: %s", err);
         }
@@ -167,9 +184,8 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
             return -1;
         }
     }
-    if (m != NULL && set_from_policy(h, "write_bytecode", 0,
-                                     strcmp(m, "default") == 0 || strcmp(m, "prefix") == 0,
-                                     NULL) < 0) {
+    if (m != NULL && set_from_policy(h, "write_bytecode", 0, strcmp(m,
+                                                                    "default") == 0 || strcmp(m, "prefix") == 0, NULL) < 0) {
         return -1;
     }
     if (check != NULL) {
@@ -196,35 +212,37 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
         const embedcfg_json_value *library;
 
         if (embedcfg_json_type_of(e) != EMBEDCFG_JSON_OBJECT) {
-            return embedcfg__fail(h, "inittab[%lu]: expected an object, got %s", (unsigned long)i,
-                        json_type(e));
+            return embedcfg__fail(h,
+                                  "inittab[%lu]: expected an object, got %s",
+                                  (unsigned long)i, json_type(e));
         }
         for (k = 0; k < embedcfg_json_object_len(e); k++) {
             const char *key = embedcfg_json_object_key(e, k, NULL);
 
             if (strcmp(key, "name") != 0 && strcmp(key, "init") != 0
                 && strcmp(key, "library") != 0) {
-                return embedcfg__fail(h, "inittab[%lu]: unknown key '%s'", (unsigned long)i, key);
+                return embedcfg__fail(h, "inittab[%lu]: unknown key '%s'",
+                                      (unsigned long)i, key);
             }
         }
         name = embedcfg_json_object_get(e, "name");
         init = embedcfg_json_object_get(e, "init");
         library = embedcfg_json_object_get(e, "library");
         if (name == NULL) {
-            return embedcfg__fail(h, "inittab[%lu]: the name is missing", (unsigned long)i);
+            return embedcfg__fail(h, "inittab[%lu]: the name is missing",
+                                  (unsigned long)i);
         }
         if (expect(h, name, EMBEDCFG_JSON_STRING, "inittab name") < 0
-            || (init != NULL && expect(h, init, EMBEDCFG_JSON_STRING, "inittab init") < 0)
-            || (library != NULL
-                && expect(h, library, EMBEDCFG_JSON_STRING, "inittab library") < 0)) {
+            || (init != NULL && expect(h, init, EMBEDCFG_JSON_STRING,
+                                       "inittab init") < 0) || (library != NULL
+                                                                && expect(h,
+                                                                          library, EMBEDCFG_JSON_STRING, "inittab library") < 0)) {
             return -1;
         }
         /* a document may not write ${ORIGIN}; embedcfg_add_module_symbol may */
-        if (embedcfg__add_module(
-                h, embedcfg_json_string_value(name, NULL), NULL,
-                init != NULL ? embedcfg_json_string_value(init, NULL) : NULL,
-                library != NULL ? embedcfg_json_string_value(library, NULL) : NULL,
-                EMBEDCFG_PATH_NAME) < 0) {
+        if (embedcfg__add_module( h, embedcfg_json_string_value(name, NULL),
+                                 NULL,
+                                 init != NULL ? embedcfg_json_string_value(init, NULL) : NULL, library != NULL ? embedcfg_json_string_value(library, NULL) : NULL, EMBEDCFG_PATH_NAME) < 0) {
             return -1;
         }
     }
@@ -245,15 +263,15 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
         return -1;
     }
     if (is_lib) {
-        value = embedcfg__expand_path(h->mem, embedcfg_json_string_value(v, NULL),
-                                      embedcfg__origin_of(h), h->config_dir,
-                                      EMBEDCFG_PATH_NAME, err, sizeof(err));
+        value = embedcfg__expand_path(h->mem, embedcfg_json_string_value(v,
+                                                                         NULL), embedcfg__origin_of(h), h->config_dir, EMBEDCFG_PATH_NAME, err, sizeof(err));
         if (value == NULL) {
             return embedcfg__fail(h, "lib: %s", err);
         }
     }
     else {
-        value = embedcfg__strdup_in(h->mem, embedcfg_json_string_value(v, NULL));
+        value = embedcfg__strdup_in(h->mem, embedcfg_json_string_value(v,
+                                                                       NULL));
         if (value == NULL) {
             return embedcfg__fail(h, "out of memory");
         }
@@ -273,7 +291,8 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     size_t i;
 
     if (embedcfg_json_type_of(doc) != EMBEDCFG_JSON_OBJECT) {
-        return embedcfg__fail(h, "the document must be an object, got %s", json_type(doc));
+        return embedcfg__fail(h, "the document must be an object, got %s",
+                              json_type(doc));
     }
     for (i = 0; i < embedcfg_json_object_len(doc); i++) {
         const char *key = embedcfg_json_object_key(doc, i, NULL);
@@ -285,24 +304,28 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
         }
         if (!found) {
             return embedcfg__fail(h, "unknown key '%s' (byte offset %lu)", key,
-                        (unsigned long)embedcfg_json_offset(embedcfg_json_object_value(doc, i)));
+                                  (unsigned long)embedcfg_json_offset(embedcfg_json_object_value(doc, i)));
         }
     }
     v = embedcfg_json_object_get(doc, "version");
     if (v == NULL) {
-        return embedcfg__fail(h, "version: missing; the document format version is 1");
+        return embedcfg__fail(h,
+                              "version: missing; the document format version "
+                              "is 1");
     }
     if (expect(h, v, EMBEDCFG_JSON_INT, "version") < 0) {
         return -1;
     }
     if (embedcfg_json_int_value(v) != 1) {
-        return embedcfg__fail(h, "version: this shim reads format version 1, got %lld",
-                    (long long)embedcfg_json_int_value(v));
+        return embedcfg__fail(h,
+                              "version: this shim reads format version 1, got "
+                              "%lld", (long long)embedcfg_json_int_value(v));
     }
     v = embedcfg_json_object_get(doc, "profile");
     if (v != NULL) {
         if (expect(h, v, EMBEDCFG_JSON_STRING, "profile") < 0
-            || embedcfg_set_profile(h, embedcfg_json_string_value(v, NULL)) < 0) {
+            || embedcfg_set_profile(h, embedcfg_json_string_value(v,
+                                                                  NULL)) < 0) {
             return -1;
         }
     }
@@ -316,18 +339,21 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     v = embedcfg_json_object_get(doc, "static_modules");
     if (v != NULL) {
         if (expect(h, v, EMBEDCFG_JSON_STRING, "static_modules") < 0
-            || embedcfg_set_static_modules(h, embedcfg_json_string_value(v, NULL)) < 0) {
+            || embedcfg_set_static_modules(h, embedcfg_json_string_value(v,
+                                                                         NULL)) < 0) {
             return -1;
         }
     }
-    if (load_string_key(h, doc, "lib", &h->lib, 1) < 0
-        || load_string_key(h, doc, "requires_python", &h->requires_python, 0) < 0) {
+    if (load_string_key(h, doc, "lib", &h->lib, 1) < 0 || load_string_key(h,
+                                                                          doc,
+                                                                          "requires_python", &h->requires_python, 0) < 0) {
         return -1;
     }
     if (h->requires_python != NULL) {
         char err[256];
 
-        if (embedcfg_version_matches(h->requires_python, 3, 0, 0, err, sizeof(err)) < 0) {
+        if (embedcfg_version_matches(h->requires_python, 3, 0, 0, err,
+                                     sizeof(err)) < 0) {
             return embedcfg__fail(h, "requires_python: %s", err);
         }
     }
@@ -347,13 +373,15 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     }
     v = embedcfg_json_object_get(doc, "inittab");
     if (v != NULL) {
-        if (expect(h, v, EMBEDCFG_JSON_ARRAY, "inittab") < 0 || load_inittab(h, v) < 0) {
+        if (expect(h, v, EMBEDCFG_JSON_ARRAY, "inittab") < 0 || load_inittab(h,
+                                                                             v) < 0) {
             return -1;
         }
     }
     v = embedcfg_json_object_get(doc, "pycache");
     if (v != NULL) {
-        if (expect(h, v, EMBEDCFG_JSON_OBJECT, "pycache") < 0 || load_pycache(h, v) < 0) {
+        if (expect(h, v, EMBEDCFG_JSON_OBJECT, "pycache") < 0
+            || load_pycache(h, v) < 0) {
             return -1;
         }
     }
@@ -373,10 +401,13 @@ int embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
         return embedcfg__fail(h, "the document buffer is NULL");
     }
     memset(&err, 0, sizeof(err));
-    if (embedcfg_json_parse(buf, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc, &err) < 0) {
-        return embedcfg__fail(h, "invalid document at line %lu, column %lu (byte offset %lu): %s",
-                    (unsigned long)err.line, (unsigned long)err.column,
-                    (unsigned long)err.offset, err.message);
+    if (embedcfg_json_parse(buf, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc,
+                            &err) < 0) {
+        return embedcfg__fail(h,
+                              "invalid document at line %lu, column %lu (byte "
+                              "offset %lu): %s", (unsigned long)err.line,
+                              (unsigned long)err.column,
+                              (unsigned long)err.offset, err.message);
     }
     rc = load_document(h, doc);
     embedcfg_json_free(doc);
@@ -385,8 +416,8 @@ int embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
 
 /* `borrow`: `doc` outlives the handle, whose values may then point into
  * it instead of copying its strings. */
-static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc, const char *file,
-                       const char *config_dir, int borrow)
+static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
+                       const char *file, const char *config_dir, int borrow)
 {
     char *dir;
     int rc;
@@ -397,7 +428,8 @@ static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc, const
     if (doc == NULL || file == NULL) {
         return embedcfg__fail(h, "the document or its file name is NULL");
     }
-    dir = config_dir != NULL ? embedcfg__strdup_in(h->mem, config_dir) : embedcfg__dirname_of(file);
+    dir = config_dir != NULL ? embedcfg__strdup_in(h->mem,
+                                                   config_dir) : embedcfg__dirname_of(file);
     if (dir == NULL) {
         return embedcfg__fail(h, "out of memory");
     }
@@ -433,10 +465,11 @@ static void set_executable(embedcfg_handle *h, const char *path)
 
 /* The launcher has read the libpython's version (it refuses a mismatch
  * with its own message): the check before init reuses it. */
-static void set_running_version(embedcfg_handle *h, int major, int minor, int micro)
+static void set_running_version(embedcfg_handle *h, int major, int minor,
+                                int micro)
 {
-    if (h != NULL && major > 0 && minor >= 0 && micro >= 0 && minor < 256 && micro < 256
-        && major < 256) {
+    if (h != NULL && major > 0 && minor >= 0 && micro >= 0 && minor < 256
+        && micro < 256 && major < 256) {
         h->running_version = ((unsigned long)major << 16) | ((unsigned long)minor << 8)
                              | (unsigned long)micro;
     }
@@ -475,17 +508,21 @@ int embedcfg_load_file(embedcfg_handle *h, const char *path)
     if (path == NULL) {
         return embedcfg__fail(h, "the document path is NULL");
     }
-    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len, err,
-                            sizeof(err)) < 0) {
+    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len,
+                            err, sizeof(err)) < 0) {
         return embedcfg__fail(h, "%s", err);
     }
     memset(&jerr, 0, sizeof(jerr));
-    rc = embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc, &jerr);
+    rc = embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc,
+                             &jerr);
     free(data);
     if (rc < 0) {
-        return embedcfg__fail(h, "%s: invalid document at line %lu, column %lu (byte offset %lu): %s",
-                    path, (unsigned long)jerr.line, (unsigned long)jerr.column,
-                    (unsigned long)jerr.offset, jerr.message);
+        return embedcfg__fail(h,
+                              "%s: invalid document at line %lu, column %lu "
+                              "(byte offset %lu): %s", path,
+                              (unsigned long)jerr.line,
+                              (unsigned long)jerr.column,
+                              (unsigned long)jerr.offset, jerr.message);
     }
     rc = load_parsed(h, doc, path, NULL, 0);
     embedcfg_json_free(doc);

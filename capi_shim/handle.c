@@ -42,7 +42,8 @@ int embedcfg__fail(embedcfg_handle *h, const char *fmt, ...)
     return -1;
 }
 
-int embedcfg__fail_option(embedcfg_handle *h, const char *name, const char *fmt, ...)
+int embedcfg__fail_option(embedcfg_handle *h, const char *name,
+                          const char *fmt, ...)
 {
     va_list ap;
     char detail[ERROR_SIZE];
@@ -76,7 +77,8 @@ unsigned long embedcfg_python_version_hex(void)
 
 /* Take the pending Python exception, clearing it: its type name and str()
  * into the buffers ("" when there is none).  1 when str() gave a text. */
-int embedcfg__take_exception(char *type_name, size_t type_size, char *msg, size_t msg_size)
+int embedcfg__take_exception(char *type_name, size_t type_size, char *msg,
+                             size_t msg_size)
 {
     PyObject *value;
     PyObject *text = NULL;
@@ -124,9 +126,11 @@ int embedcfg__fail_exception(embedcfg_handle *h, const char *during)
     if (!PyErr_Occurred()) {
         return embedcfg__fail(h, "%s failed", during);
     }
-    has_text = embedcfg__take_exception(type_name, sizeof(type_name), msg, sizeof(msg));
-    embedcfg__fail(h, "%s: %s: %s", during, type_name[0] != '\0' ? type_name : "error",
-         has_text ? msg : "(no message)");
+    has_text = embedcfg__take_exception(type_name, sizeof(type_name), msg,
+                                        sizeof(msg));
+    embedcfg__fail(h, "%s: %s: %s", during,
+                   type_name[0] != '\0' ? type_name : "error",
+                   has_text ? msg : "(no message)");
     return -1;
 }
 
@@ -302,8 +306,9 @@ int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
         h->python_profile = 1;
         return 0;
     }
-    return embedcfg__fail(h, "profile: expected \"isolated\" or \"python\", got \"%s\"",
-                profile != NULL ? profile : "(null)");
+    return embedcfg__fail(h,
+                          "profile: expected \"isolated\" or \"python\", got "
+                          "\"%s\"", profile != NULL ? profile : "(null)");
 }
 
 /* --- options -------------------------------------------------------------- */
@@ -314,7 +319,8 @@ int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
  * the previous name was found, plus one: canonical documents list their
  * options in name order, so the next one is usually a few places on, and
  * those are tried first.  Any order is still found. */
-static const embedcfg_spec *find_spec(const char *name, size_t *index, size_t *hint)
+static const embedcfg_spec *find_spec(const char *name, size_t *index,
+                                      size_t *hint)
 {
     size_t lo = 0;
     size_t hi = EMBEDCFG_OPTION_COUNT;
@@ -324,7 +330,8 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index, size_t *h
         size_t k;
 
         for (k = *hint; k < EMBEDCFG_OPTION_COUNT && k < *hint + 4; k++) {
-            int cmp = strcmp(name, embedcfg_option_specs[embedcfg_option_by_name[k]].name);
+            int cmp = strcmp(name,
+                             embedcfg_option_specs[embedcfg_option_by_name[k]].name);
 
             if (cmp == 0) {
                 at = k;
@@ -339,7 +346,8 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index, size_t *h
     }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(name, embedcfg_option_specs[embedcfg_option_by_name[mid]].name);
+        int cmp = strcmp(name,
+                         embedcfg_option_specs[embedcfg_option_by_name[mid]].name);
 
         if (cmp == 0) {
             at = mid;
@@ -384,29 +392,38 @@ static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
     char need[16];
 
     if ((unsigned long)PY_VERSION_HEX < spec->since) {
-        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
+        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have,
+                               sizeof(have));
         embedcfg__format_minor(spec->since, need, sizeof(need));
-        return embedcfg__fail_option(h, spec->name, "the option needs CPython %s or newer,"
-                           " but this shim is built for CPython %s", need, have);
+        return embedcfg__fail_option(h, spec->name,
+                                     "the option needs CPython %s or newer, "
+                                     "but this shim is built for CPython %s",
+                                     need, have);
     }
     if (spec->removed != 0 && (unsigned long)PY_VERSION_HEX >= spec->removed) {
-        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
+        embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have,
+                               sizeof(have));
         embedcfg__format_minor(spec->removed, need, sizeof(need));
-        return embedcfg__fail_option(h, spec->name, "the option was removed in CPython %s,"
-                           " and this shim is built for CPython %s", need, have);
+        return embedcfg__fail_option(h, spec->name,
+                                     "the option was removed in CPython %s, "
+                                     "and this shim is built for CPython %s",
+                                     need, have);
     }
-    if (spec->build != EMBEDCFG_BUILD_NONE && spec->pre_offset == EMBEDCFG_NO_MEMBER
+    if (spec->build != EMBEDCFG_BUILD_NONE
+        && spec->pre_offset == EMBEDCFG_NO_MEMBER
         && spec->cfg_offset == EMBEDCFG_NO_MEMBER) {
-        return embedcfg__fail_option(h, spec->name, "the option exists only on %s builds of"
-                           " CPython, and this one is not", build_name(spec->build));
+        return embedcfg__fail_option(h, spec->name,
+                                     "the option exists only on %s builds of "
+                                     "CPython, and this one is not",
+                                     build_name(spec->build));
     }
     return 0;
 }
 
 /* The option `name` may be set on this interpreter; NULL (with the error
  * recorded in the handle, if there is one) otherwise. */
-const embedcfg_spec *embedcfg__lookup(embedcfg_handle *h, const char *name, size_t *index,
-                                   size_t *hint)
+const embedcfg_spec *embedcfg__lookup(embedcfg_handle *h, const char *name,
+                                      size_t *index, size_t *hint)
 {
     const embedcfg_spec *spec;
 
@@ -419,7 +436,9 @@ const embedcfg_spec *embedcfg__lookup(embedcfg_handle *h, const char *name, size
     }
     spec = find_spec(name, index, hint);
     if (spec == NULL) {
-        embedcfg__fail(h, "unknown option '%s': not a PEP 741 option name embedcfg knows", name);
+        embedcfg__fail(h,
+                       "unknown option '%s': not a PEP 741 option name "
+                       "embedcfg knows", name);
         return NULL;
     }
     if (check_available(h, spec) < 0) {
@@ -441,29 +460,34 @@ static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
             /* formatted only for the message: every integer option passes here */
             snprintf(shown, sizeof(shown), "%lld", (long long)value);
             embedcfg__format_minor(vs->since, need, sizeof(need));
-            embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
-            return embedcfg__fail_option(h, spec->name, "%s needs CPython %s or newer, but this"
-                               " shim is built for CPython %s", shown, need, have);
+            embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have,
+                                   sizeof(have));
+            return embedcfg__fail_option(h, spec->name,
+                                         "%s needs CPython %s or newer, but "
+                                         "this shim is built for CPython %s",
+                                         shown, need, have);
         }
     }
     return 0;
 }
 
 /* The setters after embedcfg__lookup(): a document's options are looked up once. */
-int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
-                      const char *name, int64_t value)
+int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec,
+                         size_t index, const char *name, int64_t value)
 {
     int i;
     int ok;
 
     if (spec->kind == EMBEDCFG_KIND_BOOL) {
         if (value != 0 && value != 1) {
-            return embedcfg__fail_option(h, name, "expected a boolean (0 or 1), got %lld",
-                               (long long)value);
+            return embedcfg__fail_option(h, name,
+                                         "expected a boolean (0 or 1), got "
+                                         "%lld", (long long)value);
         }
     }
     else if (spec->kind == EMBEDCFG_KIND_INT) {
-        ok = !spec->has_range || (value >= spec->minimum && value <= spec->maximum);
+        ok = !spec->has_range || (value >= spec->minimum
+                                  && value <= spec->maximum);
         for (i = 0; i < spec->n_also && i < 2; i++) {
             if (value == spec->also[i]) {
                 ok = 1;
@@ -471,14 +495,20 @@ int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t i
         }
         if (!ok) {
             if (spec->n_also > 0) {
-                return embedcfg__fail_option(h, name, "expected an integer from %lld to %lld (or"
-                                   " %lld), got %lld", (long long)spec->minimum,
-                                   (long long)spec->maximum, (long long)spec->also[0],
-                                   (long long)value);
+                return embedcfg__fail_option(h, name,
+                                             "expected an integer from %lld "
+                                             "to %lld (or %lld), got %lld",
+                                             (long long)spec->minimum,
+                                             (long long)spec->maximum,
+                                             (long long)spec->also[0],
+                                             (long long)value);
             }
-            return embedcfg__fail_option(h, name, "expected an integer from %lld to %lld, got %lld",
-                               (long long)spec->minimum, (long long)spec->maximum,
-                               (long long)value);
+            return embedcfg__fail_option(h, name,
+                                         "expected an integer from %lld to "
+                                         "%lld, got %lld",
+                                         (long long)spec->minimum,
+                                         (long long)spec->maximum,
+                                         (long long)value);
         }
         if (check_value_since(h, spec, value) < 0) {
             return -1;
@@ -486,7 +516,8 @@ int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t i
     }
     else {
         return embedcfg__fail_option(h, name, "expected %s, got an integer",
-                           spec->kind == EMBEDCFG_KIND_STR ? "a string" : "a list of strings");
+                                     spec->kind == EMBEDCFG_KIND_STR ? "a "
+                                     "string" : "a list of strings");
     }
     clear_value(h, &h->values[index]);
     h->values[index].set = 1;
@@ -499,13 +530,14 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index, NULL);
 
-    return spec != NULL ? embedcfg__set_int_at(h, spec, index, name, value) : -1;
+    return spec != NULL ? embedcfg__set_int_at(h, spec, index, name,
+                                               value) : -1;
 }
 
 /* A path option's value with its anchor expanded, kept as keep_string
  * does; NULL (with the error recorded) when it cannot be. */
-static char *keep_path(embedcfg_handle *h, const embedcfg_spec *spec, const char *value,
-                       int from_doc)
+static char *keep_path(embedcfg_handle *h, const embedcfg_spec *spec,
+                       const char *value, int from_doc)
 {
     char err[512];
     const char *base;
@@ -527,7 +559,8 @@ static char *keep_path(embedcfg_handle *h, const embedcfg_spec *spec, const char
     else {
         base_len = strlen(base);
         rest_len = strlen(rest);
-        out = base_len + rest_len < SIZE_MAX - 1 ? keep_bytes(h, base_len + rest_len + 1)
+        out = base_len + rest_len < SIZE_MAX - 1 ? keep_bytes(h,
+                                                              base_len + rest_len + 1)
                                                  : NULL;
         if (out != NULL) {
             memcpy(out, base, base_len);
@@ -544,29 +577,29 @@ static char *keep_path(embedcfg_handle *h, const embedcfg_spec *spec, const char
  * already rejected invalid UTF-8 and NULs; checking again cost a pass over
  * every string of every launch.  (The setters below also borrow such a
  * string, without a copy, when the handle may: see keep_string.) */
-static int check_string(embedcfg_handle *h, const char *name, const char *value,
-                        int from_doc)
+static int check_string(embedcfg_handle *h, const char *name,
+                        const char *value, int from_doc)
 {
     if (value == NULL) {
         return embedcfg__fail_option(h, name, "the string is NULL");
     }
-    if (!from_doc && embedcfg__utf8_check(value, strlen(value), NULL)
-                     != EMBEDCFG_UTF8_OK) {
+    if (!from_doc && embedcfg__utf8_check(value, strlen(value),
+                                          NULL) != EMBEDCFG_UTF8_OK) {
         return embedcfg__fail_option(h, name, "the string is not valid UTF-8");
     }
     return 0;
 }
 
-int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
-                      const char *name, const char *value, int from_doc)
+int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec,
+                         size_t index, const char *name, const char *value,
+                         int from_doc)
 {
     const embedcfg_choice *choice = NULL;
     char *copy = NULL;
 
     if (spec->kind != EMBEDCFG_KIND_STR) {
         return embedcfg__fail_option(h, name, "expected %s, got a string",
-                           spec->kind == EMBEDCFG_KIND_STR_LIST ? "a list of strings"
-                           : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
+                                     spec->kind == EMBEDCFG_KIND_STR_LIST ? "a list of strings" : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
     }
     if (check_string(h, name, value, from_doc) < 0) {
         return -1;
@@ -588,16 +621,22 @@ int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t i
                     strcat(names, "\"");
                 }
             }
-            return embedcfg__fail_option(h, name, "expected one of %s, got \"%s\"", names, value);
+            return embedcfg__fail_option(h, name,
+                                         "expected one of %s, got \"%s\"",
+                                         names, value);
         }
-        if (choice->since != 0 && (unsigned long)PY_VERSION_HEX < choice->since) {
+        if (choice->since != 0
+            && (unsigned long)PY_VERSION_HEX < choice->since) {
             char need[16];
             char have[16];
 
             embedcfg__format_minor(choice->since, need, sizeof(need));
-            embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have, sizeof(have));
-            return embedcfg__fail_option(h, name, "\"%s\" needs CPython %s or newer, but this shim"
-                               " is built for CPython %s", value, need, have);
+            embedcfg__format_minor((unsigned long)PY_VERSION_HEX, have,
+                                   sizeof(have));
+            return embedcfg__fail_option(h, name,
+                                         "\"%s\" needs CPython %s or newer, "
+                                         "but this shim is built for CPython "
+                                         "%s", value, need, have);
         }
     }
     if (choice != NULL && spec->ctype != EMBEDCFG_CT_WSTR
@@ -609,7 +648,8 @@ int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t i
         return 0;
     }
     /* a failure leaves the previous value */
-    copy = spec->path ? keep_path(h, spec, value, from_doc) : keep_string(h, value, from_doc);
+    copy = spec->path ? keep_path(h, spec, value, from_doc) : keep_string(h,
+                                                                          value, from_doc);
     if (copy == NULL) {
         if (!spec->path) {
             embedcfg__fail(h, "out of memory");
@@ -627,11 +667,13 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index, NULL);
 
-    return spec != NULL ? embedcfg__set_str_at(h, spec, index, name, value, 0) : -1;
+    return spec != NULL ? embedcfg__set_str_at(h, spec, index, name, value,
+                                               0) : -1;
 }
 
-static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_value *v,
-                    size_t length, const char *const *items, int from_doc)
+static int list_add(embedcfg_handle *h, const embedcfg_spec *spec,
+                    embedcfg_value *v, size_t length, const char *const *items,
+                    int from_doc)
 {
     char **grown;
     size_t i;
@@ -640,14 +682,16 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
         return 0;
     }
     if (items == NULL || length > ((size_t)-1) / sizeof(char *) - v->len) {
-        return embedcfg__fail_option(h, spec->name, "the list is NULL or too long");
+        return embedcfg__fail_option(h, spec->name,
+                                     "the list is NULL or too long");
     }
     for (i = 0; i < length; i++) {
         if (check_string(h, spec->name, items[i], from_doc) < 0) {
             return -1;
         }
     }
-    grown = (char **)embedcfg__realloc(h->mem, v->list, (v->len + length) * sizeof(char *));
+    grown = (char **)embedcfg__realloc(h->mem, v->list,
+                                       (v->len + length) * sizeof(char *));
     if (grown == NULL) {
         return embedcfg__fail(h, "out of memory");
     }
@@ -667,16 +711,17 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec, embedcfg_valu
     return 0;
 }
 
-int embedcfg__set_list_at(embedcfg_handle *h, const embedcfg_spec *spec, size_t index,
-                       const char *name, size_t length, const char *const *items,
-                       int append, int from_doc)
+int embedcfg__set_list_at(embedcfg_handle *h, const embedcfg_spec *spec,
+                          size_t index, const char *name, size_t length,
+                          const char *const *items, int append, int from_doc)
 {
     embedcfg_value fresh;
 
     if (spec->kind != EMBEDCFG_KIND_STR_LIST) {
-        return embedcfg__fail_option(h, name, "expected %s, got a list of strings",
-                           spec->kind == EMBEDCFG_KIND_STR ? "a string"
-                           : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
+        return embedcfg__fail_option(h, name,
+                                     "expected %s, got a list of strings",
+                                     spec->kind == EMBEDCFG_KIND_STR ? "a "
+                                     "string" : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
     }
     if (append) {
         h->values[index].set = 1;
@@ -700,7 +745,8 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index, NULL);
 
-    return spec != NULL ? embedcfg__set_list_at(h, spec, index, name, length, items, append, 0) : -1;
+    return spec != NULL ? embedcfg__set_list_at(h, spec, index, name, length,
+                                                items, append, 0) : -1;
 }
 
 int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
@@ -709,8 +755,8 @@ int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
     return set_list(h, name, length, items, 0);
 }
 
-int embedcfg_append_strlist(embedcfg_handle *h, const char *name, size_t length,
-                            const char *const *items)
+int embedcfg_append_strlist(embedcfg_handle *h, const char *name,
+                            size_t length, const char *const *items)
 {
     return set_list(h, name, length, items, 1);
 }

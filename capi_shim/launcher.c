@@ -87,9 +87,10 @@ static int allow_insecure_paths(void)
 /* `lib`, `requires_python` and `embedded` of the document, without Python.
  * *config_dir_out receives the document's directory when it was worked
  * out (else NULL), for the shim: realpath() once, not twice. */
-static int read_head(const char *path, const char *origin, const char *config_dir_arg,
-                     embedcfg_json_value **parsed, char **lib, char **requires,
-                     int *embedded, char **config_dir_out, launch_error *e)
+static int read_head(const char *path, const char *origin,
+                     const char *config_dir_arg, embedcfg_json_value **parsed,
+                     char **lib, char **requires, int *embedded,
+                     char **config_dir_out, launch_error *e)
 {
     char *data = NULL;
     size_t len = 0;
@@ -103,15 +104,17 @@ static int read_head(const char *path, const char *origin, const char *config_di
     *lib = NULL;
     *requires = NULL;
     *embedded = 0;
-    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len, err,
-                            sizeof(err)) < 0) {
+    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len,
+                            err, sizeof(err)) < 0) {
         config_error(e, "%s", err);
         goto done;
     }
     memset(&jerr, 0, sizeof(jerr));
-    if (embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc, &jerr) < 0) {
-        config_error(e, "%s: invalid document at line %lu, column %lu: %s", path,
-                     (unsigned long)jerr.line, (unsigned long)jerr.column, jerr.message);
+    if (embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc,
+                            &jerr) < 0) {
+        config_error(e, "%s: invalid document at line %lu, column %lu: %s",
+                     path, (unsigned long)jerr.line,
+                     (unsigned long)jerr.column, jerr.message);
         goto done;
     }
     v = embedcfg_json_object_get(doc, "embedded");
@@ -161,7 +164,8 @@ static int read_head(const char *path, const char *origin, const char *config_di
                          ? EMBEDCFG_STRDUP(config_dir_arg)
                          : embedcfg__dirname_of(path);
         }
-        if (embedcfg_pathsec_check_document(doc, origin, config_dir, EMBEDCFG_DEFAULT_LIB, err,
+        if (embedcfg_pathsec_check_document(doc, origin, config_dir,
+                                            EMBEDCFG_DEFAULT_LIB, err,
                                             sizeof(err)) < 0) {
             config_error(e, "%s", err);
             goto done;
@@ -195,8 +199,9 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
     /* never dlclose'd: the interpreter runs its code until exit */
     sym = dlsym(lib, "embedcfg__launch_api");
     if (sym == NULL) {
-        return config_error(e, "%s has no symbol %s: not an embedcfg shim library", path,
-                            "embedcfg__launch_api");
+        return config_error(e,
+                            "%s has no symbol %s: not an embedcfg shim "
+                            "library", path, "embedcfg__launch_api");
     }
     memcpy(&get_api, &sym, sizeof(get_api));
     get_api(api);
@@ -205,7 +210,8 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
 
 /* Load libpython and check its version; before any Python code runs.  The
  * version goes to *version as (major, minor, micro) for the shim. */
-static int load_python(const char *lib, const char *requires, int version[3], launch_error *e)
+static int load_python(const char *lib, const char *requires, int version[3],
+                       launch_error *e)
 {
     void *handle;
     void *sym;
@@ -218,8 +224,9 @@ static int load_python(const char *lib, const char *requires, int version[3], la
     int r;
 
     if (lib[0] == '\0') {
-        return config_error(e, "lib: the CPython this launcher was built for has no shared"
-                            " libpython; set lib to one");
+        return config_error(e,
+                            "lib: the CPython this launcher was built for has "
+                            "no shared libpython; set lib to one");
     }
     handle = dlopen(lib, RTLD_LAZY | RTLD_GLOBAL);
     if (handle == NULL) {
@@ -233,7 +240,8 @@ static int load_python(const char *lib, const char *requires, int version[3], la
      * launcher built for an older minor accepts only a library without
      * Py_Version: it asks Py_GetVersion at once rather than pay for a
      * failed lookup through every loaded library first. */
-    sym = EMBEDCFG_TARGET_HEX >= 0x030B0000 ? dlsym(handle, "Py_Version") : NULL;
+    sym = EMBEDCFG_TARGET_HEX >= 0x030B0000 ? dlsym(handle,
+                                                    "Py_Version") : NULL;
     if (sym != NULL) {
         unsigned long hex;
 
@@ -245,10 +253,13 @@ static int load_python(const char *lib, const char *requires, int version[3], la
     else {
         sym = dlsym(handle, "Py_GetVersion");
         if (sym == NULL) {
-            return config_error(e, "lib: %s is not a libpython (no Py_GetVersion)", lib);
+            return config_error(e,
+                                "lib: %s is not a libpython (no "
+                                "Py_GetVersion)", lib);
         }
         memcpy(&get_version, &sym, sizeof(get_version));
-        if (embedcfg__parse_version(get_version(), &major, &minor, &micro) < 0) {
+        if (embedcfg__parse_version(get_version(), &major, &minor,
+                                    &micro) < 0) {
             return config_error(e, "lib: cannot read the version of %s", lib);
         }
     }
@@ -258,20 +269,26 @@ static int load_python(const char *lib, const char *requires, int version[3], la
     if ((unsigned long)major != ((unsigned long)EMBEDCFG_TARGET_HEX >> 24)
         || (unsigned long)minor != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
         /* formatted (snprintf) only for the message */
-        embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want, sizeof(want));
-        return config_error(e, "lib: %s is CPython %d.%d.%d, but this launcher is built for"
-                            " CPython %s; build one for it (embedcfg build --python"
-                            " python%d.%d) or point lib at a CPython %s library", lib,
-                            major, minor, micro, want, major, minor, want);
+        embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want,
+                               sizeof(want));
+        return config_error(e,
+                            "lib: %s is CPython %d.%d.%d, but this launcher "
+                            "is built for CPython %s; build one for it "
+                            "(embedcfg build --python python%d.%d) or point "
+                            "lib at a CPython %s library", lib, major, minor,
+                            micro, want, major, minor, want);
     }
     if (requires != NULL) {
-        r = embedcfg_version_matches(requires, major, minor, micro, err, sizeof(err));
+        r = embedcfg_version_matches(requires, major, minor, micro, err,
+                                     sizeof(err));
         if (r < 0) {
             return config_error(e, "requires_python: %s", err);
         }
         if (r == 0) {
-            return config_error(e, "lib: %s is CPython %d.%d.%d, which does not satisfy"
-                                " requires_python '%s'", lib, major, minor, micro, requires);
+            return config_error(e,
+                                "lib: %s is CPython %d.%d.%d, which does not "
+                                "satisfy requires_python '%s'", lib, major,
+                                minor, micro, requires);
         }
     }
     return 0;
@@ -298,20 +315,24 @@ int main(int argc, char **argv)
     int first = 1;  /* argv index of the document */
     int version[3] = {0, 0, 0};
 
-    embedcfg__arena_init(&embedcfg__launch_arena, launch_region, sizeof(launch_region));
+    embedcfg__arena_init(&embedcfg__launch_arena, launch_region,
+                         sizeof(launch_region));
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
     if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
         if (argc < 4 || argv[2][0] != '/') {
-            fprintf(stderr, "embedcfg-launch: --config-dir takes an absolute directory,"
-                    " then the document\n");
+            fprintf(stderr,
+                    "embedcfg-launch: --config-dir takes an absolute "
+                    "directory, then the document\n");
             return EX_USAGE_;
         }
         config_dir = argv[2];
         first = 3;
     }
     if (argc <= first) {
-        fprintf(stderr, "usage: embedcfg-launch [--config-dir DIR] DOCUMENT [args...]\n");
+        fprintf(stderr,
+                "usage: embedcfg-launch [--config-dir DIR] DOCUMENT "
+                "[args...]\n");
         return EX_USAGE_;
     }
     document = argv[first];
@@ -321,13 +342,15 @@ int main(int argc, char **argv)
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
     }
-    if (read_head(document, origin, config_dir, &doc, &lib, &requires, &embedded, &doc_dir,
-                  &e) < 0) {
+    if (read_head(document, origin, config_dir, &doc, &lib, &requires,
+                  &embedded, &doc_dir, &e) < 0) {
         goto done;
     }
     if (embedded) {
-        config_error(&e, "%s: embedded = true attaches to a running interpreter; the"
-                     " launcher starts one (set embedded = false)", document);
+        config_error(&e,
+                     "%s: embedded = true attaches to a running interpreter; "
+                     "the launcher starts one (set embedded = false)",
+                     document);
         goto done;
     }
     if (load_python(lib, requires, version, &e) < 0) {
@@ -344,7 +367,8 @@ int main(int argc, char **argv)
         goto done;
     }
     if ((api.version_hex() >> 16) != ((unsigned long)EMBEDCFG_TARGET_HEX >> 16)) {
-        config_error(&e, "%s is built for another CPython than this launcher", shim_path);
+        config_error(&e, "%s is built for another CPython than this launcher",
+                     shim_path);
         goto done;
     }
     h = api.create_in(&embedcfg__launch_arena);
@@ -355,16 +379,16 @@ int main(int argc, char **argv)
     api.set_running_version(h, version[0], version[1], version[2]);
     api.set_executable(h, exe);
     /* both NULL: the shim works the document's directory out itself */
-    if (api.set_origin(h, origin) < 0
-        || api.load_parsed(h, doc, document, doc_dir != NULL ? doc_dir : config_dir) < 0) {
+    if (api.set_origin(h, origin) < 0 || api.load_parsed(h, doc, document,
+                                                         doc_dir != NULL ? doc_dir : config_dir) < 0) {
         config_error(&e, "%s", api.get_error(h));
         goto done;
     }
     /* the handle's values point into doc: it is freed after the handle */
     if (argc > first + 1) {
         /* the command line's arguments follow the document's argv */
-        if (!api.has_option(h, "argv")
-            && api.append_strlist(h, "argv", 1, (const char *const *)argv) < 0) {
+        if (!api.has_option(h, "argv") && api.append_strlist(h, "argv", 1,
+                                                             (const char *const *)argv) < 0) {
             config_error(&e, "%s", api.get_error(h));
             goto done;
         }

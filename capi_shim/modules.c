@@ -27,7 +27,8 @@ static int valid_module_name(const char *name)
     }
     for (; *p != '\0'; p++) {
         char c = *p;
-        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A'
+                                               && c <= 'Z') || c == '_';
         int digit = c >= '0' && c <= '9';
 
         if (c == '.') {
@@ -56,8 +57,9 @@ static int ascii_only(const char *s)
     return 1;
 }
 
-int embedcfg__add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc init,
-                         const char *symbol, const char *library, int path_flags)
+int embedcfg__add_module(embedcfg_handle *h, const char *name,
+                         embedcfg_initfunc init, const char *symbol,
+                         const char *library, int path_flags)
 {
     embedcfg_module m;
     size_t i;
@@ -70,23 +72,28 @@ int embedcfg__add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc
     if (name != NULL && !ascii_only(name)) {
         /* PEP 489 would need a PyInitU_<punycode> symbol: not derived here,
          * nor by embedcfg's checks or bake (problem EC504). */
-        return embedcfg__fail(h, "inittab: module name '%s' is not ASCII; non-ASCII module names"
-                    " are not supported (PEP 489 would need a PyInitU_ punycode init"
-                    " symbol): use an ASCII name", name);
+        return embedcfg__fail(h,
+                              "inittab: module name '%s' is not ASCII; "
+                              "non-ASCII module names are not supported (PEP "
+                              "489 would need a PyInitU_ punycode init "
+                              "symbol): use an ASCII name", name);
     }
     if (name == NULL || !valid_module_name(name)) {
         return embedcfg__fail(h, "inittab: '%s' is not a dotted module name",
-                    name != NULL ? name : "(null)");
+                              name != NULL ? name : "(null)");
     }
     for (i = 0; i < h->n_modules; i++) {
         if (strcmp(h->modules[i].name, name) == 0) {
-            return embedcfg__fail(h, "inittab: module '%s' is already registered", name);
+            return embedcfg__fail(h,
+                                  "inittab: module '%s' is already registered",
+                                  name);
         }
     }
     if (h->n_modules == h->cap_modules) {
         size_t cap = h->cap_modules != 0 ? h->cap_modules * 2 : 8;
         embedcfg_module *grown =
-            (embedcfg_module *)embedcfg__realloc(h->mem, h->modules, cap * sizeof(m));
+            (embedcfg_module *)embedcfg__realloc(h->mem, h->modules,
+                                                 cap * sizeof(m));
 
         if (grown == NULL) {
             return embedcfg__fail(h, "out of memory");
@@ -119,12 +126,15 @@ int embedcfg__add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc
             goto oom;
         }
         if (library != NULL) {
-            m.library = embedcfg__expand_path(h->mem, library, embedcfg__origin_of(h), h->config_dir, path_flags,
-                                                 err, sizeof(err));
+            m.library = embedcfg__expand_path(h->mem, library,
+                                              embedcfg__origin_of(h),
+                                              h->config_dir, path_flags, err,
+                                              sizeof(err));
             if (m.library == NULL) {
                 embedcfg__free(h->mem, m.symbol);
                 embedcfg__free(h->mem, m.name);
-                return embedcfg__fail(h, "inittab '%s': library %s", name, err);
+                return embedcfg__fail(h, "inittab '%s': library %s", name,
+                                      err);
             }
         }
     }
@@ -137,16 +147,18 @@ oom:
     return embedcfg__fail(h, "out of memory");
 }
 
-int embedcfg_add_module(embedcfg_handle *h, const char *name, embedcfg_initfunc init)
+int embedcfg_add_module(embedcfg_handle *h, const char *name,
+                        embedcfg_initfunc init)
 {
     if (h != NULL && init == NULL) {
-        return embedcfg__fail(h, "inittab '%s': the init function is NULL", name != NULL ? name : "");
+        return embedcfg__fail(h, "inittab '%s': the init function is NULL",
+                              name != NULL ? name : "");
     }
     return embedcfg__add_module(h, name, init, NULL, NULL, 0);
 }
 
-int embedcfg_add_module_symbol(embedcfg_handle *h, const char *name, const char *symbol,
-                               const char *library)
+int embedcfg_add_module_symbol(embedcfg_handle *h, const char *name,
+                               const char *symbol, const char *library)
 {
     return embedcfg__add_module(h, name, NULL, symbol, library,
                                 EMBEDCFG_PATH_NAME | EMBEDCFG_PATH_BRACES);
@@ -167,8 +179,9 @@ int embedcfg_set_static_modules(embedcfg_handle *h, const char *mechanism)
         h->static_modules = STATIC_INDEXED;
     }
     else {
-        return embedcfg__fail(h, "static_modules: expected \"inittab\" or \"indexed\", got \"%s\"",
-                    mechanism);
+        return embedcfg__fail(h,
+                              "static_modules: expected \"inittab\" or "
+                              "\"indexed\", got \"%s\"", mechanism);
     }
     return 0;
 }
@@ -212,10 +225,9 @@ int embedcfg__resolve_modules(embedcfg_handle *h)
         if (m->init != NULL) {
             continue;
         }
-        if (opened != NULL
-            && (opened_name == m->library
-                || (opened_name != NULL && m->library != NULL
-                    && strcmp(opened_name, m->library) == 0))) {
+        if (opened != NULL && (opened_name == m->library
+                               || (opened_name != NULL && m->library != NULL
+                                   && strcmp(opened_name, m->library) == 0))) {
             lib = opened;
         }
         else {
@@ -225,23 +237,29 @@ int embedcfg__resolve_modules(embedcfg_handle *h)
         if (lib == NULL) {
             const char *why = dlerror();
 
-            return embedcfg__fail(h, "inittab '%s': cannot load %s: %s", m->name,
-                        m->library != NULL ? m->library : "the host program",
-                        why != NULL ? why : "unknown error");
+            return embedcfg__fail(h, "inittab '%s': cannot load %s: %s",
+                                  m->name,
+                                  m->library != NULL ? m->library : "the host "
+                                  "program",
+                                  why != NULL ? why : "unknown error");
         }
         opened = lib;
         opened_name = m->library;
         sym = dlsym(lib, m->symbol);
         if (sym == NULL) {
-            return embedcfg__fail(h, "inittab '%s': symbol %s not found in %s", m->name, m->symbol,
-                        m->library != NULL ? m->library : "the host program");
+            return embedcfg__fail(h, "inittab '%s': symbol %s not found in %s",
+                                  m->name, m->symbol,
+                                  m->library != NULL ? m->library : "the host "
+                                  "program");
         }
         /* POSIX guarantees that a data pointer from dlsym converts to a
          * function pointer; memcpy avoids the ISO C warning. */
         memcpy(&m->init, &sym, sizeof(m->init));
 #else
         if (m->init == NULL) {
-            return embedcfg__fail(h, "inittab '%s': symbol lookup is not supported here", m->name);
+            return embedcfg__fail(h,
+                                  "inittab '%s': symbol lookup is not "
+                                  "supported here", m->name);
         }
 #endif
     }
@@ -257,7 +275,8 @@ int embedcfg__install_static(embedcfg_handle *h)
     size_t i;
     int rc;
 
-    if (!embedcfg__uses_indexed(h) || h->n_modules == 0 || h->static_installed) {
+    if (!embedcfg__uses_indexed(h) || h->n_modules == 0
+        || h->static_installed) {
         return 0;
     }
     table = (embedcfg_static_entry *)calloc(h->n_modules, sizeof(*table));
@@ -269,10 +288,13 @@ int embedcfg__install_static(embedcfg_handle *h)
         table[i].init = h->modules[i].init;
     }
     /* the callers know the interpreter is (at least core-)initialized */
-    rc = embedcfg__static_importer_install_core(table, h->n_modules, EMBEDCFG_STATIC_COPY);
+    rc = embedcfg__static_importer_install_core(table, h->n_modules,
+                                                EMBEDCFG_STATIC_COPY);
     free(table);
     if (rc < 0) {
-        return embedcfg__fail_exception(h, "installing the indexed static importer");
+        return embedcfg__fail_exception(h,
+                                        "installing the indexed static "
+                                        "importer");
     }
     h->static_installed = 1;
     return 0;
@@ -287,12 +309,15 @@ int embedcfg_install_static_modules(embedcfg_handle *h)
         return -1;
     }
     h->error[0] = '\0';
-    if (!embedcfg__uses_indexed(h) || h->n_modules == 0 || h->static_installed) {
+    if (!embedcfg__uses_indexed(h) || h->n_modules == 0
+        || h->static_installed) {
         return 0;
     }
     if (!Py_IsInitialized()) {
-        return embedcfg__fail(h, "install_static_modules: no interpreter is initialized; call it"
-                    " after Py_InitializeFromConfig()");
+        return embedcfg__fail(h,
+                              "install_static_modules: no interpreter is "
+                              "initialized; call it after "
+                              "Py_InitializeFromConfig()");
     }
     /* normally done by fill_pyconfig already: then this finds nothing to do */
     if (embedcfg__resolve_modules(h) < 0) {

@@ -55,9 +55,8 @@ static int find_anchor(const char *path, size_t *skip, int *braced)
 }
 
 int embedcfg__split_path(const char *path, const char *origin,
-                         const char *config_dir, int flags,
-                         const char **base, const char **rest,
-                         char *err, size_t err_size)
+                         const char *config_dir, int flags, const char **base,
+                         const char **rest, char *err, size_t err_size)
 {
     size_t skip = 0;
     int braced = 0;
@@ -96,9 +95,8 @@ int embedcfg__split_path(const char *path, const char *origin,
         *rest = path + skip;
         return 0;
     }
-    if (path[0] != '/'
-        && !((flags & EMBEDCFG_PATH_NAME) && path[0] != '\0'
-             && strchr(path, '/') == NULL)) {
+    if (path[0] != '/' && !((flags & EMBEDCFG_PATH_NAME) && path[0] != '\0'
+                            && strchr(path, '/') == NULL)) {
         snprintf(err, err_size, "'%s' is a relative path, which would resolve"
                  " against the current directory; use $CONFIG_DIR/...,"
                  " $ORIGIN/... or an absolute path", path);

@@ -150,7 +150,8 @@ static void owner_text(uid_t uid, char *out, size_t size)
 
     if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != NULL
         && found->pw_name != NULL) {
-        snprintf(out, size, "uid %lu (%s)", (unsigned long)uid, found->pw_name);
+        snprintf(out, size, "uid %lu (%s)", (unsigned long)uid,
+                 found->pw_name);
     }
     else {
         snprintf(out, size, "uid %lu", (unsigned long)uid);
@@ -197,7 +198,8 @@ typedef struct {
     size_t scratch_size;
 } walk_state;
 
-static int find_accepted(const walk_state *w, const char *path, size_t len, int *link)
+static int find_accepted(const walk_state *w, const char *path, size_t len,
+                         int *link)
 {
     size_t i;
 
@@ -220,7 +222,8 @@ static int remember(walk_state *w, const char *path, size_t len)
         if (cap > SIZE_MAX / sizeof(*grown)) {
             return -1;
         }
-        grown = (accepted_dir *)EMBEDCFG_REALLOC(w->dirs, cap * sizeof(*grown));
+        grown = (accepted_dir *)EMBEDCFG_REALLOC(w->dirs,
+                                                 cap * sizeof(*grown));
         if (grown == NULL) {
             return -1;
         }
@@ -294,8 +297,9 @@ static const char *label_text(const item_label *l, char *buf, size_t size)
  * first.  *linked is set when a component of the path is a symbolic link.
  * With `record`, the accepted components are remembered (`path` must then
  * live until the end of the embedcfg_pathsec_check call). */
-static int inspect_chain(const item_label *lab, const char *path, size_t len, int contents,
-                         uid_t me, walk_state *w, int record, int *linked, msgbuf *m)
+static int inspect_chain(const item_label *lab, const char *path, size_t len,
+                         int contents, uid_t me, walk_state *w, int record,
+                         int *linked, msgbuf *m)
 {
     char what_buf[128];
     char *cur;
@@ -329,7 +333,8 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
     memcpy(cur, path, len);
     cur[len] = '\0';
     for (;;) {
-        if (!leaf && missing_len == 0 && find_accepted(w, path, cur_len, &link)) {
+        if (!leaf && missing_len == 0 && find_accepted(w, path, cur_len,
+                                                       &link)) {
             if (link && cur_len < top_link) {
                 top_link = cur_len;
             }
@@ -346,8 +351,10 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
                 cur[cur_len] = '\0';
                 continue;
             }
-            return refuse(m, "%s: %s cannot be inspected (%s); make it searchable by this"
-                          " user, or choose another path", WHAT(lab), cur, strerror(errno));
+            return refuse(m,
+                          "%s: %s cannot be inspected (%s); make it "
+                          "searchable by this user, or choose another path",
+                          WHAT(lab), cur, strerror(errno));
         }
         if (leaf) {
             role = "";
@@ -367,11 +374,14 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
             owner_text(st.st_uid, owner, sizeof(owner));
             owner_text(me, self, sizeof(self));
             user_name(me, name, sizeof(name));
-            return refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or"
-                          " root (mode %s (%04lo)): that user can change what is loaded from"
-                          " it; fix: chown %s %s, or move the files to a directory the"
-                          " current user or root owns", WHAT(lab), cur, role, of, close, owner,
-                          self, mode, (unsigned long)(st.st_mode & 07777), name, cur);
+            return refuse(m,
+                          "%s: %s%s%s%s is owned by %s, not by the current "
+                          "user (%s) or root (mode %s (%04lo)): that user can "
+                          "change what is loaded from it; fix: chown %s %s, "
+                          "or move the files to a directory the current user "
+                          "or root owns", WHAT(lab), cur, role, of, close,
+                          owner, self, mode,
+                          (unsigned long)(st.st_mode & 07777), name, cur);
         }
         if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
             int sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
@@ -387,19 +397,24 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
                     : (st.st_mode & S_IWGRP) ? "its group" : "all users";
 
                 if (missing_len != 0) {
-                    return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
-                                  " %s): another user could create %.*s first and plant code"
-                                  " that this interpreter runs; fix: chmod go-w %s, or create"
-                                  " %.*s first (mode 0755)", WHAT(lab), cur, role, of, close, who,
-                                  mode, (unsigned long)(st.st_mode & 07777), owner,
-                                  print_len(missing_len), path, cur, print_len(missing_len),
-                                  path);
+                    return refuse(m,
+                                  "%s: %s%s%s%s is writable by %s (mode %s "
+                                  "(%04lo), owner %s): another user could "
+                                  "create %.*s first and plant code that this "
+                                  "interpreter runs; fix: chmod go-w %s, or "
+                                  "create %.*s first (mode 0755)", WHAT(lab),
+                                  cur, role, of, close, who, mode,
+                                  (unsigned long)(st.st_mode & 07777), owner,
+                                  print_len(missing_len), path, cur,
+                                  print_len(missing_len), path);
                 }
-                return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
-                              " %s): whoever can write it can plant code that this"
-                              " interpreter runs; fix: chmod go-w %s", WHAT(lab), cur, role, of,
-                              close, who, mode, (unsigned long)(st.st_mode & 07777), owner,
-                              cur);
+                return refuse(m,
+                              "%s: %s%s%s%s is writable by %s (mode %s "
+                              "(%04lo), owner %s): whoever can write it can "
+                              "plant code that this interpreter runs; fix: "
+                              "chmod go-w %s", WHAT(lab), cur, role, of, close,
+                              who, mode, (unsigned long)(st.st_mode & 07777),
+                              owner, cur);
             }
         }
         if (S_ISLNK(st.st_mode) && cur_len < top_link) {
@@ -459,8 +474,9 @@ static char *resolved(const char *path)
 
 /* `dotdot`: `norm` has a ".." component, which only realpath() can
  * resolve. */
-static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, const char *norm,
-                     size_t norm_len, int dotdot, uid_t me, walk_state *w, msgbuf *m)
+static int check_one(const embedcfg_pathsec_item *item, const item_label *lab,
+                     const char *norm, size_t norm_len, int dotdot, uid_t me,
+                     walk_state *w, msgbuf *m)
 {
     char what_buf[128];
     int contents = item->kind == EMBEDCFG_PATHSEC_CONTENTS;
@@ -469,7 +485,8 @@ static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, c
     int linked = 0;
     int rc = -1;
 
-    if (inspect_chain(lab, norm, norm_len, contents, me, w, 1, &linked, m) < 0) {
+    if (inspect_chain(lab, norm, norm_len, contents, me, w, 1, &linked,
+                      m) < 0) {
         return -1;
     }
     /* Without a link or a ".." among its components, a normalized path is
@@ -485,9 +502,10 @@ static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, c
             goto done;
         }
         /* not recorded: real_norm does not outlive this item */
-        if (strcmp(real_norm, norm) != 0
-            && inspect_chain(lab, real_norm, strlen(real_norm), contents, me, w, 0, &linked,
-                             m) < 0) {
+        if (strcmp(real_norm, norm) != 0 && inspect_chain(lab, real_norm,
+                                                          strlen(real_norm),
+                                                          contents, me, w, 0,
+                                                          &linked, m) < 0) {
             goto done;
         }
     }
@@ -538,17 +556,20 @@ static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
             if (errno == ENOENT || errno == ENOTDIR) {
                 continue;
             }
-            refuse(m, "%s cannot be inspected (%s); the launcher must know whether it exists",
-                   candidate, strerror(errno));
+            refuse(m,
+                   "%s cannot be inspected (%s); the launcher must know "
+                   "whether it exists", candidate, strerror(errno));
             goto done;
         }
         mode_text(st.st_mode, mode);
         owner_text(st.st_uid, owner, sizeof(owner));
-        refuse(m, "unexpected %s in %s%s (owner %s, mode %s (%04lo)): CPython reads it at"
-               " start-up even for an isolated configuration, and it can redirect sys.prefix"
-               " to where .pth files run code; fix: remove it, or give the launcher a"
-               " directory of its own (not a virtual environment's bin/)",
-               candidate, pass == 0 ? "" : "the parent of ", label, owner, mode,
+        refuse(m,
+               "unexpected %s in %s%s (owner %s, mode %s (%04lo)): CPython "
+               "reads it at start-up even for an isolated configuration, and "
+               "it can redirect sys.prefix to where .pth files run code; fix: "
+               "remove it, or give the launcher a directory of its own (not a "
+               "virtual environment's bin/)", candidate,
+               pass == 0 ? "" : "the parent of ", label, owner, mode,
                (unsigned long)(st.st_mode & 07777));
         goto done;
     }
@@ -562,8 +583,8 @@ done:
 /* embedcfg_pathsec_check, where items[i].what is a label template for
  * items[i]'s index indexes[i] (SIZE_MAX: a plain label; `indexes` NULL:
  * all plain). */
-static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, size_t n,
-                     const char *origin, char *err, size_t err_size)
+static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes,
+                     size_t n, const char *origin, char *err, size_t err_size)
 {
     char what_buf[128];
     msgbuf m;
@@ -613,17 +634,21 @@ static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, 
         lab.index = indexes != NULL ? indexes[i] : SIZE_MAX;
         lab.templated = lab.index != SIZE_MAX;
         if (items[i].path == NULL || items[i].path[0] != '/') {
-            refuse(&m, "%s: '%s' is not an absolute path; it cannot be checked", WHAT(&lab),
+            refuse(&m,
+                   "%s: '%s' is not an absolute path; it cannot be checked",
+                   WHAT(&lab),
                    items[i].path != NULL ? items[i].path : "(null)");
             goto done;
         }
         len = normalize_into(norms + at, items[i].path, &dotdot);
-        if (check_one(&items[i], &lab, norms + at, len, dotdot, me, &w, &m) < 0) {
+        if (check_one(&items[i], &lab, norms + at, len, dotdot, me, &w,
+                      &m) < 0) {
             goto done;
         }
         at += len + 1;
     }
-    if (origin != NULL && check_pyvenv("the launcher's directory ($ORIGIN)", origin, &m) < 0) {
+    if (origin != NULL && check_pyvenv("the launcher's directory ($ORIGIN)",
+                                       origin, &m) < 0) {
         goto done;
     }
     rc = 0;
@@ -690,9 +715,9 @@ static int append_path(item_list *l, const char *a, const char *b, size_t *at)
 /* Split `value` into the anchor's directory and the rest (paths.h, as a
  * document may write them: no ${ORIGIN}): the expansion is *base + *rest.
  * -1 with a message when it cannot be expanded. */
-static int split_anchor(const item_label *lab, const char *value, const char *origin,
-                        const char *config_dir, const char **base, const char **rest,
-                        msgbuf *m)
+static int split_anchor(const item_label *lab, const char *value,
+                        const char *origin, const char *config_dir,
+                        const char **base, const char **rest, msgbuf *m)
 {
     char what_buf[128];
     char err[1024];
@@ -705,8 +730,8 @@ static int split_anchor(const item_label *lab, const char *value, const char *or
 }
 
 /* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
-static char *expand(const item_label *lab, const char *value, const char *origin,
-                    const char *config_dir, msgbuf *m)
+static char *expand(const item_label *lab, const char *value,
+                    const char *origin, const char *config_dir, msgbuf *m)
 {
     char what_buf[128];
     const char *base;
@@ -732,7 +757,8 @@ static int reserve(item_list *l, size_t cap)
     if (cap > SIZE_MAX / sizeof(*grown)) {
         return -1;
     }
-    grown = (embedcfg_pathsec_item *)EMBEDCFG_REALLOC(l->items, cap * sizeof(*grown));
+    grown = (embedcfg_pathsec_item *)EMBEDCFG_REALLOC(l->items,
+                                                      cap * sizeof(*grown));
     if (grown == NULL) {
         return -1;
     }
@@ -794,16 +820,17 @@ static int add_item(item_list *l, const char *label, size_t index,
     if (allow_name && value[0] != '$' && strchr(value, '/') == NULL) {
         return 0;  /* a library name: dlopen searches the system directories only */
     }
-    if (kind == EMBEDCFG_PATHSEC_CONTENTS
-        && len >= 4
-        && (memcmp(value + len - 4, ".zip", 4) == 0 || memcmp(value + len - 4, ".egg", 4) == 0
-            || memcmp(value + len - 4, ".whl", 4) == 0)) {
+    if (kind == EMBEDCFG_PATHSEC_CONTENTS && len >= 4
+        && (memcmp(value + len - 4, ".zip", 4) == 0 || memcmp(value + len - 4,
+                                                              ".egg",
+                                                              4) == 0 || memcmp(value + len - 4, ".whl", 4) == 0)) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
     }
     if (split_anchor(&lab, value, origin, config_dir, &base, &rest, m) < 0) {
         return -1;
     }
-    if (append_path(l, base, rest, &at) < 0 || push(l, label, index, NULL, at, kind) < 0) {
+    if (append_path(l, base, rest, &at) < 0 || push(l, label, index, NULL, at,
+                                                    kind) < 0) {
         return refuse(m, "out of memory");
     }
     return 0;
@@ -841,35 +868,39 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
      * array lengths are 0 for anything else): growing the arrays as items
      * came cost more than the items. */
     inittab = embedcfg_json_object_get(doc, "inittab");
-    v = options != NULL ? embedcfg_json_object_get(options, "module_search_paths") : NULL;
-    if (reserve(&l, 2 + embedcfg_json_array_len(inittab) + embedcfg_json_array_len(v)) < 0) {
+    v = options != NULL ? embedcfg_json_object_get(options,
+                                                   "module_search_paths") : NULL;
+    if (reserve(&l,
+                2 + embedcfg_json_array_len(inittab) + embedcfg_json_array_len(v)) < 0) {
         refuse(&m, "out of memory");
         goto done;
     }
     pycache = embedcfg_json_object_get(doc, "pycache");
     v = NULL;
-    if (pycache != NULL && embedcfg_json_type_of(pycache) == EMBEDCFG_JSON_OBJECT) {
-        const embedcfg_json_value *mode = embedcfg_json_object_get(pycache, "mode");
+    if (pycache != NULL
+        && embedcfg_json_type_of(pycache) == EMBEDCFG_JSON_OBJECT) {
+        const embedcfg_json_value *mode = embedcfg_json_object_get(pycache,
+                                                                   "mode");
 
         if (mode != NULL && embedcfg_json_type_of(mode) == EMBEDCFG_JSON_STRING
             && strcmp(embedcfg_json_string_value(mode, NULL), "prefix") == 0) {
             v = embedcfg_json_object_get(pycache, "prefix");
         }
-        if (v != NULL && add_item(&l, "pycache.prefix", SIZE_MAX, v, EMBEDCFG_PATHSEC_CONTENTS,
-                                  0, origin, config_dir, &m) < 0) {
+        if (v != NULL && add_item(&l, "pycache.prefix", SIZE_MAX, v,
+                                  EMBEDCFG_PATHSEC_CONTENTS, 0, origin,
+                                  config_dir, &m) < 0) {
             goto done;
         }
     }
-    if (v == NULL && options != NULL
-        && add_item(&l, "options.pycache_prefix", SIZE_MAX,
-                    embedcfg_json_object_get(options, "pycache_prefix"),
-                    EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir, &m) < 0) {
+    if (v == NULL && options != NULL && add_item(&l, "options.pycache_prefix",
+                                                 SIZE_MAX,
+                                                 embedcfg_json_object_get(options, "pycache_prefix"), EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir, &m) < 0) {
         goto done;
     }
     v = embedcfg_json_object_get(doc, "lib");
     if (v != NULL) {
-        if (add_item(&l, "lib", SIZE_MAX, v, EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
-                     &m) < 0) {
+        if (add_item(&l, "lib", SIZE_MAX, v, EMBEDCFG_PATHSEC_FILE, 1, origin,
+                     config_dir, &m) < 0) {
             goto done;
         }
     }
@@ -880,26 +911,31 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             goto done;
         }
     }
-    if (inittab != NULL && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
+    if (inittab != NULL
+        && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
         for (i = 0; i < embedcfg_json_array_len(inittab); i++) {
             const embedcfg_json_value *entry = embedcfg_json_array_item(inittab, i);
 
-            if (entry == NULL || embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
+            if (entry == NULL
+                || embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
                 continue;
             }
             if (add_item(&l, "inittab[%lu].library", i,
-                         embedcfg_json_object_get(entry, "library"), EMBEDCFG_PATHSEC_FILE,
-                         1, origin, config_dir, &m) < 0) {
+                         embedcfg_json_object_get(entry, "library"),
+                         EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
+                         &m) < 0) {
                 goto done;
             }
         }
     }
-    v = options != NULL ? embedcfg_json_object_get(options, "module_search_paths") : NULL;
+    v = options != NULL ? embedcfg_json_object_get(options,
+                                                   "module_search_paths") : NULL;
     if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_ARRAY) {
         for (i = 0; i < embedcfg_json_array_len(v); i++) {
             if (add_item(&l, "options.module_search_paths[%lu]", i,
-                         embedcfg_json_array_item(v, i), EMBEDCFG_PATHSEC_CONTENTS, 0,
-                         origin, config_dir, &m) < 0) {
+                         embedcfg_json_array_item(v, i),
+                         EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir,
+                         &m) < 0) {
                 goto done;
             }
         }

@@ -87,7 +87,8 @@ static int match_one(const char *item, size_t len, const int version[3],
         len--;
     }
     if (len == 0 || len >= sizeof(text)) {
-        snprintf(err, err_size, "'%.*s' is not a version specifier such as '>=3.10'",
+        snprintf(err, err_size,
+                 "'%.*s' is not a version specifier such as '>=3.10'",
                  (int)(len < 40 ? len : 40), item);
         return -1;
     }
@@ -135,7 +136,8 @@ static int match_one(const char *item, size_t len, const int version[3],
         return -1;
     }
     if (strcmp(op, "~=") == 0 && count < 2) {
-        snprintf(err, err_size, "'%s': ~= needs at least two parts, as in ~=3.10", text);
+        snprintf(err, err_size,
+                 "'%s': ~= needs at least two parts, as in ~=3.10", text);
         return -1;
     }
     for (i = 0; i < 3; i++) {
@@ -175,7 +177,8 @@ static int match_one(const char *item, size_t len, const int version[3],
     return c >= 0;
 
 invalid:
-    snprintf(err, err_size, "'%s' is not a version specifier such as '>=3.10'", text);
+    snprintf(err, err_size, "'%s' is not a version specifier such as '>=3.10'",
+             text);
     return -1;
 }
 
@@ -199,8 +202,7 @@ int embedcfg_version_matches(const char *spec, int major, int minor, int micro,
         const char *comma = strchr(start, ',');
         size_t len = comma != NULL ? (size_t)(comma - start) : strlen(start);
         char dummy[8];
-        int r = match_one(start, len, version,
-                          err != NULL ? err : dummy,
+        int r = match_one(start, len, version, err != NULL ? err : dummy,
                           err != NULL ? err_size : sizeof(dummy));
 
         if (r < 0) {
