@@ -32,10 +32,10 @@ static int expect(embedcfg_handle *h, const embedcfg_json_value *v,
 }
 
 static int load_option(embedcfg_handle *h, const char *name,
-                       const embedcfg_json_value *v, size_t *hint)
+                       const embedcfg_json_value *v)
 {
     size_t index = 0;
-    const embedcfg_spec *spec = embedcfg__lookup(h, name, &index, hint);
+    const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
     embedcfg_json_type want;
     size_t n;
     size_t i;
@@ -359,14 +359,12 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     }
     v = embedcfg_json_object_get(doc, "options");
     if (v != NULL) {
-        size_t hint = 0;
-
         if (expect(h, v, EMBEDCFG_JSON_OBJECT, "options") < 0) {
             return -1;
         }
         for (i = 0; i < embedcfg_json_object_len(v); i++) {
             if (load_option(h, embedcfg_json_object_key(v, i, NULL),
-                            embedcfg_json_object_value(v, i), &hint) < 0) {
+                            embedcfg_json_object_value(v, i)) < 0) {
                 return -1;
             }
         }

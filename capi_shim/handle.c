@@ -315,43 +315,22 @@ int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
 
 /* Binary search over the generated name order: a document sets every
  * option through here, and a linear scan was most of the launcher's own
- * start-up cost after the dynamic linker's.  `hint` (NULL: none) is where
- * the previous name was found, plus one: canonical documents list their
- * options in name order, so the next one is usually a few places on, and
- * those are tried first.  Any order is still found. */
-static const embedcfg_spec *find_spec(const char *name, size_t *index,
-                                      size_t *hint)
+ * start-up cost after the dynamic linker's. */
+static const embedcfg_spec *find_spec(const char *name, size_t *index)
 {
     size_t lo = 0;
     size_t hi = EMBEDCFG_OPTION_COUNT;
-    size_t at;
 
-    if (hint != NULL) {
-        size_t k;
-
-        for (k = *hint; k < EMBEDCFG_OPTION_COUNT && k < *hint + 4; k++) {
-            int cmp = strcmp(name,
-                             embedcfg_option_specs[embedcfg_option_by_name[k]].name);
-
-            if (cmp == 0) {
-                at = k;
-                goto found;
-            }
-            if (cmp < 0) {
-                hi = k;
-                break;
-            }
-            lo = k + 1;  /* sorted: the name is not at or before k */
-        }
-    }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(name,
-                         embedcfg_option_specs[embedcfg_option_by_name[mid]].name);
+        size_t row = embedcfg_option_by_name[mid];
+        int cmp = strcmp(name, embedcfg_option_specs[row].name);
 
         if (cmp == 0) {
-            at = mid;
-            goto found;
+            if (index != NULL) {
+                *index = row;
+            }
+            return &embedcfg_option_specs[row];
         }
         if (cmp < 0) {
             hi = mid;
@@ -361,15 +340,6 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index,
         }
     }
     return NULL;
-
-found:
-    if (index != NULL) {
-        *index = embedcfg_option_by_name[at];
-    }
-    if (hint != NULL) {
-        *hint = at + 1;
-    }
-    return &embedcfg_option_specs[embedcfg_option_by_name[at]];
 }
 
 static const char *build_name(embedcfg_build build)
@@ -423,7 +393,7 @@ static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
 /* The option `name` may be set on this interpreter; NULL (with the error
  * recorded in the handle, if there is one) otherwise. */
 const embedcfg_spec *embedcfg__lookup(embedcfg_handle *h, const char *name,
-                                      size_t *index, size_t *hint)
+                                      size_t *index)
 {
     const embedcfg_spec *spec;
 
@@ -434,7 +404,7 @@ const embedcfg_spec *embedcfg__lookup(embedcfg_handle *h, const char *name,
         embedcfg__fail(h, "option name is NULL");
         return NULL;
     }
-    spec = find_spec(name, index, hint);
+    spec = find_spec(name, index);
     if (spec == NULL) {
         embedcfg__fail(h,
                        "unknown option '%s': not a PEP 741 option name "
@@ -528,7 +498,7 @@ int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec,
 int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
 {
     size_t index = 0;
-    const embedcfg_spec *spec = embedcfg__lookup(h, name, &index, NULL);
+    const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
 
     return spec != NULL ? embedcfg__set_int_at(h, spec, index, name,
                                                value) : -1;
@@ -665,7 +635,7 @@ int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec,
 int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
 {
     size_t index = 0;
-    const embedcfg_spec *spec = embedcfg__lookup(h, name, &index, NULL);
+    const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
 
     return spec != NULL ? embedcfg__set_str_at(h, spec, index, name, value,
                                                0) : -1;
@@ -743,7 +713,7 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
                     const char *const *items, int append)
 {
     size_t index = 0;
-    const embedcfg_spec *spec = embedcfg__lookup(h, name, &index, NULL);
+    const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
 
     return spec != NULL ? embedcfg__set_list_at(h, spec, index, name, length,
                                                 items, append, 0) : -1;
@@ -765,7 +735,7 @@ int embedcfg_has_option(const embedcfg_handle *h, const char *name)
 {
     size_t index = 0;
 
-    if (h == NULL || name == NULL || find_spec(name, &index, NULL) == NULL) {
+    if (h == NULL || name == NULL || find_spec(name, &index) == NULL) {
         return 0;
     }
     return h->values[index].set;
@@ -775,7 +745,7 @@ embedcfg_value *embedcfg__value_of(embedcfg_handle *h, const char *name)
 {
     size_t index = 0;
 
-    if (find_spec(name, &index, NULL) == NULL || !h->values[index].set) {
+    if (find_spec(name, &index) == NULL || !h->values[index].set) {
         return NULL;
     }
     return &h->values[index];

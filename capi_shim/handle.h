@@ -103,10 +103,9 @@ embedcfg_handle *embedcfg__create_in(embedcfg__arena *mem);
 const char *embedcfg__origin_of(embedcfg_handle *h);
 
 /* The option `name` may be set on this interpreter: its row, and its index
- * in *index; NULL (with the error recorded) otherwise.  `hint` (NULL:
- * none) speeds up a search of names in order (see find_spec). */
+ * in *index; NULL (with the error recorded) otherwise. */
 const embedcfg_spec *embedcfg__lookup(embedcfg_handle *h, const char *name,
-                                      size_t *index, size_t *hint);
+                                      size_t *index);
 
 /* The setters after embedcfg__lookup.  `from_doc`: the string comes from
  * the document parser (valid UTF-8 already, borrowed when the handle may;

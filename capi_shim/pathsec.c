@@ -668,49 +668,14 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
 
 /* --- the document ------------------------------------------------------ */
 
+/* The items of a document, each with its own expanded path (freed at the
+ * end) and the index its label template takes (SIZE_MAX: a plain label). */
 typedef struct {
     embedcfg_pathsec_item *items;
-    size_t *indexes;   /* for check_all: each item's index for its label */
-    size_t *offsets;   /* where each item's path is in `text`; SIZE_MAX: not there */
-    char *text;        /* the expanded paths, one after the other: one block,
-                        * not an allocation per path */
+    size_t *indexes;
     size_t len;
     size_t cap;
-    size_t text_len;
-    size_t text_cap;
 } item_list;
-
-/* Appends a + b and a NUL to l->text; its offset in *at.  -1: no memory. */
-static int append_path(item_list *l, const char *a, const char *b, size_t *at)
-{
-    size_t la = strlen(a);
-    size_t lb = strlen(b);
-
-    if (la > SIZE_MAX / 4 || lb > SIZE_MAX / 4 || l->text_len > SIZE_MAX / 4) {
-        return -1;
-    }
-    if (l->text_cap - l->text_len < la + lb + 1) {
-        /* 4 KB holds the paths of a typical document (20 search paths, a
-         * few libraries) at once: no second allocation */
-        size_t cap = l->text_cap ? l->text_cap : 4096;
-        char *grown;
-
-        while (cap - l->text_len < la + lb + 1) {
-            cap *= 2;
-        }
-        grown = (char *)EMBEDCFG_REALLOC(l->text, cap);
-        if (grown == NULL) {
-            return -1;
-        }
-        l->text = grown;
-        l->text_cap = cap;
-    }
-    *at = l->text_len;
-    memcpy(l->text + l->text_len, a, la);
-    memcpy(l->text + l->text_len + la, b, lb + 1);
-    l->text_len += la + lb + 1;
-    return 0;
-}
 
 /* Split `value` into the anchor's directory and the rest (paths.h, as a
  * document may write them: no ${ORIGIN}): the expansion is *base + *rest.
@@ -748,7 +713,7 @@ static char *expand(const item_label *lab, const char *value,
     return out;
 }
 
-/* Room for `cap` items in all three arrays.  -1: no memory. */
+/* Room for `cap` items.  -1: no memory. */
 static int reserve(item_list *l, size_t cap)
 {
     embedcfg_pathsec_item *grown;
@@ -768,28 +733,24 @@ static int reserve(item_list *l, size_t cap)
         return -1;
     }
     l->indexes = indexes;
-    indexes = (size_t *)EMBEDCFG_REALLOC(l->offsets, cap * sizeof(*indexes));
-    if (indexes == NULL) {
-        return -1;
-    }
-    l->offsets = indexes;
     l->cap = cap;
     return 0;
 }
 
-/* Appends an item; `index` is SIZE_MAX for a plain label; `path` NULL:
- * the item's path is in l->text at `offset`. */
-static int push(item_list *l, const char *what, size_t index, const char *path,
-                size_t offset, int kind)
+/* Appends an item that owns `path` (freed here when it cannot be added);
+ * `index` is SIZE_MAX for a plain label. */
+static int push(item_list *l, const char *what, size_t index, char *path,
+                int kind)
 {
-    if (l->len == l->cap && reserve(l, l->cap ? l->cap * 2 : 16) < 0) {
+    if (path == NULL
+        || (l->len == l->cap && reserve(l, l->cap ? l->cap * 2 : 16) < 0)) {
+        EMBEDCFG_FREE(path);
         return -1;
     }
     l->items[l->len].what = what;
     l->items[l->len].path = path;
     l->items[l->len].kind = kind;
     l->indexes[l->len] = index;
-    l->offsets[l->len] = path != NULL ? SIZE_MAX : offset;
     l->len++;
     return 0;
 }
@@ -804,7 +765,6 @@ static int add_item(item_list *l, const char *label, size_t index,
     const char *value;
     const char *base;
     const char *rest;
-    size_t at;
     size_t len;
 
     if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
@@ -821,16 +781,15 @@ static int add_item(item_list *l, const char *label, size_t index,
         return 0;  /* a library name: dlopen searches the system directories only */
     }
     if (kind == EMBEDCFG_PATHSEC_CONTENTS && len >= 4
-        && (memcmp(value + len - 4, ".zip", 4) == 0 || memcmp(value + len - 4,
-                                                              ".egg",
-                                                              4) == 0 || memcmp(value + len - 4, ".whl", 4) == 0)) {
+        && (memcmp(value + len - 4, ".zip", 4) == 0
+            || memcmp(value + len - 4, ".egg", 4) == 0
+            || memcmp(value + len - 4, ".whl", 4) == 0)) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
     }
     if (split_anchor(&lab, value, origin, config_dir, &base, &rest, m) < 0) {
         return -1;
     }
-    if (append_path(l, base, rest, &at) < 0 || push(l, label, index, NULL, at,
-                                                    kind) < 0) {
+    if (push(l, label, index, join3(base, rest, ""), kind) < 0) {
         return refuse(m, "out of memory");
     }
     return 0;
@@ -864,17 +823,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
     if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_OBJECT) {
         options = v;
     }
-    /* Every item at once (the prefix, lib, the libraries, the search paths;
-     * array lengths are 0 for anything else): growing the arrays as items
-     * came cost more than the items. */
     inittab = embedcfg_json_object_get(doc, "inittab");
-    v = options != NULL ? embedcfg_json_object_get(options,
-                                                   "module_search_paths") : NULL;
-    if (reserve(&l,
-                2 + embedcfg_json_array_len(inittab) + embedcfg_json_array_len(v)) < 0) {
-        refuse(&m, "out of memory");
-        goto done;
-    }
     pycache = embedcfg_json_object_get(doc, "pycache");
     v = NULL;
     if (pycache != NULL
@@ -905,7 +854,8 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
         }
     }
     else if (default_lib != NULL && default_lib[0] == '/') {
-        if (push(&l, "lib (the default libpython)", SIZE_MAX, default_lib, 0,
+        if (push(&l, "lib (the default libpython)", SIZE_MAX,
+                 dup_n(default_lib, strlen(default_lib)),
                  EMBEDCFG_PATHSEC_FILE) < 0) {
             refuse(&m, "out of memory");
             goto done;
@@ -938,12 +888,6 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
                          &m) < 0) {
                 goto done;
             }
-        }
-    }
-    /* the text is complete: its addresses hold from here on */
-    for (i = 0; i < l.len; i++) {
-        if (l.offsets[i] != SIZE_MAX) {
-            l.items[i].path = l.text + l.offsets[i];
         }
     }
     if (check_all(l.items, l.indexes, l.len, origin, err, err_size) < 0) {
@@ -988,9 +932,10 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
 
 done:
     EMBEDCFG_FREE(exe);
-    EMBEDCFG_FREE(l.text);
+    for (i = 0; i < l.len; i++) {
+        EMBEDCFG_FREE((char *)l.items[i].path);  /* the list's own */
+    }
     EMBEDCFG_FREE(l.items);
     EMBEDCFG_FREE(l.indexes);
-    EMBEDCFG_FREE(l.offsets);
     return rc;
 }
