@@ -44,7 +44,8 @@ int embedcfg__check_running_version(embedcfg_handle *h)
 #endif
     }
     if ((unsigned long)major != ((unsigned long)PY_VERSION_HEX >> 24)
-        || (unsigned long)minor != (((unsigned long)PY_VERSION_HEX >> 16) & 0xFF)) {
+        || (unsigned long)minor
+           != (((unsigned long)PY_VERSION_HEX >> 16) & 0xFF)) {
         char built[16];
 
         embedcfg__format_minor((unsigned long)PY_VERSION_HEX, built,
@@ -153,12 +154,13 @@ int embedcfg__default_program_name(embedcfg_handle *h)
     char *exe;
     int rc;
 
-    if (embedcfg_has_option(h, "program_name") || embedcfg_has_option(h,
-                                                                      "executable")) {
+    if (embedcfg_has_option(h, "program_name")
+        || embedcfg_has_option(h, "executable")) {
         return 0;
     }
     if (h->exe != NULL) {
-        return embedcfg_set_str(h, "program_name", h->exe);  /* the launcher's */
+        /* the launcher's */
+        return embedcfg_set_str(h, "program_name", h->exe);
     }
     exe = embedcfg__exe_path();
     if (exe == NULL) {

@@ -149,7 +149,8 @@ static int wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots,
     /* the strings are in memory already: these sums cannot come near
      * SIZE_MAX, but stay defined */
     if (n_slots > SIZE_MAX / 2 / sizeof(wchar_t *)
-        || n_chars > (SIZE_MAX / 2 - n_slots * sizeof(wchar_t *)) / sizeof(wchar_t)) {
+        || n_chars > (SIZE_MAX / 2 - n_slots * sizeof(wchar_t *))
+                     / sizeof(wchar_t)) {
         return embedcfg__fail(h, "out of memory");
     }
     *block = embedcfg__alloc(h->mem, n_slots * sizeof(wchar_t *) + n_chars * sizeof(wchar_t));
@@ -222,8 +223,9 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
                 chars = decode_into(v->list[k], strlen(v->list[k]), chars);
             }
             slots += v->len;
-            status = PyConfig_SetWideStringList(config,
-                                                (PyWideStringList *)(void *)member, (Py_ssize_t)v->len, items);
+            status = PyConfig_SetWideStringList(
+                config, (PyWideStringList *)(void *)member,
+                (Py_ssize_t)v->len, items);
             if (PyStatus_Exception(status)) {
                 snprintf(during, sizeof(during), "during setting %s",
                          spec->name);
@@ -239,8 +241,8 @@ static int fill_config(embedcfg_handle *h, PyConfig *config)
         && embedcfg__value_of(h, "module_search_paths_set") == NULL) {
         config->module_search_paths_set = 1;
     }
-    if (embedcfg__value_of(h, "hash_seed") != NULL && embedcfg__value_of(h,
-                                                                         "use_hash_seed") == NULL) {
+    if (embedcfg__value_of(h, "hash_seed") != NULL
+        && embedcfg__value_of(h, "use_hash_seed") == NULL) {
         config->use_hash_seed = 1;
     }
     rc = 0;
@@ -332,7 +334,8 @@ int embedcfg__initialize_pep587(embedcfg_handle *h)
      * site and sitecustomize have not run, so static modules are importable
      * during init as inittab modules are.  A document that stops after the
      * core phase (_init_main = false) keeps stopping there. */
-    main_phase = embedcfg__uses_indexed(h) && h->n_modules > 0 && config._init_main;
+    main_phase = embedcfg__uses_indexed(h) && h->n_modules > 0
+                 && config._init_main;
     if (main_phase) {
         config._init_main = 0;
     }

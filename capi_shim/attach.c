@@ -33,8 +33,8 @@ static void add_report(embedcfg_handle *h, const char *name, int status,
     va_start(ap, fmt);
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
-    grown = (embedcfg_report *)embedcfg__realloc(h->mem, h->report,
-                                                 (h->n_report + 1) * sizeof(*grown));
+    grown = (embedcfg_report *)embedcfg__realloc(
+        h->mem, h->report, (h->n_report + 1) * sizeof(*grown));
     if (grown == NULL) {
         return;  /* the report is best effort; the status is still returned */
     }

@@ -109,9 +109,9 @@ static int set_from_policy(embedcfg_handle *h, const char *name, int is_str,
     embedcfg_value *v = embedcfg__value_of(h, name);
 
     if (v != NULL) {
-        /* the Python side reports EC301; here a contradiction is an error too */
-        int same = is_str ? (v->str != NULL && strcmp(v->str,
-                                                      sval) == 0) : v->ival == ival;
+        /* the Python side reports EC301; a contradiction is an error here */
+        int same = is_str ? v->str != NULL && strcmp(v->str, sval) == 0
+                          : v->ival == ival;
 
         if (!same) {
             return embedcfg__fail(h,
@@ -120,8 +120,10 @@ static int set_from_policy(embedcfg_handle *h, const char *name, int is_str,
         }
         return 0;
     }
-    return is_str ? embedcfg_set_str(h, name, sval) : embedcfg_set_int(h, name,
-                                                                       ival);
+    if (is_str) {
+        return embedcfg_set_str(h, name, sval);
+    }
+    return embedcfg_set_int(h, name, ival);
 }
 
 static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
@@ -172,9 +174,9 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
             return embedcfg__fail(h,
                                   "pycache: mode \"prefix\" needs a prefix");
         }
-        expanded = embedcfg__expand_path(h->mem,
-                                         embedcfg_json_string_value(prefix,
-                                                                    NULL), embedcfg__origin_of(h), h->config_dir, 0, err, sizeof(err));
+        expanded = embedcfg__expand_path(
+            h->mem, embedcfg_json_string_value(prefix, NULL),
+            embedcfg__origin_of(h), h->config_dir, 0, err, sizeof(err));
         if (expanded == NULL) {
             return embedcfg__fail(h, "pycache.prefix: %s", err);
         }
@@ -184,8 +186,11 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
             return -1;
         }
     }
-    if (m != NULL && set_from_policy(h, "write_bytecode", 0, strcmp(m,
-                                                                    "default") == 0 || strcmp(m, "prefix") == 0, NULL) < 0) {
+    if (m != NULL
+        && set_from_policy(h, "write_bytecode", 0,
+                           strcmp(m, "default") == 0
+                           || strcmp(m, "prefix") == 0,
+                           NULL) < 0) {
         return -1;
     }
     if (check != NULL) {
@@ -233,16 +238,20 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
                                   (unsigned long)i);
         }
         if (expect(h, name, EMBEDCFG_JSON_STRING, "inittab name") < 0
-            || (init != NULL && expect(h, init, EMBEDCFG_JSON_STRING,
-                                       "inittab init") < 0) || (library != NULL
-                                                                && expect(h,
-                                                                          library, EMBEDCFG_JSON_STRING, "inittab library") < 0)) {
+            || (init != NULL
+                && expect(h, init, EMBEDCFG_JSON_STRING, "inittab init") < 0)
+            || (library != NULL
+                && expect(h, library, EMBEDCFG_JSON_STRING,
+                          "inittab library") < 0)) {
             return -1;
         }
         /* a document may not write ${ORIGIN}; embedcfg_add_module_symbol may */
-        if (embedcfg__add_module( h, embedcfg_json_string_value(name, NULL),
-                                 NULL,
-                                 init != NULL ? embedcfg_json_string_value(init, NULL) : NULL, library != NULL ? embedcfg_json_string_value(library, NULL) : NULL, EMBEDCFG_PATH_NAME) < 0) {
+        if (embedcfg__add_module(
+                h, embedcfg_json_string_value(name, NULL), NULL,
+                init != NULL ? embedcfg_json_string_value(init, NULL) : NULL,
+                library != NULL ? embedcfg_json_string_value(library, NULL)
+                                : NULL,
+                EMBEDCFG_PATH_NAME) < 0) {
             return -1;
         }
     }
@@ -263,15 +272,17 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
         return -1;
     }
     if (is_lib) {
-        value = embedcfg__expand_path(h->mem, embedcfg_json_string_value(v,
-                                                                         NULL), embedcfg__origin_of(h), h->config_dir, EMBEDCFG_PATH_NAME, err, sizeof(err));
+        value = embedcfg__expand_path(
+            h->mem, embedcfg_json_string_value(v, NULL),
+            embedcfg__origin_of(h), h->config_dir, EMBEDCFG_PATH_NAME, err,
+            sizeof(err));
         if (value == NULL) {
             return embedcfg__fail(h, "lib: %s", err);
         }
     }
     else {
-        value = embedcfg__strdup_in(h->mem, embedcfg_json_string_value(v,
-                                                                       NULL));
+        value = embedcfg__strdup_in(h->mem,
+                                    embedcfg_json_string_value(v, NULL));
         if (value == NULL) {
             return embedcfg__fail(h, "out of memory");
         }
@@ -303,8 +314,11 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
             found = strcmp(known[k], key) == 0;
         }
         if (!found) {
+            const embedcfg_json_value *value =
+                embedcfg_json_object_value(doc, i);
+
             return embedcfg__fail(h, "unknown key '%s' (byte offset %lu)", key,
-                                  (unsigned long)embedcfg_json_offset(embedcfg_json_object_value(doc, i)));
+                                  (unsigned long)embedcfg_json_offset(value));
         }
     }
     v = embedcfg_json_object_get(doc, "version");
@@ -324,8 +338,8 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     v = embedcfg_json_object_get(doc, "profile");
     if (v != NULL) {
         if (expect(h, v, EMBEDCFG_JSON_STRING, "profile") < 0
-            || embedcfg_set_profile(h, embedcfg_json_string_value(v,
-                                                                  NULL)) < 0) {
+            || embedcfg_set_profile(
+                   h, embedcfg_json_string_value(v, NULL)) < 0) {
             return -1;
         }
     }
@@ -339,14 +353,14 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     v = embedcfg_json_object_get(doc, "static_modules");
     if (v != NULL) {
         if (expect(h, v, EMBEDCFG_JSON_STRING, "static_modules") < 0
-            || embedcfg_set_static_modules(h, embedcfg_json_string_value(v,
-                                                                         NULL)) < 0) {
+            || embedcfg_set_static_modules(
+                   h, embedcfg_json_string_value(v, NULL)) < 0) {
             return -1;
         }
     }
-    if (load_string_key(h, doc, "lib", &h->lib, 1) < 0 || load_string_key(h,
-                                                                          doc,
-                                                                          "requires_python", &h->requires_python, 0) < 0) {
+    if (load_string_key(h, doc, "lib", &h->lib, 1) < 0
+        || load_string_key(h, doc, "requires_python", &h->requires_python,
+                           0) < 0) {
         return -1;
     }
     if (h->requires_python != NULL) {
@@ -371,8 +385,8 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     }
     v = embedcfg_json_object_get(doc, "inittab");
     if (v != NULL) {
-        if (expect(h, v, EMBEDCFG_JSON_ARRAY, "inittab") < 0 || load_inittab(h,
-                                                                             v) < 0) {
+        if (expect(h, v, EMBEDCFG_JSON_ARRAY, "inittab") < 0
+            || load_inittab(h, v) < 0) {
             return -1;
         }
     }
@@ -426,8 +440,12 @@ static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
     if (doc == NULL || file == NULL) {
         return embedcfg__fail(h, "the document or its file name is NULL");
     }
-    dir = config_dir != NULL ? embedcfg__strdup_in(h->mem,
-                                                   config_dir) : embedcfg__dirname_of(file);
+    if (config_dir != NULL) {
+        dir = embedcfg__strdup_in(h->mem, config_dir);
+    }
+    else {
+        dir = embedcfg__dirname_of(file);
+    }
     if (dir == NULL) {
         return embedcfg__fail(h, "out of memory");
     }
@@ -468,7 +486,8 @@ static void set_running_version(embedcfg_handle *h, int major, int minor,
 {
     if (h != NULL && major > 0 && minor >= 0 && micro >= 0 && minor < 256
         && micro < 256 && major < 256) {
-        h->running_version = ((unsigned long)major << 16) | ((unsigned long)minor << 8)
+        h->running_version = ((unsigned long)major << 16)
+                             | ((unsigned long)minor << 8)
                              | (unsigned long)micro;
     }
 }

@@ -245,7 +245,8 @@ void embedcfg_free(embedcfg_handle *h)
     }
     embedcfg__free(h->mem, h->kept);
     for (i = 0; i < h->n_modules; i++) {
-        embedcfg__free(h->mem, h->modules[i].name);  /* NULL once CPython owns it */
+        /* NULL once CPython owns it */
+        embedcfg__free(h->mem, h->modules[i].name);
         embedcfg__free(h->mem, h->modules[i].symbol);
         embedcfg__free(h->mem, h->modules[i].library);
     }
@@ -441,7 +442,19 @@ static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
     return 0;
 }
 
-/* The setters after embedcfg__lookup(): a document's options are looked up once. */
+/* What a value of `kind` is, for messages. */
+static const char *kind_text(embedcfg_kind kind)
+{
+    switch (kind) {
+    case EMBEDCFG_KIND_BOOL: return "a boolean";
+    case EMBEDCFG_KIND_INT: return "an integer";
+    case EMBEDCFG_KIND_STR: return "a string";
+    default: return "a list of strings";
+    }
+}
+
+/* The setters after embedcfg__lookup(): a document's options are looked up
+ * once. */
 int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec,
                          size_t index, const char *name, int64_t value)
 {
@@ -486,8 +499,7 @@ int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec,
     }
     else {
         return embedcfg__fail_option(h, name, "expected %s, got an integer",
-                                     spec->kind == EMBEDCFG_KIND_STR ? "a "
-                                     "string" : "a list of strings");
+                                     kind_text(spec->kind));
     }
     clear_value(h, &h->values[index]);
     h->values[index].set = 1;
@@ -500,8 +512,10 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
 
-    return spec != NULL ? embedcfg__set_int_at(h, spec, index, name,
-                                               value) : -1;
+    if (spec == NULL) {
+        return -1;
+    }
+    return embedcfg__set_int_at(h, spec, index, name, value);
 }
 
 /* A path option's value with its anchor expanded, kept as keep_string
@@ -529,9 +543,10 @@ static char *keep_path(embedcfg_handle *h, const embedcfg_spec *spec,
     else {
         base_len = strlen(base);
         rest_len = strlen(rest);
-        out = base_len + rest_len < SIZE_MAX - 1 ? keep_bytes(h,
-                                                              base_len + rest_len + 1)
-                                                 : NULL;
+        out = NULL;
+        if (base_len + rest_len < SIZE_MAX - 1) {
+            out = keep_bytes(h, base_len + rest_len + 1);
+        }
         if (out != NULL) {
             memcpy(out, base, base_len);
             memcpy(out + base_len, rest, rest_len + 1);
@@ -569,7 +584,7 @@ int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec,
 
     if (spec->kind != EMBEDCFG_KIND_STR) {
         return embedcfg__fail_option(h, name, "expected %s, got a string",
-                                     spec->kind == EMBEDCFG_KIND_STR_LIST ? "a list of strings" : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
+                                     kind_text(spec->kind));
     }
     if (check_string(h, name, value, from_doc) < 0) {
         return -1;
@@ -618,8 +633,12 @@ int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec,
         return 0;
     }
     /* a failure leaves the previous value */
-    copy = spec->path ? keep_path(h, spec, value, from_doc) : keep_string(h,
-                                                                          value, from_doc);
+    if (spec->path) {
+        copy = keep_path(h, spec, value, from_doc);
+    }
+    else {
+        copy = keep_string(h, value, from_doc);
+    }
     if (copy == NULL) {
         if (!spec->path) {
             embedcfg__fail(h, "out of memory");
@@ -637,8 +656,10 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
 
-    return spec != NULL ? embedcfg__set_str_at(h, spec, index, name, value,
-                                               0) : -1;
+    if (spec == NULL) {
+        return -1;
+    }
+    return embedcfg__set_str_at(h, spec, index, name, value, 0);
 }
 
 static int list_add(embedcfg_handle *h, const embedcfg_spec *spec,
@@ -690,8 +711,7 @@ int embedcfg__set_list_at(embedcfg_handle *h, const embedcfg_spec *spec,
     if (spec->kind != EMBEDCFG_KIND_STR_LIST) {
         return embedcfg__fail_option(h, name,
                                      "expected %s, got a list of strings",
-                                     spec->kind == EMBEDCFG_KIND_STR ? "a "
-                                     "string" : spec->kind == EMBEDCFG_KIND_BOOL ? "a boolean" : "an integer");
+                                     kind_text(spec->kind));
     }
     if (append) {
         h->values[index].set = 1;
@@ -715,8 +735,11 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
 
-    return spec != NULL ? embedcfg__set_list_at(h, spec, index, name, length,
-                                                items, append, 0) : -1;
+    if (spec == NULL) {
+        return -1;
+    }
+    return embedcfg__set_list_at(h, spec, index, name, length, items, append,
+                                 0);
 }
 
 int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,

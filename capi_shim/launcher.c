@@ -147,9 +147,10 @@ static int read_head(const char *path, const char *origin,
         config_dir = config_dir_arg != NULL
                      ? EMBEDCFG_STRDUP(config_dir_arg)
                      : embedcfg__dirname_of(path);
-        *lib = embedcfg__expand_path(EMBEDCFG_MEMORY, embedcfg_json_string_value(v, NULL),
-                                     origin, config_dir, EMBEDCFG_PATH_NAME, err,
-                                     sizeof(err));
+        *lib = embedcfg__expand_path(EMBEDCFG_MEMORY,
+                                     embedcfg_json_string_value(v, NULL),
+                                     origin, config_dir, EMBEDCFG_PATH_NAME,
+                                     err, sizeof(err));
         if (*lib == NULL) {
             config_error(e, "%s: lib: %s", path, err);
             goto done;
@@ -240,8 +241,10 @@ static int load_python(const char *lib, const char *requires, int version[3],
      * launcher built for an older minor accepts only a library without
      * Py_Version: it asks Py_GetVersion at once rather than pay for a
      * failed lookup through every loaded library first. */
-    sym = EMBEDCFG_TARGET_HEX >= 0x030B0000 ? dlsym(handle,
-                                                    "Py_Version") : NULL;
+    sym = NULL;
+    if (EMBEDCFG_TARGET_HEX >= 0x030B0000) {
+        sym = dlsym(handle, "Py_Version");
+    }
     if (sym != NULL) {
         unsigned long hex;
 
@@ -267,7 +270,8 @@ static int load_python(const char *lib, const char *requires, int version[3],
     version[1] = minor;
     version[2] = micro;
     if ((unsigned long)major != ((unsigned long)EMBEDCFG_TARGET_HEX >> 24)
-        || (unsigned long)minor != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
+        || (unsigned long)minor
+           != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
         /* formatted (snprintf) only for the message */
         embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want,
                                sizeof(want));
@@ -366,7 +370,8 @@ int main(int argc, char **argv)
     if (load_shim(shim_path, &api, &e) < 0) {
         goto done;
     }
-    if ((api.version_hex() >> 16) != ((unsigned long)EMBEDCFG_TARGET_HEX >> 16)) {
+    if ((api.version_hex() >> 16)
+        != ((unsigned long)EMBEDCFG_TARGET_HEX >> 16)) {
         config_error(&e, "%s is built for another CPython than this launcher",
                      shim_path);
         goto done;
@@ -379,16 +384,18 @@ int main(int argc, char **argv)
     api.set_running_version(h, version[0], version[1], version[2]);
     api.set_executable(h, exe);
     /* both NULL: the shim works the document's directory out itself */
-    if (api.set_origin(h, origin) < 0 || api.load_parsed(h, doc, document,
-                                                         doc_dir != NULL ? doc_dir : config_dir) < 0) {
+    if (api.set_origin(h, origin) < 0
+        || api.load_parsed(h, doc, document,
+                           doc_dir != NULL ? doc_dir : config_dir) < 0) {
         config_error(&e, "%s", api.get_error(h));
         goto done;
     }
     /* the handle's values point into doc: it is freed after the handle */
     if (argc > first + 1) {
         /* the command line's arguments follow the document's argv */
-        if (!api.has_option(h, "argv") && api.append_strlist(h, "argv", 1,
-                                                             (const char *const *)argv) < 0) {
+        if (!api.has_option(h, "argv")
+            && api.append_strlist(h, "argv", 1,
+                                  (const char *const *)argv) < 0) {
             config_error(&e, "%s", api.get_error(h));
             goto done;
         }

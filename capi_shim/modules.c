@@ -27,8 +27,8 @@ static int valid_module_name(const char *name)
     }
     for (; *p != '\0'; p++) {
         char c = *p;
-        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A'
-                                               && c <= 'Z') || c == '_';
+        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                    || c == '_';
         int digit = c >= '0' && c <= '9';
 
         if (c == '.') {

@@ -333,8 +333,8 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len,
     memcpy(cur, path, len);
     cur[len] = '\0';
     for (;;) {
-        if (!leaf && missing_len == 0 && find_accepted(w, path, cur_len,
-                                                       &link)) {
+        if (!leaf && missing_len == 0
+            && find_accepted(w, path, cur_len, &link)) {
             if (link && cur_len < top_link) {
                 top_link = cur_len;
             }
@@ -828,8 +828,8 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
     v = NULL;
     if (pycache != NULL
         && embedcfg_json_type_of(pycache) == EMBEDCFG_JSON_OBJECT) {
-        const embedcfg_json_value *mode = embedcfg_json_object_get(pycache,
-                                                                   "mode");
+        const embedcfg_json_value *mode =
+            embedcfg_json_object_get(pycache, "mode");
 
         if (mode != NULL && embedcfg_json_type_of(mode) == EMBEDCFG_JSON_STRING
             && strcmp(embedcfg_json_string_value(mode, NULL), "prefix") == 0) {
@@ -841,9 +841,11 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             goto done;
         }
     }
-    if (v == NULL && options != NULL && add_item(&l, "options.pycache_prefix",
-                                                 SIZE_MAX,
-                                                 embedcfg_json_object_get(options, "pycache_prefix"), EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir, &m) < 0) {
+    if (v == NULL && options != NULL
+        && add_item(&l, "options.pycache_prefix", SIZE_MAX,
+                    embedcfg_json_object_get(options, "pycache_prefix"),
+                    EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir,
+                    &m) < 0) {
         goto done;
     }
     v = embedcfg_json_object_get(doc, "lib");
@@ -864,7 +866,8 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
     if (inittab != NULL
         && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
         for (i = 0; i < embedcfg_json_array_len(inittab); i++) {
-            const embedcfg_json_value *entry = embedcfg_json_array_item(inittab, i);
+            const embedcfg_json_value *entry =
+                embedcfg_json_array_item(inittab, i);
 
             if (entry == NULL
                 || embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
@@ -878,8 +881,10 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
             }
         }
     }
-    v = options != NULL ? embedcfg_json_object_get(options,
-                                                   "module_search_paths") : NULL;
+    v = NULL;
+    if (options != NULL) {
+        v = embedcfg_json_object_get(options, "module_search_paths");
+    }
     if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_ARRAY) {
         for (i = 0; i < embedcfg_json_array_len(v); i++) {
             if (add_item(&l, "options.module_search_paths[%lu]", i,
