@@ -3,7 +3,7 @@
  * this file is stale.
  *
  * Internal header of the shim: include it after Python.h and
- * embedcfg_internal.h, which define the row type and the enums used here.
+ * option_spec.h, which define the row type and the enums used here.
  * Each option gets EMBEDCFG_PRE_<name> / EMBEDCFG_CFG_<name>: the offset of
  * its PyPreConfig / PyConfig member, or EMBEDCFG_NO_MEMBER when the CPython
  * the shim is compiled for (PY_VERSION_HEX, build macros) does not have it. */

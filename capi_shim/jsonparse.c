@@ -4,26 +4,24 @@
  * only ever sees valid text without NULs), then parsed by recursive descent.
  * Recursion is safe because nesting is capped at EMBEDCFG_JSON_MAX_DEPTH.
  * The items of the arrays and objects being parsed wait on two stacks; a
- * closed container takes exactly its items from them into the tree's
- * arena.  Everything a parse allocates belongs to the tree or to the
+ * closed container takes exactly its items from them into one allocation
+ * of its own.  Everything a parse allocates belongs to the tree or to the
  * parser, so any failure can simply return and let the top level free it
  * all at once. */
 
 #include "jsonparse.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
-#  include <emmintrin.h>
-#endif
 
 /* Overridable so the tests can inject allocation failures and prove that
  * every one of them is reported and leaks nothing.  Built into the
- * launcher, the tree comes from the launcher's arena (embedcfg_internal.h). */
+ * launcher, the tree comes from the launcher's arena (arena.h). */
 #if defined(EMBEDCFG_LAUNCHER) && !defined(EMBEDCFG_JSON_MALLOC)
-#  include "embedcfg_internal.h"
+#  include "arena.h"
 #  define EMBEDCFG_JSON_MALLOC EMBEDCFG_MALLOC
 #  define EMBEDCFG_JSON_REALLOC EMBEDCFG_REALLOC
 #  define EMBEDCFG_JSON_FREE EMBEDCFG_FREE
@@ -65,28 +63,14 @@ struct embedcfg_json_member {
     embedcfg_json_value value;
 };
 
-/* The arena's blocks: every array's items and every object's members, each
- * allocated once at its exact size when the container closes.  Sizes are
- * multiples of 8 (the items' sizes are), so every allocation stays aligned
- * for the values' pointers and 64-bit integers after the 8-aligned
- * header. */
-typedef struct arena_block {
-    struct arena_block *next;
-    size_t size;
-    size_t used;
-} arena_block;
-
-#define ARENA_FIRST 8192  /* a typical document's 30 options and 20 paths */
-
 /* What embedcfg_json_parse() returns: the root value first (the pointer
  * the caller holds), then the block every string and key of the tree lives
- * in, then the arena.  Decoding never makes a string longer than its quoted
- * source, so one block as long as the document holds them all: one
- * allocation instead of one per string, and one free. */
+ * in.  Decoding never makes a string longer than its quoted source, so one
+ * block as long as the document holds them all: one allocation instead of
+ * one per string, and one free. */
 typedef struct {
     embedcfg_json_value value;
     char *strings;
-    arena_block *blocks;
 } tree;
 
 typedef struct {
@@ -107,62 +91,11 @@ typedef struct {
     size_t members_cap;
 } parser;
 
-/* The encoding check reads 8 bytes per step through the long runs of
- * plain ASCII a document is made of.  HAS_ZERO is exact for the whole word:
- * it is true if and only if one of its bytes is zero. */
-#define WORD_ONES UINT64_C(0x0101010101010101)
-#define WORD_HIGH UINT64_C(0x8080808080808080)
-#define HAS_ZERO(w) ((((w) - WORD_ONES) & ~(w) & WORD_HIGH) != 0)
-
-static uint64_t
-load_word(const unsigned char *s)
-{
-    uint64_t w;
-
-    memcpy(&w, s, sizeof(w));
-    return w;
-}
-
 /* The first '"', '\\' or byte below 0x20 at or after s[i], or len: where
- * a string's plain run ends.  Eight bytes per step: each test below flags
- * its lowest matching byte exactly (a false flag, from a borrow, can only
- * sit above a true one), so the lowest flag of the three is the answer,
- * found by counting trailing zeros where the compiler offers it and the
- * bytes are little-endian.  Bytes above 0x7F never match. */
+ * a string's plain run ends. */
 static size_t
 plain_run(const unsigned char *s, size_t i, size_t len)
 {
-#if defined(__SSE2__)
-    /* sixteen bytes per step where SSE2 is there (x86-64 always): the
-     * bytes equal to '"' or '\\', or without any of the bits 0xE0 set */
-    while (len - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i hit = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-            _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xE0)), _mm_setzero_si128()));
-        int m = _mm_movemask_epi8(hit);
-
-        if (m != 0) {
-            return i + (size_t)__builtin_ctz((unsigned)m);
-        }
-        i += 16;
-    }
-#endif
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (len - i >= 8) {
-        uint64_t w = load_word(s + i);
-        uint64_t q = w ^ (WORD_ONES * '"');
-        uint64_t b = w ^ (WORD_ONES * '\\');
-        uint64_t m = (((q - WORD_ONES) & ~q) | ((b - WORD_ONES) & ~b)
-                      | ((w - WORD_ONES * 0x20) & ~w)) & WORD_HIGH;
-
-        if (m != 0) {
-            return i + (size_t)(__builtin_ctzll(m) >> 3);
-        }
-        i += 8;
-    }
-#endif
     while (i < len && s[i] != '"' && s[i] != '\\' && s[i] >= 0x20) {
         i++;
     }
@@ -170,6 +103,7 @@ plain_run(const unsigned char *s, size_t i, size_t len)
 }
 
 static int parse_value(parser *p, embedcfg_json_value *v);
+static void free_value(embedcfg_json_value *v);
 
 static void set_error(parser *p, size_t offset, const char *fmt, ...)
     EMBEDCFG_JSON_PRINTF(3, 4);
@@ -269,114 +203,47 @@ describe(const parser *p, size_t pos, char *out, size_t size)
     return out;
 }
 
-/* Checks the Unicode "well-formed UTF-8" table (Unicode 15, table 3-7), which
- * excludes overlongs, surrogates and code points above U+10FFFF. */
+/* The encoding: valid UTF-8 (utf8.h), no NUL, no byte order mark. */
 static int
 check_encoding(parser *p)
 {
     const unsigned char *s = p->buf;
-    size_t i = 0;
+    size_t at = 0;
 
     if (p->len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
         set_error(p, 0, "UTF-8 byte order mark not allowed; "
                         "save the file without a BOM");
         return -1;
     }
-    while (i < p->len) {
-        unsigned char c;
-        unsigned char lo = 0x80, hi = 0xBF;
-        size_t need, k;
-
-#if defined(__SSE2__)
-        if (p->len - i >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-
-            if ((_mm_movemask_epi8(v)
-                 | _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))) == 0) {
-                i += 16;  /* sixteen ASCII characters, none of them NUL */
-                continue;
-            }
-        }
-#endif
-        if (p->len - i >= 8) {
-            uint64_t w = load_word(s + i);
-
-            if ((w & WORD_HIGH) == 0 && !HAS_ZERO(w)) {
-                i += 8;  /* eight ASCII characters, none of them NUL */
-                continue;
-            }
-        }
-        c = s[i];
-        if (c == 0) {
-            set_error(p, i, "NUL character not allowed");
-            return -1;
-        }
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c < 0xC0) {
-            set_error(p, i, "invalid UTF-8: unexpected continuation byte "
-                            "0x%02X", (unsigned)c);
-            return -1;
-        }
-        if (c < 0xC2) {
-            set_error(p, i, "invalid UTF-8: overlong encoding");
-            return -1;
-        }
-        if (c >= 0xF8) {
-            set_error(p, i, "invalid UTF-8: byte 0x%02X never appears in "
-                            "UTF-8", (unsigned)c);
-            return -1;
-        }
-        if (c >= 0xF5) {
-            set_error(p, i, "invalid UTF-8: code point above U+10FFFF");
-            return -1;
-        }
-        if (c < 0xE0) {
-            need = 1;
-        }
-        else if (c < 0xF0) {
-            need = 2;
-            if (c == 0xE0) {
-                lo = 0xA0;
-            }
-            else if (c == 0xED) {
-                hi = 0x9F;
-            }
-        }
-        else {
-            need = 3;
-            if (c == 0xF0) {
-                lo = 0x90;
-            }
-            else if (c == 0xF4) {
-                hi = 0x8F;
-            }
-        }
-        for (k = 1; k <= need; k++) {
-            if (i + k >= p->len || (s[i + k] & 0xC0) != 0x80) {
-                set_error(p, i, "invalid UTF-8: truncated sequence");
-                return -1;
-            }
-        }
-        if (s[i + 1] < lo) {
-            set_error(p, i, "invalid UTF-8: overlong encoding");
-            return -1;
-        }
-        if (s[i + 1] > hi) {
-            if (c == 0xED) {
-                set_error(p, i, "invalid UTF-8: surrogate code point "
-                                "encoded in UTF-8");
-            }
-            else {
-                set_error(p, i, "invalid UTF-8: code point above U+10FFFF");
-            }
-            return -1;
-        }
-        i += need + 1;
+    switch (embedcfg__utf8_check((const char *)s, p->len, &at)) {
+    case EMBEDCFG_UTF8_OK:
+        return 0;
+    case EMBEDCFG_UTF8_NUL:
+        set_error(p, at, "NUL character not allowed");
+        break;
+    case EMBEDCFG_UTF8_CONTINUATION:
+        set_error(p, at, "invalid UTF-8: unexpected continuation byte "
+                         "0x%02X", (unsigned)s[at]);
+        break;
+    case EMBEDCFG_UTF8_OVERLONG:
+        set_error(p, at, "invalid UTF-8: overlong encoding");
+        break;
+    case EMBEDCFG_UTF8_NEVER:
+        set_error(p, at, "invalid UTF-8: byte 0x%02X never appears in "
+                         "UTF-8", (unsigned)s[at]);
+        break;
+    case EMBEDCFG_UTF8_TOO_LARGE:
+        set_error(p, at, "invalid UTF-8: code point above U+10FFFF");
+        break;
+    case EMBEDCFG_UTF8_TRUNCATED:
+        set_error(p, at, "invalid UTF-8: truncated sequence");
+        break;
+    case EMBEDCFG_UTF8_SURROGATE:
+        set_error(p, at, "invalid UTF-8: surrogate code point "
+                         "encoded in UTF-8");
+        break;
     }
-    return 0;
+    return -1;
 }
 
 static int
@@ -660,35 +527,6 @@ parse_word(parser *p, embedcfg_json_value *v)
     return 0;
 }
 
-/* `n` bytes from the tree's arena, or NULL. */
-static void *
-arena_alloc(parser *p, size_t n)
-{
-    arena_block *b = p->root->blocks;
-
-    if (n > SIZE_MAX / 4) {
-        return NULL;
-    }
-    n = (n + 7) & ~(size_t)7;
-    if (b == NULL || b->size - b->used < n) {
-        size_t size = b == NULL ? ARENA_FIRST : b->size <= SIZE_MAX / 4 ? b->size * 2 : n;
-
-        if (size < n) {
-            size = n;
-        }
-        b = EMBEDCFG_JSON_MALLOC(sizeof(*b) + size);
-        if (b == NULL) {
-            return NULL;
-        }
-        b->next = p->root->blocks;
-        b->size = size;
-        b->used = 0;
-        p->root->blocks = b;
-    }
-    b->used += n;
-    return (char *)(b + 1) + (b->used - n);
-}
-
 /* Room for one more entry on a stack of `size`-byte entries: 0, or -1
  * with the stack untouched. */
 static int
@@ -713,15 +551,16 @@ stack_room(void **stack, size_t len, size_t *cap, size_t size)
     return 0;
 }
 
-/* The last `n` entries of a stack, moved to the arena; NULL for none. */
+/* The last `n` entries of a stack, moved to an allocation of their own;
+ * NULL for none. */
 static int
-take_entries(parser *p, void **out, const void *stack, size_t n, size_t size)
+take_entries(void **out, const void *stack, size_t n, size_t size)
 {
     *out = NULL;
     if (n == 0) {
         return 0;
     }
-    *out = arena_alloc(p, n * size);  /* n * size is on the stack already */
+    *out = EMBEDCFG_JSON_MALLOC(n * size);  /* n * size is on the stack already */
     if (*out == NULL) {
         return -1;
     }
@@ -762,6 +601,7 @@ parse_array(parser *p, embedcfg_json_value *v)
         }
         if (stack_room((void **)&p->items, p->items_len, &p->items_cap,
                        sizeof(*p->items)) < 0) {
+            free_value(&item);
             set_oom(p, p->pos);
             return -1;
         }
@@ -782,7 +622,7 @@ parse_array(parser *p, embedcfg_json_value *v)
                   describe(p, p->pos, found, sizeof(found)));
         return -1;
     }
-    if (take_entries(p, &items, p->items + base, p->items_len - base,
+    if (take_entries(&items, p->items + base, p->items_len - base,
                      sizeof(*p->items)) < 0) {
         set_oom(p, v->offset);
         return -1;
@@ -1038,7 +878,7 @@ parse_object(parser *p, embedcfg_json_value *v)
         goto error;
     }
 
-    if (take_entries(p, &members, p->members + base, n, sizeof(*p->members)) < 0) {
+    if (take_entries(&members, p->members + base, n, sizeof(*p->members)) < 0) {
         set_oom(p, v->offset);
         return -1;
     }
@@ -1055,6 +895,10 @@ parse_object(parser *p, embedcfg_json_value *v)
     default:
         set_oom(p, v->offset);
         break;
+    }
+    if (result < 0) {
+        /* a failed value owns nothing: the caller drops it */
+        free_value(v);
     }
     return result;
 
@@ -1126,19 +970,34 @@ parse_value(parser *p, embedcfg_json_value *v)
     return -1;
 }
 
+/* Frees what `v` owns: its items or members, and theirs. */
+static void
+free_value(embedcfg_json_value *v)
+{
+    size_t i;
+
+    if (v->type == EMBEDCFG_JSON_ARRAY) {
+        for (i = 0; i < v->u.array.len; i++) {
+            free_value(&v->u.array.items[i]);
+        }
+        EMBEDCFG_JSON_FREE(v->u.array.items);
+    }
+    else if (v->type == EMBEDCFG_JSON_OBJECT) {
+        for (i = 0; i < v->u.object.len; i++) {
+            free_value(&v->u.object.members[i].value);
+        }
+        EMBEDCFG_JSON_FREE(v->u.object.members);
+    }
+    v->type = EMBEDCFG_JSON_NULL;
+}
+
 void
 embedcfg_json_free(embedcfg_json_value *value)
 {
     if (value != NULL) {
         tree *t = (tree *)(void *)value;  /* the value is a tree's first member */
-        arena_block *b = t->blocks;
 
-        while (b != NULL) {
-            arena_block *next = b->next;
-
-            EMBEDCFG_JSON_FREE(b);
-            b = next;
-        }
+        free_value(&t->value);
         EMBEDCFG_JSON_FREE(t->strings);
         EMBEDCFG_JSON_FREE(t);
     }
@@ -1209,7 +1068,6 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
     }
     root->value.type = EMBEDCFG_JSON_NULL;
     root->strings = NULL;
-    root->blocks = NULL;
     p.root = root;
     skip_ws(&p);
     if (p.pos >= p.len) {
@@ -1231,6 +1089,13 @@ embedcfg_json_parse(const char *buf, size_t len, size_t max_len,
     result = 0;
 
 done:
+    /* after an error, the values the open containers had so far */
+    while (p.items_len > 0) {
+        free_value(&p.items[--p.items_len]);
+    }
+    while (p.members_len > 0) {
+        free_value(&p.members[--p.members_len].value);
+    }
     EMBEDCFG_JSON_FREE(p.items);
     EMBEDCFG_JSON_FREE(p.members);
     embedcfg_json_free(root != NULL ? &root->value : NULL);

@@ -21,10 +21,13 @@
 #  define _XOPEN_SOURCE 700
 #endif
 
+#include "arena.h"
 #include "embedcfg.h"
-#include "embedcfg_internal.h"
 #include "jsonparse.h"
+#include "launch_api.h"
+#include "paths.h"
 #include "pathsec.h"
+#include "version.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -73,34 +76,21 @@ static int config_error(launch_error *e, const char *fmt, ...)
 }
 
 /* EMBEDCFG_ALLOW_INSECURE_PATHS=1 turns the path checks off: for development
- * trees only (documented in docs/explanation/security.rst).  Looked up in
- * main's environment block, as getenv would, without getenv's own
- * dynamic-linker lookup on every launch. */
-static int allow_insecure_paths(char **envp)
+ * trees only (documented in docs/explanation/security.rst). */
+static int allow_insecure_paths(void)
 {
-    static const char name[] = "EMBEDCFG_ALLOW_INSECURE_PATHS=";
+    const char *v = getenv("EMBEDCFG_ALLOW_INSECURE_PATHS");
 
-    for (; envp != NULL && *envp != NULL; envp++) {
-        const char *v = *envp;
-        size_t i = 0;
-
-        while (i < sizeof(name) - 1 && v[i] == name[i]) {
-            i++;
-        }
-        if (i == sizeof(name) - 1) {
-            return v[i] == '1' && v[i + 1] == '\0';
-        }
-    }
-    return 0;
+    return v != NULL && strcmp(v, "1") == 0;
 }
 
 /* `lib`, `requires_python` and `embedded` of the document, without Python.
  * *config_dir_out receives the document's directory when it was worked
  * out (else NULL), for the shim: realpath() once, not twice. */
-static int read_head(const char *path, const char *origin, const char *config_dir_arg,
-                     char **envp,
-                     embedcfg_json_value **parsed, char **lib, char **requires,
-                     int *embedded, char **config_dir_out, launch_error *e)
+static int read_head(const char *path, const char *origin,
+                     const char *config_dir_arg, embedcfg_json_value **parsed,
+                     char **lib, char **requires, int *embedded,
+                     char **config_dir_out, launch_error *e)
 {
     char *data = NULL;
     size_t len = 0;
@@ -114,15 +104,17 @@ static int read_head(const char *path, const char *origin, const char *config_di
     *lib = NULL;
     *requires = NULL;
     *embedded = 0;
-    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len, err,
-                            sizeof(err)) < 0) {
+    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len,
+                            err, sizeof(err)) < 0) {
         config_error(e, "%s", err);
         goto done;
     }
     memset(&jerr, 0, sizeof(jerr));
-    if (embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc, &jerr) < 0) {
-        config_error(e, "%s: invalid document at line %lu, column %lu: %s", path,
-                     (unsigned long)jerr.line, (unsigned long)jerr.column, jerr.message);
+    if (embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc,
+                            &jerr) < 0) {
+        config_error(e, "%s: invalid document at line %lu, column %lu: %s",
+                     path, (unsigned long)jerr.line,
+                     (unsigned long)jerr.column, jerr.message);
         goto done;
     }
     v = embedcfg_json_object_get(doc, "embedded");
@@ -133,7 +125,7 @@ static int read_head(const char *path, const char *origin, const char *config_di
             config_error(e, "%s: requires_python: expected a string", path);
             goto done;
         }
-        *requires = embedcfg__strdup(embedcfg_json_string_value(v, NULL));
+        *requires = EMBEDCFG_STRDUP(embedcfg_json_string_value(v, NULL));
         if (*requires == NULL) {
             config_error(e, "out of memory");
             goto done;
@@ -141,7 +133,7 @@ static int read_head(const char *path, const char *origin, const char *config_di
     }
     v = embedcfg_json_object_get(doc, "lib");
     if (v == NULL) {
-        *lib = embedcfg__strdup(EMBEDCFG_DEFAULT_LIB);
+        *lib = EMBEDCFG_STRDUP(EMBEDCFG_DEFAULT_LIB);
         if (*lib == NULL) {
             config_error(e, "out of memory");
             goto done;
@@ -152,10 +144,13 @@ static int read_head(const char *path, const char *origin, const char *config_di
             config_error(e, "%s: lib: expected a string", path);
             goto done;
         }
-        config_dir = config_dir_arg != NULL ? embedcfg__strdup(config_dir_arg)
-                                            : embedcfg__dirname_of(path);
-        *lib = embedcfg__expand_path(embedcfg_json_string_value(v, NULL), origin, config_dir,
-                                     1, err, sizeof(err));
+        config_dir = config_dir_arg != NULL
+                     ? EMBEDCFG_STRDUP(config_dir_arg)
+                     : embedcfg__dirname_of(path);
+        *lib = embedcfg__expand_path(EMBEDCFG_MEMORY,
+                                     embedcfg_json_string_value(v, NULL),
+                                     origin, config_dir, EMBEDCFG_PATH_NAME,
+                                     err, sizeof(err));
         if (*lib == NULL) {
             config_error(e, "%s: lib: %s", path, err);
             goto done;
@@ -164,12 +159,14 @@ static int read_head(const char *path, const char *origin, const char *config_di
     /* Paths that other users can write to (or a planted pyvenv.cfg) would
      * let them run code in this process: refuse before anything is loaded.
      * Only stat() calls, so this costs next to nothing. */
-    if (!allow_insecure_paths(envp)) {
+    if (!allow_insecure_paths()) {
         if (config_dir == NULL) {
-            config_dir = config_dir_arg != NULL ? embedcfg__strdup(config_dir_arg)
-                                                : embedcfg__dirname_of(path);
+            config_dir = config_dir_arg != NULL
+                         ? EMBEDCFG_STRDUP(config_dir_arg)
+                         : embedcfg__dirname_of(path);
         }
-        if (embedcfg_pathsec_check_document(doc, origin, config_dir, EMBEDCFG_DEFAULT_LIB, err,
+        if (embedcfg_pathsec_check_document(doc, origin, config_dir,
+                                            EMBEDCFG_DEFAULT_LIB, err,
                                             sizeof(err)) < 0) {
             config_error(e, "%s", err);
             goto done;
@@ -203,8 +200,9 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
     /* never dlclose'd: the interpreter runs its code until exit */
     sym = dlsym(lib, "embedcfg__launch_api");
     if (sym == NULL) {
-        return config_error(e, "%s has no symbol %s: not an embedcfg shim library", path,
-                            "embedcfg__launch_api");
+        return config_error(e,
+                            "%s has no symbol %s: not an embedcfg shim "
+                            "library", path, "embedcfg__launch_api");
     }
     memcpy(&get_api, &sym, sizeof(get_api));
     get_api(api);
@@ -213,7 +211,8 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
 
 /* Load libpython and check its version; before any Python code runs.  The
  * version goes to *version as (major, minor, micro) for the shim. */
-static int load_python(const char *lib, const char *requires, int version[3], launch_error *e)
+static int load_python(const char *lib, const char *requires, int version[3],
+                       launch_error *e)
 {
     void *handle;
     void *sym;
@@ -226,8 +225,9 @@ static int load_python(const char *lib, const char *requires, int version[3], la
     int r;
 
     if (lib[0] == '\0') {
-        return config_error(e, "lib: the CPython this launcher was built for has no shared"
-                            " libpython; set lib to one");
+        return config_error(e,
+                            "lib: the CPython this launcher was built for has "
+                            "no shared libpython; set lib to one");
     }
     handle = dlopen(lib, RTLD_LAZY | RTLD_GLOBAL);
     if (handle == NULL) {
@@ -241,7 +241,10 @@ static int load_python(const char *lib, const char *requires, int version[3], la
      * launcher built for an older minor accepts only a library without
      * Py_Version: it asks Py_GetVersion at once rather than pay for a
      * failed lookup through every loaded library first. */
-    sym = EMBEDCFG_TARGET_HEX >= 0x030B0000 ? dlsym(handle, "Py_Version") : NULL;
+    sym = NULL;
+    if (EMBEDCFG_TARGET_HEX >= 0x030B0000) {
+        sym = dlsym(handle, "Py_Version");
+    }
     if (sym != NULL) {
         unsigned long hex;
 
@@ -253,10 +256,13 @@ static int load_python(const char *lib, const char *requires, int version[3], la
     else {
         sym = dlsym(handle, "Py_GetVersion");
         if (sym == NULL) {
-            return config_error(e, "lib: %s is not a libpython (no Py_GetVersion)", lib);
+            return config_error(e,
+                                "lib: %s is not a libpython (no "
+                                "Py_GetVersion)", lib);
         }
         memcpy(&get_version, &sym, sizeof(get_version));
-        if (embedcfg__parse_version(get_version(), &major, &minor, &micro) < 0) {
+        if (embedcfg__parse_version(get_version(), &major, &minor,
+                                    &micro) < 0) {
             return config_error(e, "lib: cannot read the version of %s", lib);
         }
     }
@@ -264,28 +270,35 @@ static int load_python(const char *lib, const char *requires, int version[3], la
     version[1] = minor;
     version[2] = micro;
     if ((unsigned long)major != ((unsigned long)EMBEDCFG_TARGET_HEX >> 24)
-        || (unsigned long)minor != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
+        || (unsigned long)minor
+           != (((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xFFUL)) {
         /* formatted (snprintf) only for the message */
-        embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want, sizeof(want));
-        return config_error(e, "lib: %s is CPython %d.%d.%d, but this launcher is built for"
-                            " CPython %s; build one for it (embedcfg build --python"
-                            " python%d.%d) or point lib at a CPython %s library", lib,
-                            major, minor, micro, want, major, minor, want);
+        embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want,
+                               sizeof(want));
+        return config_error(e,
+                            "lib: %s is CPython %d.%d.%d, but this launcher "
+                            "is built for CPython %s; build one for it "
+                            "(embedcfg build --python python%d.%d) or point "
+                            "lib at a CPython %s library", lib, major, minor,
+                            micro, want, major, minor, want);
     }
     if (requires != NULL) {
-        r = embedcfg_version_matches(requires, major, minor, micro, err, sizeof(err));
+        r = embedcfg_version_matches(requires, major, minor, micro, err,
+                                     sizeof(err));
         if (r < 0) {
             return config_error(e, "requires_python: %s", err);
         }
         if (r == 0) {
-            return config_error(e, "lib: %s is CPython %d.%d.%d, which does not satisfy"
-                                " requires_python '%s'", lib, major, minor, micro, requires);
+            return config_error(e,
+                                "lib: %s is CPython %d.%d.%d, which does not "
+                                "satisfy requires_python '%s'", lib, major,
+                                minor, micro, requires);
         }
     }
     return 0;
 }
 
-int main(int argc, char **argv, char **envp)
+int main(int argc, char **argv)
 {
     launch_error e;
     char *exe = NULL;
@@ -306,22 +319,24 @@ int main(int argc, char **argv, char **envp)
     int first = 1;  /* argv index of the document */
     int version[3] = {0, 0, 0};
 
-    embedcfg__arena_init(&embedcfg__launch_arena, launch_region, sizeof(launch_region));
+    embedcfg__arena_init(&embedcfg__launch_arena, launch_region,
+                         sizeof(launch_region));
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
-    /* the first letter first: strcmp's own symbol lookup is not worth a
-     * launch without options */
-    if (argc >= 2 && argv[1][0] == '-' && strcmp(argv[1], "--config-dir") == 0) {
+    if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
         if (argc < 4 || argv[2][0] != '/') {
-            fprintf(stderr, "embedcfg-launch: --config-dir takes an absolute directory,"
-                    " then the document\n");
+            fprintf(stderr,
+                    "embedcfg-launch: --config-dir takes an absolute "
+                    "directory, then the document\n");
             return EX_USAGE_;
         }
         config_dir = argv[2];
         first = 3;
     }
     if (argc <= first) {
-        fprintf(stderr, "usage: embedcfg-launch [--config-dir DIR] DOCUMENT [args...]\n");
+        fprintf(stderr,
+                "usage: embedcfg-launch [--config-dir DIR] DOCUMENT "
+                "[args...]\n");
         return EX_USAGE_;
     }
     document = argv[first];
@@ -331,34 +346,34 @@ int main(int argc, char **argv, char **envp)
         config_error(&e, "cannot tell the launcher's directory");
         goto done;
     }
-    if (read_head(document, origin, config_dir, envp, &doc, &lib, &requires, &embedded, &doc_dir,
-                  &e) < 0) {
+    if (read_head(document, origin, config_dir, &doc, &lib, &requires,
+                  &embedded, &doc_dir, &e) < 0) {
         goto done;
     }
     if (embedded) {
-        config_error(&e, "%s: embedded = true attaches to a running interpreter; the"
-                     " launcher starts one (set embedded = false)", document);
+        config_error(&e,
+                     "%s: embedded = true attaches to a running interpreter; "
+                     "the launcher starts one (set embedded = false)",
+                     document);
         goto done;
     }
     if (load_python(lib, requires, version, &e) < 0) {
         goto done;
     }
-    size = strlen(origin);
-    shim_path = (char *)EMBEDCFG_MALLOC(size + sizeof(EMBEDCFG_SHIM_NAME) + 1);
+    size = strlen(origin) + sizeof("/" EMBEDCFG_SHIM_NAME);
+    shim_path = (char *)EMBEDCFG_MALLOC(size);
     if (shim_path == NULL) {
         config_error(&e, "out of memory");
         goto done;
     }
-    /* origin "/dir" + "/" + the name and its NUL; not snprintf, whose
-     * lookup and formatting every launch paid for */
-    memcpy(shim_path, origin, size);
-    shim_path[size] = '/';
-    memcpy(shim_path + size + 1, EMBEDCFG_SHIM_NAME, sizeof(EMBEDCFG_SHIM_NAME));
+    snprintf(shim_path, size, "%s/%s", origin, EMBEDCFG_SHIM_NAME);
     if (load_shim(shim_path, &api, &e) < 0) {
         goto done;
     }
-    if ((api.version_hex() >> 16) != ((unsigned long)EMBEDCFG_TARGET_HEX >> 16)) {
-        config_error(&e, "%s is built for another CPython than this launcher", shim_path);
+    if ((api.version_hex() >> 16)
+        != ((unsigned long)EMBEDCFG_TARGET_HEX >> 16)) {
+        config_error(&e, "%s is built for another CPython than this launcher",
+                     shim_path);
         goto done;
     }
     h = api.create_in(&embedcfg__launch_arena);
@@ -370,7 +385,8 @@ int main(int argc, char **argv, char **envp)
     api.set_executable(h, exe);
     /* both NULL: the shim works the document's directory out itself */
     if (api.set_origin(h, origin) < 0
-        || api.load_parsed(h, doc, document, doc_dir != NULL ? doc_dir : config_dir) < 0) {
+        || api.load_parsed(h, doc, document,
+                           doc_dir != NULL ? doc_dir : config_dir) < 0) {
         config_error(&e, "%s", api.get_error(h));
         goto done;
     }
@@ -378,7 +394,8 @@ int main(int argc, char **argv, char **envp)
     if (argc > first + 1) {
         /* the command line's arguments follow the document's argv */
         if (!api.has_option(h, "argv")
-            && api.append_strlist(h, "argv", 1, (const char *const *)argv) < 0) {
+            && api.append_strlist(h, "argv", 1,
+                                  (const char *const *)argv) < 0) {
             config_error(&e, "%s", api.get_error(h));
             goto done;
         }

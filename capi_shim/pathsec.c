@@ -10,15 +10,10 @@
 
 #include "pathsec.h"
 
-/* Built into the launcher, its blocks come from the launcher's arena
- * (embedcfg_internal.h); anywhere else from malloc. */
-#ifdef EMBEDCFG_LAUNCHER
-#  include "embedcfg_internal.h"
-#else
-#  define EMBEDCFG_MALLOC malloc
-#  define EMBEDCFG_REALLOC realloc
-#  define EMBEDCFG_FREE free
-#endif
+/* Built into the launcher, its blocks come from the launcher's arena;
+ * anywhere else from malloc. */
+#include "arena.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -84,77 +79,11 @@ static char *join3(const char *a, const char *b, const char *c)
     return out;
 }
 
-#define WORD_ONES UINT64_C(0x0101010101010101)
-#define WORD_HIGH UINT64_C(0x8080808080808080)
-
-/* The first '/' in s[i:len], or len.  Eight bytes per step: the lowest
- * byte the zero test flags is always a true match (a false one can only
- * follow a true one), so where the compiler says how to find it (and the
- * bytes are little-endian) the scan jumps straight there. */
-static size_t next_slash(const unsigned char *s, size_t i, size_t len)
-{
-    while (len - i >= 8) {
-        uint64_t w;
-        uint64_t t;
-        uint64_t match;
-
-        memcpy(&w, s + i, sizeof(w));
-        t = w ^ (WORD_ONES * '/');
-        match = (t - WORD_ONES) & ~t & WORD_HIGH;
-        if (match != 0) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return i + (size_t)(__builtin_ctzll(match) >> 3);
-#else
-            break;
-#endif
-        }
-        i += 8;
-    }
-    while (i < len && s[i] != '/') {
-        i++;
-    }
-    return i;
-}
-
-/* `path` (absolute, `len` bytes) has no empty, "." or ".." component and
- * no trailing '/': normalizing it would copy it unchanged.  Most paths
- * are written that way, and checking costs a fraction of copying byte by
- * byte. */
-static int already_normal(const char *path, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)path;
-    size_t i = 0;
-
-    if (len == 0 || s[0] != '/') {
-        return 0;
-    }
-    for (;;) {  /* s[i] is a '/' */
-        size_t rest = len - i - 1;  /* bytes after it */
-
-        if (rest == 0) {
-            return len == 1;  /* a trailing '/', unless the path is "/" */
-        }
-        if (s[i + 1] == '/') {
-            return 0;
-        }
-        if (s[i + 1] == '.'
-            && (rest == 1 || s[i + 2] == '/'
-                || (s[i + 2] == '.' && (rest == 2 || s[i + 3] == '/')))) {
-            return 0;
-        }
-        i = next_slash(s, i + 1, len);
-        if (i == len) {
-            return 1;
-        }
-    }
-}
-
 /* "/a//b/./c/" -> "/a/b/c"; ".." is kept (lstat resolves it), and sets
  * *dotdot when there is one.  Writes at most strlen(path) + 1 bytes (with
  * the NUL) when `path` starts with '/', strlen(path) + 2 otherwise;
- * returns the length.  One pass, byte by byte: a memcpy call per
- * component cost more than the copy. */
-static size_t normalize_bytes(char *out, const char *path, int *dotdot)
+ * returns the length. */
+static size_t normalize_into(char *out, const char *path, int *dotdot)
 {
     const char *p = path;
     size_t o = 0;
@@ -184,19 +113,6 @@ static size_t normalize_bytes(char *out, const char *path, int *dotdot)
     }
     out[o] = '\0';
     return o;
-}
-
-/* normalize_bytes, with a path already in normal form copied at once. */
-static size_t normalize_into(char *out, const char *path, int *dotdot)
-{
-    size_t len = strlen(path);
-
-    if (already_normal(path, len)) {
-        *dotdot = 0;
-        memcpy(out, path, len + 1);
-        return len;
-    }
-    return normalize_bytes(out, path, dotdot);
 }
 
 static char *normalize(const char *path)
@@ -234,7 +150,8 @@ static void owner_text(uid_t uid, char *out, size_t size)
 
     if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != NULL
         && found->pw_name != NULL) {
-        snprintf(out, size, "uid %lu (%s)", (unsigned long)uid, found->pw_name);
+        snprintf(out, size, "uid %lu (%s)", (unsigned long)uid,
+                 found->pw_name);
     }
     else {
         snprintf(out, size, "uid %lu", (unsigned long)uid);
@@ -281,7 +198,8 @@ typedef struct {
     size_t scratch_size;
 } walk_state;
 
-static int find_accepted(const walk_state *w, const char *path, size_t len, int *link)
+static int find_accepted(const walk_state *w, const char *path, size_t len,
+                         int *link)
 {
     size_t i;
 
@@ -304,7 +222,8 @@ static int remember(walk_state *w, const char *path, size_t len)
         if (cap > SIZE_MAX / sizeof(*grown)) {
             return -1;
         }
-        grown = (accepted_dir *)EMBEDCFG_REALLOC(w->dirs, cap * sizeof(*grown));
+        grown = (accepted_dir *)EMBEDCFG_REALLOC(w->dirs,
+                                                 cap * sizeof(*grown));
         if (grown == NULL) {
             return -1;
         }
@@ -325,25 +244,6 @@ static size_t parent_len(const char *path, size_t len)
     if (len <= 1) {
         return 0;
     }
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Eight bytes per step from the end.  This zero test is exact in every
-     * byte (no borrow crosses bytes), so the highest flag is the last
-     * '/' among the eight. */
-    while (len >= 8) {
-        uint64_t w;
-        uint64_t t;
-        uint64_t match;
-
-        memcpy(&w, path + len - 8, sizeof(w));
-        t = w ^ (WORD_ONES * '/');
-        match = ~(((t & ~WORD_HIGH) + ~WORD_HIGH) | t | ~WORD_HIGH);
-        if (match != 0) {
-            len -= (size_t)(__builtin_clzll(match) >> 3);
-            return len > 1 ? len - 1 : 1;
-        }
-        len -= 8;
-    }
-#endif
     while (len > 0 && path[len - 1] != '/') {
         len--;
     }
@@ -378,8 +278,6 @@ typedef struct {
     int templated;
 } item_label;
 
-static void format_label(char *out, size_t size, const char *label, size_t index);
-
 static const char *label_text(const item_label *l, char *buf, size_t size)
 {
     if (l->text == NULL) {
@@ -388,7 +286,8 @@ static const char *label_text(const item_label *l, char *buf, size_t size)
     if (!l->templated) {
         return l->text;
     }
-    format_label(buf, size, l->text, l->index);
+    /* the templates are this file's own literals, with one %lu each */
+    snprintf(buf, size, l->text, (unsigned long)l->index);
     return buf;
 }
 
@@ -398,8 +297,9 @@ static const char *label_text(const item_label *l, char *buf, size_t size)
  * first.  *linked is set when a component of the path is a symbolic link.
  * With `record`, the accepted components are remembered (`path` must then
  * live until the end of the embedcfg_pathsec_check call). */
-static int inspect_chain(const item_label *lab, const char *path, size_t len, int contents,
-                         uid_t me, walk_state *w, int record, int *linked, msgbuf *m)
+static int inspect_chain(const item_label *lab, const char *path, size_t len,
+                         int contents, uid_t me, walk_state *w, int record,
+                         int *linked, msgbuf *m)
 {
     char what_buf[128];
     char *cur;
@@ -433,7 +333,8 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
     memcpy(cur, path, len);
     cur[len] = '\0';
     for (;;) {
-        if (!leaf && missing_len == 0 && find_accepted(w, path, cur_len, &link)) {
+        if (!leaf && missing_len == 0
+            && find_accepted(w, path, cur_len, &link)) {
             if (link && cur_len < top_link) {
                 top_link = cur_len;
             }
@@ -450,8 +351,10 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
                 cur[cur_len] = '\0';
                 continue;
             }
-            return refuse(m, "%s: %s cannot be inspected (%s); make it searchable by this"
-                          " user, or choose another path", WHAT(lab), cur, strerror(errno));
+            return refuse(m,
+                          "%s: %s cannot be inspected (%s); make it "
+                          "searchable by this user, or choose another path",
+                          WHAT(lab), cur, strerror(errno));
         }
         if (leaf) {
             role = "";
@@ -471,11 +374,14 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
             owner_text(st.st_uid, owner, sizeof(owner));
             owner_text(me, self, sizeof(self));
             user_name(me, name, sizeof(name));
-            return refuse(m, "%s: %s%s%s%s is owned by %s, not by the current user (%s) or"
-                          " root (mode %s (%04lo)): that user can change what is loaded from"
-                          " it; fix: chown %s %s, or move the files to a directory the"
-                          " current user or root owns", WHAT(lab), cur, role, of, close, owner,
-                          self, mode, (unsigned long)(st.st_mode & 07777), name, cur);
+            return refuse(m,
+                          "%s: %s%s%s%s is owned by %s, not by the current "
+                          "user (%s) or root (mode %s (%04lo)): that user can "
+                          "change what is loaded from it; fix: chown %s %s, "
+                          "or move the files to a directory the current user "
+                          "or root owns", WHAT(lab), cur, role, of, close,
+                          owner, self, mode,
+                          (unsigned long)(st.st_mode & 07777), name, cur);
         }
         if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
             int sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
@@ -491,19 +397,24 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len, in
                     : (st.st_mode & S_IWGRP) ? "its group" : "all users";
 
                 if (missing_len != 0) {
-                    return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
-                                  " %s): another user could create %.*s first and plant code"
-                                  " that this interpreter runs; fix: chmod go-w %s, or create"
-                                  " %.*s first (mode 0755)", WHAT(lab), cur, role, of, close, who,
-                                  mode, (unsigned long)(st.st_mode & 07777), owner,
-                                  print_len(missing_len), path, cur, print_len(missing_len),
-                                  path);
+                    return refuse(m,
+                                  "%s: %s%s%s%s is writable by %s (mode %s "
+                                  "(%04lo), owner %s): another user could "
+                                  "create %.*s first and plant code that this "
+                                  "interpreter runs; fix: chmod go-w %s, or "
+                                  "create %.*s first (mode 0755)", WHAT(lab),
+                                  cur, role, of, close, who, mode,
+                                  (unsigned long)(st.st_mode & 07777), owner,
+                                  print_len(missing_len), path, cur,
+                                  print_len(missing_len), path);
                 }
-                return refuse(m, "%s: %s%s%s%s is writable by %s (mode %s (%04lo), owner"
-                              " %s): whoever can write it can plant code that this"
-                              " interpreter runs; fix: chmod go-w %s", WHAT(lab), cur, role, of,
-                              close, who, mode, (unsigned long)(st.st_mode & 07777), owner,
-                              cur);
+                return refuse(m,
+                              "%s: %s%s%s%s is writable by %s (mode %s "
+                              "(%04lo), owner %s): whoever can write it can "
+                              "plant code that this interpreter runs; fix: "
+                              "chmod go-w %s", WHAT(lab), cur, role, of, close,
+                              who, mode, (unsigned long)(st.st_mode & 07777),
+                              owner, cur);
             }
         }
         if (S_ISLNK(st.st_mode) && cur_len < top_link) {
@@ -563,8 +474,9 @@ static char *resolved(const char *path)
 
 /* `dotdot`: `norm` has a ".." component, which only realpath() can
  * resolve. */
-static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, const char *norm,
-                     size_t norm_len, int dotdot, uid_t me, walk_state *w, msgbuf *m)
+static int check_one(const embedcfg_pathsec_item *item, const item_label *lab,
+                     const char *norm, size_t norm_len, int dotdot, uid_t me,
+                     walk_state *w, msgbuf *m)
 {
     char what_buf[128];
     int contents = item->kind == EMBEDCFG_PATHSEC_CONTENTS;
@@ -573,7 +485,8 @@ static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, c
     int linked = 0;
     int rc = -1;
 
-    if (inspect_chain(lab, norm, norm_len, contents, me, w, 1, &linked, m) < 0) {
+    if (inspect_chain(lab, norm, norm_len, contents, me, w, 1, &linked,
+                      m) < 0) {
         return -1;
     }
     /* Without a link or a ".." among its components, a normalized path is
@@ -589,9 +502,10 @@ static int check_one(const embedcfg_pathsec_item *item, const item_label *lab, c
             goto done;
         }
         /* not recorded: real_norm does not outlive this item */
-        if (strcmp(real_norm, norm) != 0
-            && inspect_chain(lab, real_norm, strlen(real_norm), contents, me, w, 0, &linked,
-                             m) < 0) {
+        if (strcmp(real_norm, norm) != 0 && inspect_chain(lab, real_norm,
+                                                          strlen(real_norm),
+                                                          contents, me, w, 0,
+                                                          &linked, m) < 0) {
             goto done;
         }
     }
@@ -642,17 +556,20 @@ static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
             if (errno == ENOENT || errno == ENOTDIR) {
                 continue;
             }
-            refuse(m, "%s cannot be inspected (%s); the launcher must know whether it exists",
-                   candidate, strerror(errno));
+            refuse(m,
+                   "%s cannot be inspected (%s); the launcher must know "
+                   "whether it exists", candidate, strerror(errno));
             goto done;
         }
         mode_text(st.st_mode, mode);
         owner_text(st.st_uid, owner, sizeof(owner));
-        refuse(m, "unexpected %s in %s%s (owner %s, mode %s (%04lo)): CPython reads it at"
-               " start-up even for an isolated configuration, and it can redirect sys.prefix"
-               " to where .pth files run code; fix: remove it, or give the launcher a"
-               " directory of its own (not a virtual environment's bin/)",
-               candidate, pass == 0 ? "" : "the parent of ", label, owner, mode,
+        refuse(m,
+               "unexpected %s in %s%s (owner %s, mode %s (%04lo)): CPython "
+               "reads it at start-up even for an isolated configuration, and "
+               "it can redirect sys.prefix to where .pth files run code; fix: "
+               "remove it, or give the launcher a directory of its own (not a "
+               "virtual environment's bin/)", candidate,
+               pass == 0 ? "" : "the parent of ", label, owner, mode,
                (unsigned long)(st.st_mode & 07777));
         goto done;
     }
@@ -666,8 +583,8 @@ done:
 /* embedcfg_pathsec_check, where items[i].what is a label template for
  * items[i]'s index indexes[i] (SIZE_MAX: a plain label; `indexes` NULL:
  * all plain). */
-static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, size_t n,
-                     const char *origin, char *err, size_t err_size)
+static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes,
+                     size_t n, const char *origin, char *err, size_t err_size)
 {
     char what_buf[128];
     msgbuf m;
@@ -717,17 +634,21 @@ static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes, 
         lab.index = indexes != NULL ? indexes[i] : SIZE_MAX;
         lab.templated = lab.index != SIZE_MAX;
         if (items[i].path == NULL || items[i].path[0] != '/') {
-            refuse(&m, "%s: '%s' is not an absolute path; it cannot be checked", WHAT(&lab),
+            refuse(&m,
+                   "%s: '%s' is not an absolute path; it cannot be checked",
+                   WHAT(&lab),
                    items[i].path != NULL ? items[i].path : "(null)");
             goto done;
         }
         len = normalize_into(norms + at, items[i].path, &dotdot);
-        if (check_one(&items[i], &lab, norms + at, len, dotdot, me, &w, &m) < 0) {
+        if (check_one(&items[i], &lab, norms + at, len, dotdot, me, &w,
+                      &m) < 0) {
             goto done;
         }
         at += len + 1;
     }
-    if (origin != NULL && check_pyvenv("the launcher's directory ($ORIGIN)", origin, &m) < 0) {
+    if (origin != NULL && check_pyvenv("the launcher's directory ($ORIGIN)",
+                                       origin, &m) < 0) {
         goto done;
     }
     rc = 0;
@@ -747,112 +668,35 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
 
 /* --- the document ------------------------------------------------------ */
 
+/* The items of a document, each with its own expanded path (freed at the
+ * end) and the index its label template takes (SIZE_MAX: a plain label). */
 typedef struct {
     embedcfg_pathsec_item *items;
-    size_t *indexes;   /* for check_all: each item's index for its label */
-    size_t *offsets;   /* where each item's path is in `text`; SIZE_MAX: not there */
-    char *text;        /* the expanded paths, one after the other: one block,
-                        * not an allocation per path */
+    size_t *indexes;
     size_t len;
     size_t cap;
-    size_t text_len;
-    size_t text_cap;
 } item_list;
 
-/* Appends a + b and a NUL to l->text; its offset in *at.  -1: no memory. */
-static int append_path(item_list *l, const char *a, const char *b, size_t *at)
-{
-    size_t la = strlen(a);
-    size_t lb = strlen(b);
-
-    if (la > SIZE_MAX / 4 || lb > SIZE_MAX / 4 || l->text_len > SIZE_MAX / 4) {
-        return -1;
-    }
-    if (l->text_cap - l->text_len < la + lb + 1) {
-        /* 4 KB holds the paths of a typical document (20 search paths, a
-         * few libraries) at once: no second allocation */
-        size_t cap = l->text_cap ? l->text_cap : 4096;
-        char *grown;
-
-        while (cap - l->text_len < la + lb + 1) {
-            cap *= 2;
-        }
-        grown = (char *)EMBEDCFG_REALLOC(l->text, cap);
-        if (grown == NULL) {
-            return -1;
-        }
-        l->text = grown;
-        l->text_cap = cap;
-    }
-    *at = l->text_len;
-    memcpy(l->text + l->text_len, a, la);
-    memcpy(l->text + l->text_len + la, b, lb + 1);
-    l->text_len += la + lb + 1;
-    return 0;
-}
-
-static int anchored(const char *value, const char *anchor, size_t *skip)
-{
-    size_t n = 0;
-
-    /* stops at value's NUL too: anchor has none before its end */
-    while (anchor[n] != '\0' && value[n] == anchor[n]) {
-        n++;
-    }
-    if (anchor[n] == '\0' && (value[n] == '\0' || value[n] == '/')) {
-        *skip = n;
-        return 1;
-    }
-    return 0;
-}
-
-/* Split `value` into the anchor's directory and the rest: the expansion
- * is *base + *rest.  -1 with a message when it cannot be expanded. */
-static int split_anchor(const item_label *lab, const char *value, const char *origin,
-                        const char *config_dir, const char **base, const char **rest,
-                        msgbuf *m)
+/* Split `value` into the anchor's directory and the rest (paths.h, as a
+ * document may write them: no ${ORIGIN}): the expansion is *base + *rest.
+ * -1 with a message when it cannot be expanded. */
+static int split_anchor(const item_label *lab, const char *value,
+                        const char *origin, const char *config_dir,
+                        const char **base, const char **rest, msgbuf *m)
 {
     char what_buf[128];
-    size_t skip = 0;
+    char err[1024];
 
-    *base = NULL;
-    *rest = value;
-    if (anchored(value, "$ORIGIN", &skip)) {
-        *base = origin;
+    if (embedcfg__split_path(value, origin, config_dir, 0, base, rest, err,
+                             sizeof(err)) < 0) {
+        return refuse(m, "%s: %s", WHAT(lab), err);
     }
-    else if (anchored(value, "$CONFIG_DIR", &skip)) {
-        *base = config_dir;
-    }
-    else if (value[0] == '/') {
-        *base = "";
-        return 0;
-    }
-    else if (value[0] == '$') {
-        /* The C API also takes ${ORIGIN}; a document may not (validate's
-         * EC401), and the launcher runs documents: the same fix as there. */
-        if (anchored(value, "${ORIGIN}", &skip) || anchored(value, "${CONFIG_DIR}", &skip)) {
-            return refuse(m, "%s: '%s': write $%.*s without braces", WHAT(lab), value,
-                          print_len(skip - 3), value + 2);
-        }
-        return refuse(m, "%s: '%s' starts with an unknown anchor; use $ORIGIN, $CONFIG_DIR"
-                      " or an absolute path", WHAT(lab), value);
-    }
-    else {
-        /* the shim's own wording (embedcfg__expand_path) */
-        return refuse(m, "%s: '%s' is a relative path, which would resolve against the"
-                      " current directory; use $CONFIG_DIR/..., $ORIGIN/... or an absolute"
-                      " path", WHAT(lab), value);
-    }
-    if (*base == NULL || (*base)[0] != '/') {
-        return refuse(m, "%s: '%s': the anchor's directory is unknown", WHAT(lab), value);
-    }
-    *rest = value + skip;
     return 0;
 }
 
 /* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
-static char *expand(const item_label *lab, const char *value, const char *origin,
-                    const char *config_dir, msgbuf *m)
+static char *expand(const item_label *lab, const char *value,
+                    const char *origin, const char *config_dir, msgbuf *m)
 {
     char what_buf[128];
     const char *base;
@@ -869,36 +713,7 @@ static char *expand(const item_label *lab, const char *value, const char *origin
     return out;
 }
 
-/* `label` with its "%lu" (if any) replaced by `index`.  Not snprintf: this
- * runs for every path of every launch, and formatting was a third of the
- * path checks' cost. */
-static void format_label(char *out, size_t size, const char *label, size_t index)
-{
-    size_t n = 0;
-    const char *p;
-
-    for (p = label; *p != '\0' && n + 1 < size; p++) {
-        if (p[0] == '%' && p[1] == 'l' && p[2] == 'u') {
-            char digits[24];
-            size_t k = 0;
-            size_t v = index;
-
-            do {
-                digits[k++] = (char)('0' + (int)(v % 10));
-                v /= 10;
-            } while (v != 0 && k < sizeof(digits));
-            while (k > 0 && n + 1 < size) {
-                out[n++] = digits[--k];
-            }
-            p += 2;
-            continue;
-        }
-        out[n++] = *p;
-    }
-    out[n] = '\0';
-}
-
-/* Room for `cap` items in all three arrays.  -1: no memory. */
+/* Room for `cap` items.  -1: no memory. */
 static int reserve(item_list *l, size_t cap)
 {
     embedcfg_pathsec_item *grown;
@@ -907,7 +722,8 @@ static int reserve(item_list *l, size_t cap)
     if (cap > SIZE_MAX / sizeof(*grown)) {
         return -1;
     }
-    grown = (embedcfg_pathsec_item *)EMBEDCFG_REALLOC(l->items, cap * sizeof(*grown));
+    grown = (embedcfg_pathsec_item *)EMBEDCFG_REALLOC(l->items,
+                                                      cap * sizeof(*grown));
     if (grown == NULL) {
         return -1;
     }
@@ -917,28 +733,24 @@ static int reserve(item_list *l, size_t cap)
         return -1;
     }
     l->indexes = indexes;
-    indexes = (size_t *)EMBEDCFG_REALLOC(l->offsets, cap * sizeof(*indexes));
-    if (indexes == NULL) {
-        return -1;
-    }
-    l->offsets = indexes;
     l->cap = cap;
     return 0;
 }
 
-/* Appends an item; `index` is SIZE_MAX for a plain label; `path` NULL:
- * the item's path is in l->text at `offset`. */
-static int push(item_list *l, const char *what, size_t index, const char *path,
-                size_t offset, int kind)
+/* Appends an item that owns `path` (freed here when it cannot be added);
+ * `index` is SIZE_MAX for a plain label. */
+static int push(item_list *l, const char *what, size_t index, char *path,
+                int kind)
 {
-    if (l->len == l->cap && reserve(l, l->cap ? l->cap * 2 : 16) < 0) {
+    if (path == NULL
+        || (l->len == l->cap && reserve(l, l->cap ? l->cap * 2 : 16) < 0)) {
+        EMBEDCFG_FREE(path);
         return -1;
     }
     l->items[l->len].what = what;
     l->items[l->len].path = path;
     l->items[l->len].kind = kind;
     l->indexes[l->len] = index;
-    l->offsets[l->len] = path != NULL ? SIZE_MAX : offset;
     l->len++;
     return 0;
 }
@@ -953,7 +765,6 @@ static int add_item(item_list *l, const char *label, size_t index,
     const char *value;
     const char *base;
     const char *rest;
-    size_t at;
     size_t len;
 
     if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
@@ -969,16 +780,16 @@ static int add_item(item_list *l, const char *label, size_t index,
     if (allow_name && value[0] != '$' && strchr(value, '/') == NULL) {
         return 0;  /* a library name: dlopen searches the system directories only */
     }
-    if (kind == EMBEDCFG_PATHSEC_CONTENTS
-        && len >= 4
-        && (memcmp(value + len - 4, ".zip", 4) == 0 || memcmp(value + len - 4, ".egg", 4) == 0
+    if (kind == EMBEDCFG_PATHSEC_CONTENTS && len >= 4
+        && (memcmp(value + len - 4, ".zip", 4) == 0
+            || memcmp(value + len - 4, ".egg", 4) == 0
             || memcmp(value + len - 4, ".whl", 4) == 0)) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
     }
     if (split_anchor(&lab, value, origin, config_dir, &base, &rest, m) < 0) {
         return -1;
     }
-    if (append_path(l, base, rest, &at) < 0 || push(l, label, index, NULL, at, kind) < 0) {
+    if (push(l, label, index, join3(base, rest, ""), kind) < 0) {
         return refuse(m, "out of memory");
     }
     return 0;
@@ -1012,77 +823,76 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
     if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_OBJECT) {
         options = v;
     }
-    /* Every item at once (the prefix, lib, the libraries, the search paths;
-     * array lengths are 0 for anything else): growing the arrays as items
-     * came cost more than the items. */
     inittab = embedcfg_json_object_get(doc, "inittab");
-    v = options != NULL ? embedcfg_json_object_get(options, "module_search_paths") : NULL;
-    if (reserve(&l, 2 + embedcfg_json_array_len(inittab) + embedcfg_json_array_len(v)) < 0) {
-        refuse(&m, "out of memory");
-        goto done;
-    }
     pycache = embedcfg_json_object_get(doc, "pycache");
     v = NULL;
-    if (pycache != NULL && embedcfg_json_type_of(pycache) == EMBEDCFG_JSON_OBJECT) {
-        const embedcfg_json_value *mode = embedcfg_json_object_get(pycache, "mode");
+    if (pycache != NULL
+        && embedcfg_json_type_of(pycache) == EMBEDCFG_JSON_OBJECT) {
+        const embedcfg_json_value *mode =
+            embedcfg_json_object_get(pycache, "mode");
 
         if (mode != NULL && embedcfg_json_type_of(mode) == EMBEDCFG_JSON_STRING
             && strcmp(embedcfg_json_string_value(mode, NULL), "prefix") == 0) {
             v = embedcfg_json_object_get(pycache, "prefix");
         }
-        if (v != NULL && add_item(&l, "pycache.prefix", SIZE_MAX, v, EMBEDCFG_PATHSEC_CONTENTS,
-                                  0, origin, config_dir, &m) < 0) {
+        if (v != NULL && add_item(&l, "pycache.prefix", SIZE_MAX, v,
+                                  EMBEDCFG_PATHSEC_CONTENTS, 0, origin,
+                                  config_dir, &m) < 0) {
             goto done;
         }
     }
     if (v == NULL && options != NULL
         && add_item(&l, "options.pycache_prefix", SIZE_MAX,
                     embedcfg_json_object_get(options, "pycache_prefix"),
-                    EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir, &m) < 0) {
+                    EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir,
+                    &m) < 0) {
         goto done;
     }
     v = embedcfg_json_object_get(doc, "lib");
     if (v != NULL) {
-        if (add_item(&l, "lib", SIZE_MAX, v, EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
-                     &m) < 0) {
+        if (add_item(&l, "lib", SIZE_MAX, v, EMBEDCFG_PATHSEC_FILE, 1, origin,
+                     config_dir, &m) < 0) {
             goto done;
         }
     }
     else if (default_lib != NULL && default_lib[0] == '/') {
-        if (push(&l, "lib (the default libpython)", SIZE_MAX, default_lib, 0,
+        if (push(&l, "lib (the default libpython)", SIZE_MAX,
+                 dup_n(default_lib, strlen(default_lib)),
                  EMBEDCFG_PATHSEC_FILE) < 0) {
             refuse(&m, "out of memory");
             goto done;
         }
     }
-    if (inittab != NULL && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
+    if (inittab != NULL
+        && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
         for (i = 0; i < embedcfg_json_array_len(inittab); i++) {
-            const embedcfg_json_value *entry = embedcfg_json_array_item(inittab, i);
+            const embedcfg_json_value *entry =
+                embedcfg_json_array_item(inittab, i);
 
-            if (entry == NULL || embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
+            if (entry == NULL
+                || embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
                 continue;
             }
             if (add_item(&l, "inittab[%lu].library", i,
-                         embedcfg_json_object_get(entry, "library"), EMBEDCFG_PATHSEC_FILE,
-                         1, origin, config_dir, &m) < 0) {
+                         embedcfg_json_object_get(entry, "library"),
+                         EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
+                         &m) < 0) {
                 goto done;
             }
         }
     }
-    v = options != NULL ? embedcfg_json_object_get(options, "module_search_paths") : NULL;
+    v = NULL;
+    if (options != NULL) {
+        v = embedcfg_json_object_get(options, "module_search_paths");
+    }
     if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_ARRAY) {
         for (i = 0; i < embedcfg_json_array_len(v); i++) {
             if (add_item(&l, "options.module_search_paths[%lu]", i,
-                         embedcfg_json_array_item(v, i), EMBEDCFG_PATHSEC_CONTENTS, 0,
-                         origin, config_dir, &m) < 0) {
+                         embedcfg_json_array_item(v, i),
+                         EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir,
+                         &m) < 0) {
                 goto done;
             }
-        }
-    }
-    /* the text is complete: its addresses hold from here on */
-    for (i = 0; i < l.len; i++) {
-        if (l.offsets[i] != SIZE_MAX) {
-            l.items[i].path = l.text + l.offsets[i];
         }
     }
     if (check_all(l.items, l.indexes, l.len, origin, err, err_size) < 0) {
@@ -1127,9 +937,10 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
 
 done:
     EMBEDCFG_FREE(exe);
-    EMBEDCFG_FREE(l.text);
+    for (i = 0; i < l.len; i++) {
+        EMBEDCFG_FREE((char *)l.items[i].path);  /* the list's own */
+    }
     EMBEDCFG_FREE(l.items);
     EMBEDCFG_FREE(l.indexes);
-    EMBEDCFG_FREE(l.offsets);
     return rc;
 }

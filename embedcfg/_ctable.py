@@ -163,7 +163,7 @@ _PREAMBLE = """\
  * this file is stale.
  *
  * Internal header of the shim: include it after Python.h and
- * embedcfg_internal.h, which define the row type and the enums used here.
+ * option_spec.h, which define the row type and the enums used here.
  * Each option gets EMBEDCFG_PRE_<name> / EMBEDCFG_CFG_<name>: the offset of
  * its PyPreConfig / PyConfig member, or EMBEDCFG_NO_MEMBER when the CPython
  * the shim is compiled for (PY_VERSION_HEX, build macros) does not have it. */
@@ -223,7 +223,7 @@ def generate() -> str:
 
 def _self_check() -> None:
     # The C side knows these enums; a new member in options.py must be added
-    # to embedcfg_internal.h as well, and this makes that impossible to miss.
+    # to option_spec.h as well, and this makes that impossible to miss.
     assert {c.value for c in CType} == {"BOOL", "INT", "UINT", "ULONG", "WSTR",
                                         "WSTR_OPT", "WSTR_LIST"}
     assert {k.name for k in Kind} == {"BOOL", "INT", "STR", "STR_LIST"}

@@ -39,8 +39,13 @@ __all__ = ["LAUNCHER_NAME", "SHIM_NAME", "Built", "HostFlags", "Target", "build"
 
 SHIM_NAME = "libembedcfg.so"
 LAUNCHER_NAME = "embedcfg-launch"
-_SHIM_SOURCES = ("embedcfg.c", "embedcfg_util.c", "jsonparse.c", "static_importer.c")
-_LAUNCHER_SOURCES = ("launcher.c", "embedcfg_util.c", "jsonparse.c", "pathsec.c")
+#: The document parser alone, without Python (what the fuzz target builds).
+_PARSER_SOURCES = ("jsonparse.c", "utf8.c")
+#: Without a Python dependency, shared by the shim library and the launcher.
+_COMMON_SOURCES = ("arena.c", "paths.c", "version.c", *_PARSER_SOURCES)
+_SHIM_SOURCES = ("handle.c", "modules.c", "document.c", "apply.c", "apply_pep587.c",
+                 "apply_pep741.c", "attach.c", "static_importer.c", *_COMMON_SOURCES)
+_LAUNCHER_SOURCES = ("launcher.c", "pathsec.c", *_COMMON_SOURCES)
 _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 # -Bsymbolic-functions: calls between the shim's own functions bind at link
 # time instead of through the dynamic linker at start-up (each such lookup
@@ -101,7 +106,7 @@ def source_dir() -> Path:
     """The C sources: inside the package (wheel) or the checkout's capi_shim/."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "capi_shim", here.parent / "capi_shim"):
-        if (candidate / "embedcfg.c").is_file():
+        if (candidate / "handle.c").is_file():
             return candidate
     raise ShimError(f"the C sources of the shim are missing (looked in {here / 'capi_shim'}"
                     f" and {here.parent / 'capi_shim'})")
@@ -139,7 +144,7 @@ def _commands(src: Path, out: Path, target: Target, cc: List[str]) -> List[List[
         f"-DEMBEDCFG_TARGET_HEX=0x{target.hexversion:08X}UL",
         "-DEMBEDCFG_DEFAULT_LIB=" + json.dumps(target.libpython or ""),
         "-DEMBEDCFG_SHIM_NAME=" + json.dumps(SHIM_NAME),
-        # the launcher's sources allocate in its arena (embedcfg_internal.h)
+        # the launcher's sources allocate in its arena (arena.h)
         "-DEMBEDCFG_LAUNCHER",
     ]
     launcher = [*cc, *_WARNINGS, *_LAUNCHER_FLAGS, f"-I{src}", *defines,

@@ -1,7 +1,8 @@
 /* libFuzzer entry point for the document parser.
  *
  *     clang -g -O1 -fsanitize=fuzzer,address,undefined -Icapi_shim \
- *         tests/c/fuzz_jsonparse.c capi_shim/jsonparse.c -o fuzz_jsonparse
+ *         tests/c/fuzz_jsonparse.c capi_shim/jsonparse.c capi_shim/utf8.c \
+ *         -o fuzz_jsonparse
  *
  * Beyond "does not crash", it walks every accepted tree through the public
  * accessors and checks the invariants the applier relies on, so a parser

@@ -1,5 +1,5 @@
 """The launcher's arena (embedcfg__alloc / __realloc / __free in
-embedcfg_util.c): random sequences of allocations, reallocations and frees,
+arena.c): random sequences of allocations, reallocations and frees,
 on a small region so that they overflow into malloc, checked against a
 shadow copy of every block's bytes, built with ASan and UBSan (which also
 check that every block that went to malloc is freed, and that nothing
@@ -17,7 +17,7 @@ from test_jsonparse import GCC, GCC_PATH, SANITIZE, SANITIZER_ENV, SHIM, WARNING
 pytestmark = pytest.mark.skipif(GCC_PATH is None, reason="gcc not found: the test compiles C")
 
 DRIVER = r"""
-#include "embedcfg_internal.h"
+#include "arena.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -174,7 +174,7 @@ def test_arena_blocks_keep_their_bytes(tmp_path: Path) -> None:
     source.write_text(DRIVER, encoding="utf-8")
     exe = tmp_path / "arena"
     compile_c([GCC, "-std=c99", *WARNINGS, *SANITIZE, f"-I{SHIM}", str(source),
-               str(SHIM / "embedcfg_util.c"), "-o", str(exe)], tmp_path)
+               str(SHIM / "arena.c"), "-o", str(exe)], tmp_path)
     result = subprocess.run([str(exe)], capture_output=True, text=True, env=SANITIZER_ENV,
                             timeout=120)
     assert (result.returncode, result.stderr) == (0, ""), result.stdout[-2000:]

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "capi_shim"
 HERE = Path(__file__).resolve().parent
 PARSER_C = SHIM / "jsonparse.c"
+UTF8_C = SHIM / "utf8.c"  # the parser's encoding check
 DRIVER_C = HERE / "json_driver.c"
 FUZZ_C = HERE / "fuzz_jsonparse.c"
 DATA = ROOT / "tests" / "data"
@@ -74,7 +75,7 @@ def driver(build_dir: Path) -> Path:
     exe = build_dir / "json_driver_asan"
     compile_c(
         [GCC, "-std=c99", *WARNINGS, *SANITIZE, f"-I{SHIM}",
-         str(PARSER_C), str(DRIVER_C), "-o", str(exe)],
+         str(PARSER_C), str(UTF8_C), str(DRIVER_C), "-o", str(exe)],
         build_dir,
     )
     return exe
@@ -125,7 +126,7 @@ def fuzz_runner(build_dir: Path) -> Path:
     exe = build_dir / "fuzz_runner_asan"
     compile_c(
         [GCC, "-std=c99", *WARNINGS, *SANITIZE, f"-I{SHIM}",
-         str(PARSER_C), str(FUZZ_C), str(main_c), "-o", str(exe)],
+         str(PARSER_C), str(UTF8_C), str(FUZZ_C), str(main_c), "-o", str(exe)],
         build_dir,
     )
     return exe
@@ -170,7 +171,7 @@ def test_compiles_without_warnings(tmp_path: Path, std: str, opt: str) -> None:
     """Parser and driver build warning-free; -O2 enables flow-based warnings."""
     compile_c(
         [GCC, f"-std={std}", opt, *WARNINGS, f"-I{SHIM}",
-         str(PARSER_C), str(DRIVER_C), "-o", str(tmp_path / "driver")],
+         str(PARSER_C), str(UTF8_C), str(DRIVER_C), "-o", str(tmp_path / "driver")],
         tmp_path,
     )
 
@@ -575,7 +576,7 @@ def test_api(build_dir: Path) -> None:
     exe = build_dir / "api_checks"
     compile_c(
         [GCC, "-std=c99", *WARNINGS, *SANITIZE, f"-I{SHIM}",
-         str(PARSER_C), str(source), "-o", str(exe)],
+         str(PARSER_C), str(UTF8_C), str(source), "-o", str(exe)],
         build_dir,
     )
     result = run(exe, b"")
@@ -725,7 +726,7 @@ def test_every_allocation_failure(build_dir: Path) -> None:
          "-DEMBEDCFG_JSON_MALLOC=oom_malloc",
          "-DEMBEDCFG_JSON_REALLOC=oom_realloc",
          "-DEMBEDCFG_JSON_FREE=oom_free",
-         str(PARSER_C), str(source), "-o", str(exe)],
+         str(PARSER_C), str(UTF8_C), str(source), "-o", str(exe)],
         build_dir,
     )
     result = subprocess.run(

@@ -64,19 +64,19 @@ def test_generated_option_table_is_fresh() -> None:
 @pytest.mark.parametrize("minor", [(3, m) for m in range(8, 15)], ids=lambda m: f"3.{m[1]}")
 @pytest.mark.parametrize("std", ["c99", "c11"])
 def test_shim_compiles_strictly(minor: Tuple[int, int], std: str, tmp_path: Path) -> None:
-    """embedcfg.c, the helpers and the launcher's sources (as the launcher
-    builds them, with its arena): no warning with -Wall -Wextra -Wconversion."""
+    """The shim's sources, and the launcher's (as the launcher builds them,
+    with its arena): no warning with -Wall -Wextra -Wconversion."""
     python = _pythons().get(minor)
     if python is None:
         pytest.skip(missing_reason(minor))
     target = _build.probe(python)
     inc = [f"-I{SHIM}", *(f"-I{i}" for i in target.includes)]
     launcher = ["-DEMBEDCFG_LAUNCHER"]
-    for source, extra in (("embedcfg.c", ["-fPIC"]), ("embedcfg_util.c", []),
-                          ("embedcfg_util.c", launcher), ("jsonparse.c", launcher),
-                          ("pathsec.c", launcher),
-                          ("launcher.c", [*launcher, "-DEMBEDCFG_TARGET_HEX=0x030B0000UL",
-                                          '-DEMBEDCFG_DEFAULT_LIB="/x/libpython.so"'])):
+    launcher_defines = [*launcher, "-DEMBEDCFG_TARGET_HEX=0x030B0000UL",
+                        '-DEMBEDCFG_DEFAULT_LIB="/x/libpython.so"']
+    builds = [*((s, ["-fPIC"]) for s in _build._SHIM_SOURCES),
+              *((s, launcher_defines) for s in _build._LAUNCHER_SOURCES)]
+    for source, extra in builds:
         _run([GCC, f"-std={std}", *STRICT, *extra, *inc, "-c", str(SHIM / source),
               "-o", str(tmp_path / (source + ".o"))], tmp_path)
 
@@ -160,9 +160,8 @@ def test_api_and_documents_under_sanitizers(tmp_path: Path) -> None:
     exe = tmp_path / "shim_api_driver"
     _run([GCC, "-std=c99", *STRICT, *SANITIZE, f"-I{SHIM}",
           *(f"-I{i}" for i in target.includes),
-          str(HERE / "shim_api_driver.c"), str(SHIM / "embedcfg.c"),
-          str(SHIM / "embedcfg_util.c"), str(SHIM / "jsonparse.c"),
-          str(SHIM / "static_importer.c"), "-o", str(exe),
+          str(HERE / "shim_api_driver.c"), *(str(SHIM / s) for s in _build._SHIM_SOURCES),
+          "-o", str(exe),
           f"-L{lib.parent}", f"-Wl,-rpath,{lib.parent}", "-l" + lib.name.split(".so")[0][3:],
           "-ldl"], tmp_path)
     seeds = _seeds()
@@ -241,10 +240,13 @@ def test_pep741_branch_compiles_against_a_stub(std: str, tmp_path: Path) -> None
     stub.mkdir()
     (stub / "Python.h").write_text(
         PEP741_STUB.replace("PYTHON_H_OF_AN_OLDER_CPYTHON", f'"{python_h}"'), encoding="utf-8")
-    _run([GCC, f"-std={std}", *STRICT, "-fPIC", f"-I{stub}", f"-I{SHIM}",
-          *(f"-I{i}" for i in target.includes), "-c", str(SHIM / "embedcfg.c"),
-          "-o", str(tmp_path / "embedcfg.o")], tmp_path)
-    nm = subprocess.run(["nm", "-u", str(tmp_path / "embedcfg.o")], capture_output=True,
-                        text=True, check=False).stdout
+    nm = ""
+    for source in _build._SHIM_SOURCES:
+        obj = tmp_path / (source + ".o")
+        _run([GCC, f"-std={std}", *STRICT, "-fPIC", f"-I{stub}", f"-I{SHIM}",
+              *(f"-I{i}" for i in target.includes), "-c", str(SHIM / source),
+              "-o", str(obj)], tmp_path)
+        nm += subprocess.run(["nm", "-u", str(obj)], capture_output=True, text=True,
+                             check=False).stdout
     assert "Py_InitializeFromInitConfig" in nm
     assert "Py_InitializeFromConfig" not in nm.replace("Py_InitializeFromInitConfig", "")

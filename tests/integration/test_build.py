@@ -54,7 +54,7 @@ def test_key_follows_the_sources(tmp_path: Path) -> None:
             (src / f.name).write_bytes(f.read_bytes())
     target = _build.probe(sys.executable)
     before = _build._key(src, target, ["cc"], "cc 1")
-    (src / "embedcfg.c").write_bytes((src / "embedcfg.c").read_bytes() + b"\n")
+    (src / "handle.c").write_bytes((src / "handle.c").read_bytes() + b"\n")
     assert _build._key(src, target, ["cc"], "cc 1") != before
     assert _build._key(src, target, ["cc"], "cc 2") != _build._key(src, target, ["cc"], "cc 1")
 

@@ -62,9 +62,8 @@ def test_fill_pyconfig_for_a_host_that_owns_init(shim: Shim, tmp_path: Path) -> 
     from .conftest import SHIM_SRC, clean_env, compile_host
 
     _library(shim, tmp_path)
-    host = compile_host(shim, [HERE / "host_fill.c", SHIM_SRC / "embedcfg.c",
-                               SHIM_SRC / "embedcfg_util.c", SHIM_SRC / "jsonparse.c",
-                               SHIM_SRC / "static_importer.c"],
+    host = compile_host(shim, [HERE / "host_fill.c",
+                               *(SHIM_SRC / s for s in _build._SHIM_SOURCES)],
                         tmp_path / "host_fill", f"-I{SHIM_SRC}", "-ldl")
     doc = tmp_path / "doc.json"
     doc.write_bytes(codec.canonical(EmbedConfig(

@@ -22,6 +22,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import pytest
 
 from embedcfg import EmbedConfig, InittabEntry, Pycache, PycacheMode, codec
+from embedcfg import build as _build
 from embedcfg.security import CODE_FOREIGN_OWNER, CODE_PYVENV, CODE_WRITABLE, check_paths
 
 from .conftest import Shim, clean_env
@@ -161,7 +162,8 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = d / "driver"
     cmd = ["cc", *STRICT, "-g", "-O1", "-fsanitize=address,undefined",
            "-fno-sanitize-recover=all", f"-I{SHIM_SRC}", str(d / "driver.c"),
-           str(SHIM_SRC / "pathsec.c"), str(SHIM_SRC / "jsonparse.c"), "-o", str(out)]
+           *(str(SHIM_SRC / s) for s in ("pathsec.c", *_build._COMMON_SOURCES)),
+           "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     return out

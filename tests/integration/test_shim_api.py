@@ -64,6 +64,22 @@ def test_document_anchors_are_expanded(handle: shim_mod.Handle, tmp_path: Path) 
     assert not handle.embedded
 
 
+def test_braces_in_setters_but_not_in_documents(handle: shim_mod.Handle,
+                                                tmp_path: Path) -> None:
+    """The setters take ${ORIGIN}, as documented; a document is refused with
+    validate's fix (EC401), for an option, lib and an inittab library."""
+    handle.set_origin("/opt/app")
+    handle.set_str("pycache_prefix", "${ORIGIN}/cache")
+    handle.add_module("braced", library="${ORIGIN}/libmods.so")
+    doc = tmp_path / "doc.json"
+    for text in ('{"version":1,"options":{"pycache_prefix":"${ORIGIN}/cache"}}',
+                 '{"version":1,"lib":"${ORIGIN}/libpython3.so"}',
+                 '{"version":1,"inittab":[{"name":"m","library":"${CONFIG_DIR}/m.so"}]}'):
+        doc.write_text(text, encoding="utf-8")
+        with pytest.raises(ShimError, match=r"without braces"):
+            handle.load_file(doc)
+
+
 def test_inittab_names_are_checked(handle: shim_mod.Handle) -> None:
     """Invalid and duplicate inittab names are refused."""
     handle.add_module("pkg.mod")

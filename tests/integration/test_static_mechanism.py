@@ -224,8 +224,8 @@ def test_fill_pyconfig_host_installs_after_its_own_init(shim: Shim, modules_libr
     """A host that owns init: fill_pyconfig, Py_InitializeFromConfig, then
     embedcfg_install_static_modules; the modules import through the indexed importer."""
     (tmp_path / "libstmods.so").symlink_to(modules_libraries(shim))
-    host = compile_host(shim, [HERE / "host_fill.c", *(SHIM_SRC / s for s in (
-        "embedcfg.c", "embedcfg_util.c", "jsonparse.c", "static_importer.c"))],
+    host = compile_host(shim, [HERE / "host_fill.c", *(SHIM_SRC / s for s in
+                                                       _build._SHIM_SOURCES)],
         tmp_path / "host_fill", f"-I{SHIM_SRC}", "-ldl")
     doc = tmp_path / "doc.json"
     doc.write_bytes(codec.canonical(EmbedConfig(inittab=ENTRIES,
