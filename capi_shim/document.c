@@ -6,11 +6,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "embedcfg_document.h"
 #include "handle.h"
 #include "jsonparse.h"
 #include "launch_api.h"
 #include "paths.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,36 @@ static int expect(embedcfg_handle *h, const embedcfg_json_value *v,
                               what, embedcfg_json_type_name(type),
                               json_type(v),
                               (unsigned long)embedcfg_json_offset(v));
+    }
+    return 0;
+}
+
+/* Whether `s` is one of `list` (a generated NULL-terminated list). */
+static int one_of(const char *const *list, const char *s)
+{
+    size_t i;
+
+    for (i = 0; list[i] != NULL; i++) {
+        if (strcmp(list[i], s) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Refuse a key of `table` that is not one of `keys`; `where` names the
+ * table in the message ("pycache", "inittab[3]"). */
+static int known_keys(embedcfg_handle *h, const embedcfg_json_value *table,
+                      const char *const *keys, const char *where)
+{
+    size_t i;
+
+    for (i = 0; i < embedcfg_json_object_len(table); i++) {
+        const char *key = embedcfg_json_object_key(table, i, NULL);
+
+        if (!one_of(keys, key)) {
+            return embedcfg__fail(h, "%s: unknown key '%s'", where, key);
+        }
     }
     return 0;
 }
@@ -126,32 +158,59 @@ static int set_from_policy(embedcfg_handle *h, const char *name, int is_str,
     return embedcfg_set_int(h, name, ival);
 }
 
+/* A row of EMBEDCFG_PYCACHE_MODES: what a pycache.mode sets. */
+typedef struct {
+    const char *mode;
+    int write_bytecode;
+    int uses_prefix; /* pycache.prefix becomes pycache_prefix */
+} pycache_mode;
+
+static const pycache_mode pycache_modes[] = {EMBEDCFG_PYCACHE_MODES};
+
+#define N_PYCACHE_MODES (sizeof(pycache_modes) / sizeof(pycache_modes[0]))
+
+/* The mode that takes a prefix, as messages name it. */
+static const char *prefix_mode(void)
+{
+    size_t i;
+
+    for (i = 0; i < N_PYCACHE_MODES; i++) {
+        if (pycache_modes[i].uses_prefix) {
+            return pycache_modes[i].mode;
+        }
+    }
+    return "prefix";
+}
+
 static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
 {
+    static const char *const keys[] = {EMBEDCFG_KEYS_PYCACHE};
+    static const char *const checks[] = {EMBEDCFG_VALUES_PYCACHE_CHECK};
     const embedcfg_json_value *mode = embedcfg_json_object_get(pc, "mode");
     const embedcfg_json_value *prefix = embedcfg_json_object_get(pc, "prefix");
     const embedcfg_json_value *check = embedcfg_json_object_get(pc, "check");
-    const char *m = NULL;
+    const pycache_mode *row = NULL;
     size_t i;
 
-    for (i = 0; i < embedcfg_json_object_len(pc); i++) {
-        const char *key = embedcfg_json_object_key(pc, i, NULL);
-
-        if (strcmp(key, "mode") != 0 && strcmp(key, "prefix") != 0
-            && strcmp(key, "check") != 0) {
-            return embedcfg__fail(h, "pycache: unknown key '%s'", key);
-        }
+    if (known_keys(h, pc, keys, "pycache") < 0) {
+        return -1;
     }
     if (mode != NULL) {
+        const char *m;
+
         if (expect(h, mode, EMBEDCFG_JSON_STRING, "pycache.mode") < 0) {
             return -1;
         }
         m = embedcfg_json_string_value(mode, NULL);
-        if (strcmp(m, "default") != 0 && strcmp(m, "prefix") != 0
-            && strcmp(m, "readonly") != 0 && strcmp(m, "off") != 0) {
+        for (i = 0; i < N_PYCACHE_MODES && row == NULL; i++) {
+            if (strcmp(pycache_modes[i].mode, m) == 0) {
+                row = &pycache_modes[i];
+            }
+        }
+        if (row == NULL) {
             return embedcfg__fail(h,
-                                  "pycache.mode: expected \"default\", "
-                                  "\"prefix\", \"readonly\" or \"off\", got "
+                                  "pycache.mode: expected "
+                                  EMBEDCFG_VALUES_PYCACHE_MODE_TEXT ", got "
                                   "\"%s\"", m);
         }
     }
@@ -159,20 +218,20 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         if (expect(h, prefix, EMBEDCFG_JSON_STRING, "pycache.prefix") < 0) {
             return -1;
         }
-        if (m == NULL || strcmp(m, "prefix") != 0) {
+        if (row == NULL || !row->uses_prefix) {
             return embedcfg__fail(h,
                                   "pycache.prefix is only used with mode "
-                                  "\"prefix\"");
+                                  "\"%s\"", prefix_mode());
         }
     }
-    if (m != NULL && strcmp(m, "prefix") == 0) {
+    if (row != NULL && row->uses_prefix) {
         char err[512];
         char *expanded;
         int rc;
 
         if (prefix == NULL) {
-            return embedcfg__fail(h,
-                                  "pycache: mode \"prefix\" needs a prefix");
+            return embedcfg__fail(h, "pycache: mode \"%s\" needs a prefix",
+                                  row->mode);
         }
         expanded = embedcfg__expand_path(
             h->mem, embedcfg_json_string_value(prefix, NULL),
@@ -186,16 +245,21 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
             return -1;
         }
     }
-    if (m != NULL
-        && set_from_policy(h, "write_bytecode", 0,
-                           strcmp(m, "default") == 0
-                           || strcmp(m, "prefix") == 0,
+    if (row != NULL
+        && set_from_policy(h, "write_bytecode", 0, row->write_bytecode,
                            NULL) < 0) {
         return -1;
     }
     if (check != NULL) {
         if (expect(h, check, EMBEDCFG_JSON_STRING, "pycache.check") < 0) {
             return -1;
+        }
+        if (!one_of(checks, embedcfg_json_string_value(check, NULL))) {
+            return embedcfg__fail(h,
+                                  "pycache.check: expected "
+                                  EMBEDCFG_VALUES_PYCACHE_CHECK_TEXT ", got "
+                                  "\"%s\"",
+                                  embedcfg_json_string_value(check, NULL));
         }
         if (set_from_policy(h, "check_hash_pycs_mode", 1, 0,
                             embedcfg_json_string_value(check, NULL)) < 0) {
@@ -207,8 +271,9 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
 
 static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
 {
+    static const char *const keys[] = {EMBEDCFG_KEYS_INITTAB};
+    char where[48];
     size_t i;
-    size_t k;
 
     for (i = 0; i < embedcfg_json_array_len(list); i++) {
         const embedcfg_json_value *e = embedcfg_json_array_item(list, i);
@@ -221,14 +286,9 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
                                   "inittab[%lu]: expected an object, got %s",
                                   (unsigned long)i, json_type(e));
         }
-        for (k = 0; k < embedcfg_json_object_len(e); k++) {
-            const char *key = embedcfg_json_object_key(e, k, NULL);
-
-            if (strcmp(key, "name") != 0 && strcmp(key, "init") != 0
-                && strcmp(key, "library") != 0) {
-                return embedcfg__fail(h, "inittab[%lu]: unknown key '%s'",
-                                      (unsigned long)i, key);
-            }
+        snprintf(where, sizeof(where), "inittab[%lu]", (unsigned long)i);
+        if (known_keys(h, e, keys, where) < 0) {
+            return -1;
         }
         name = embedcfg_json_object_get(e, "name");
         init = embedcfg_json_object_get(e, "init");
@@ -294,10 +354,7 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
 
 static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
 {
-    static const char *const known[] = {
-        "$schema", "version", "profile", "lib", "requires_python", "embedded",
-        "options", "inittab", "static_modules", "pycache", NULL
-    };
+    static const char *const known[] = {EMBEDCFG_KEYS_DOCUMENT};
     const embedcfg_json_value *v;
     size_t i;
 
@@ -307,13 +364,8 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     }
     for (i = 0; i < embedcfg_json_object_len(doc); i++) {
         const char *key = embedcfg_json_object_key(doc, i, NULL);
-        size_t k;
-        int found = 0;
 
-        for (k = 0; known[k] != NULL && !found; k++) {
-            found = strcmp(known[k], key) == 0;
-        }
-        if (!found) {
+        if (!one_of(known, key)) {
             const embedcfg_json_value *value =
                 embedcfg_json_object_value(doc, i);
 
