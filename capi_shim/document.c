@@ -63,6 +63,51 @@ static int known_keys(embedcfg_handle *h, const embedcfg_json_value *table,
     return 0;
 }
 
+/* ASCII letters, digits and '_', not starting with a digit: a C name, and
+ * (not a keyword) a part of an importable module name. */
+static int is_c_identifier(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || (s[0] >= '0' && s[0] <= '9')) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A part of the dotted `name` that is a Python keyword ("class" in
+ * "app.class"), or NULL; *len receives its length. */
+static const char *keyword_part(const char *name, size_t *len)
+{
+    static const char *const keywords[] = {EMBEDCFG_PYTHON_KEYWORDS};
+    const char *part = name;
+
+    for (;;) {
+        const char *dot = strchr(part, '.');
+        size_t n = dot != NULL ? (size_t)(dot - part) : strlen(part);
+        size_t k;
+
+        for (k = 0; keywords[k] != NULL; k++) {
+            if (strlen(keywords[k]) == n && memcmp(keywords[k], part, n) == 0) {
+                *len = n;
+                return part;
+            }
+        }
+        if (dot == NULL) {
+            return NULL;
+        }
+        part = dot + 1;
+    }
+}
+
 static int load_option(embedcfg_handle *h, const char *name,
                        const embedcfg_json_value *v)
 {
@@ -269,6 +314,45 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
     return 0;
 }
 
+/* What embedcfg validate refuses in an entry (EC500, EC503) and CPython
+ * would not: a keyword part makes the module unimportable, and an init
+ * name that is no C identifier can only fail in dlsym.  The other name
+ * rules are embedcfg__add_module's, for the C API too. */
+static int check_inittab_entry(embedcfg_handle *h, size_t i, const char *name,
+                               const char *init)
+{
+    const char *last = strrchr(name, '.');
+    size_t kw_len = 0;
+    const char *kw = NULL;
+    const char *p;
+
+    for (p = name; *p != '\0' && (unsigned char)*p < 0x80; p++) {
+    }
+    if (*p == '\0') {
+        /* non-ASCII: embedcfg__add_module says why (EC504) */
+        kw = keyword_part(name, &kw_len);
+    }
+    last = last != NULL ? last + 1 : name;
+    if (kw != NULL) {
+        return embedcfg__fail(h,
+                              "inittab[%lu].name: inittab name '%s' is not a "
+                              "dotted Python identifier ('%.*s' is a Python "
+                              "keyword); CPython would accept it but it could "
+                              "never be imported: rename that part",
+                              (unsigned long)i, name, (int)kw_len, kw);
+    }
+    if (init != NULL && !is_c_identifier(init, strlen(init))) {
+        return embedcfg__fail(h,
+                              "inittab[%lu].init: inittab init '%s' is not a C "
+                              "identifier; give the name of the init "
+                              "function, such as 'PyInit_%s'",
+                              (unsigned long)i, init,
+                              is_c_identifier(last, strlen(last)) ? last
+                                                                  : "name");
+    }
+    return 0;
+}
+
 static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
 {
     static const char *const keys[] = {EMBEDCFG_KEYS_INITTAB};
@@ -305,6 +389,12 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
                           "inittab library") < 0)) {
             return -1;
         }
+        if (check_inittab_entry(h, i, embedcfg_json_string_value(name, NULL),
+                                init != NULL
+                                ? embedcfg_json_string_value(init, NULL)
+                                : NULL) < 0) {
+            return -1;
+        }
         /* a document may not write ${ORIGIN}; embedcfg_add_module_symbol may */
         if (embedcfg__add_module(
                 h, embedcfg_json_string_value(name, NULL), NULL,
@@ -314,6 +404,53 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
                 EMBEDCFG_PATH_NAME) < 0) {
             return -1;
         }
+    }
+    return 0;
+}
+
+/* What embedcfg validate refuses in [options] (EC300, EC304) and CPython
+ * would only notice during init, or not at all.  The options are loaded
+ * (so typed) when this runs. */
+static int check_options(embedcfg_handle *h, const embedcfg_json_value *opts)
+{
+    static const char *const runs[] = {EMBEDCFG_RUN_OPTIONS};
+    const embedcfg_json_value *set;
+    char names[256];
+    size_t used = 0;
+    size_t found = 0;
+    const char *second = NULL;
+    size_t i;
+
+    names[0] = '\0';
+    for (i = 0; runs[i] != NULL; i++) {
+        int n;
+
+        if (embedcfg_json_object_get(opts, runs[i]) == NULL) {
+            continue;
+        }
+        if (++found == 2) {
+            second = runs[i];
+        }
+        n = snprintf(names + used, sizeof(names) - used, "%s'%s'",
+                     found > 1 ? " and " : "", runs[i]);
+        if (n > 0 && (size_t)n < sizeof(names) - used) {
+            used += (size_t)n;
+        }
+    }
+    if (second != NULL) {
+        return embedcfg__fail(h,
+                              "options.%s: %s are exclusive: CPython runs only "
+                              "one; keep one of them", second, names);
+    }
+    set = embedcfg_json_object_get(opts, "module_search_paths_set");
+    if (set != NULL && embedcfg_json_bool_value(set)
+        && embedcfg_json_object_get(opts, "module_search_paths") == NULL) {
+        return embedcfg__fail(h,
+                              "options.module_search_paths_set: "
+                              "module_search_paths_set = true without "
+                              "module_search_paths starts CPython with an "
+                              "empty sys.path ('Failed to import encodings "
+                              "module'); give module_search_paths instead");
     }
     return 0;
 }
@@ -433,6 +570,9 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
                             embedcfg_json_object_value(v, i)) < 0) {
                 return -1;
             }
+        }
+        if (check_options(h, v) < 0) {
+            return -1;
         }
     }
     v = embedcfg_json_object_get(doc, "inittab");
