@@ -46,10 +46,13 @@ _ORDER = [REFUSED, REFUSED_NO_SYMBOL, REFUSED_BY_CPYTHON, RAN]
 #: file -> (what the launcher does, why it differs from validate).
 DIFFERENCES: Dict[str, Tuple[str, str]] = {
     "valid/all_types.toml": (
-        REFUSED_BY_CPYTHON, "a document that validates but cannot start: its"
-                            " module_search_paths leave out the standard library, so"
-                            " CPython finds no encodings module (validate cannot know where"
-                            " a target's standard library is without --target)"),
+        REFUSED_BY_CPYTHON, "a document that validates but cannot start: it sets no"
+                            " module_search_paths (those the launcher checks for the"
+                            " standard library before init) but home = \"$ORIGIN/..\", the"
+                            " build cache's parent here, which holds no standard library, so"
+                            " CPython's own path calculation finds no encodings module"
+                            " (validate cannot know where a target's standard library is"
+                            " without --target)"),
     "invalid/inittab_shadow_builtin.json": (
         REFUSED_NO_SYMBOL, "shadowing a standard-library module needs the target's module"
                            " names, which only the interpreter knows (validate --target"
