@@ -168,7 +168,8 @@ def test_refusals_are_the_ones_the_how_to_lists(shim: Shim, shims: Any,
     run = {"run_command": "print('ran')"}
     cases = [EmbedConfig(lib="lib/x.so"), EmbedConfig(lib=str(tmp_path / "missing.so")),
              EmbedConfig(lib=str(notlib)), EmbedConfig(requires_python=">=4.0", options=run),
-             EmbedConfig(embedded=True)]
+             EmbedConfig(embedded=True),
+             EmbedConfig(options={"module_search_paths": [str(tmp_path)], **run})]
     others = [m for m in sorted(pythons) if m != shim.minor]
     if others:
         other = _build.probe(pythons[others[-1]]).libpython
@@ -186,7 +187,7 @@ def test_refusals_are_the_ones_the_how_to_lists(shim: Shim, shims: Any,
                    " set lib to one"}
     if not others:
         untriggered |= {m for m in documented if "this launcher is built for" in m}
-    assert len(documented) == 8
+    assert len(documented) == 9
     assert set(documented) - matched == untriggered
 
 
