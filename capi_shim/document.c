@@ -6,11 +6,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "embedcfg_document.h"
 #include "handle.h"
 #include "jsonparse.h"
 #include "launch_api.h"
 #include "paths.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,81 @@ static int expect(embedcfg_handle *h, const embedcfg_json_value *v,
                               (unsigned long)embedcfg_json_offset(v));
     }
     return 0;
+}
+
+/* Whether `s` is one of `list` (a generated NULL-terminated list). */
+static int one_of(const char *const *list, const char *s)
+{
+    size_t i;
+
+    for (i = 0; list[i] != NULL; i++) {
+        if (strcmp(list[i], s) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Refuse a key of `table` that is not one of `keys`; `where` names the
+ * table in the message ("pycache", "inittab[3]"). */
+static int known_keys(embedcfg_handle *h, const embedcfg_json_value *table,
+                      const char *const *keys, const char *where)
+{
+    size_t i;
+
+    for (i = 0; i < embedcfg_json_object_len(table); i++) {
+        const char *key = embedcfg_json_object_key(table, i, NULL);
+
+        if (!one_of(keys, key)) {
+            return embedcfg__fail(h, "%s: unknown key '%s'", where, key);
+        }
+    }
+    return 0;
+}
+
+/* ASCII letters, digits and '_', not starting with a digit: a C name, and
+ * (not a keyword) a part of an importable module name. */
+static int is_c_identifier(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || (s[0] >= '0' && s[0] <= '9')) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A part of the dotted `name` that is a Python keyword ("class" in
+ * "app.class"), or NULL; *len receives its length. */
+static const char *keyword_part(const char *name, size_t *len)
+{
+    static const char *const keywords[] = {EMBEDCFG_PYTHON_KEYWORDS};
+    const char *part = name;
+
+    for (;;) {
+        const char *dot = strchr(part, '.');
+        size_t n = dot != NULL ? (size_t)(dot - part) : strlen(part);
+        size_t k;
+
+        for (k = 0; keywords[k] != NULL; k++) {
+            if (strlen(keywords[k]) == n && memcmp(keywords[k], part, n) == 0) {
+                *len = n;
+                return part;
+            }
+        }
+        if (dot == NULL) {
+            return NULL;
+        }
+        part = dot + 1;
+    }
 }
 
 static int load_option(embedcfg_handle *h, const char *name,
@@ -126,32 +203,59 @@ static int set_from_policy(embedcfg_handle *h, const char *name, int is_str,
     return embedcfg_set_int(h, name, ival);
 }
 
+/* A row of EMBEDCFG_PYCACHE_MODES: what a pycache.mode sets. */
+typedef struct {
+    const char *mode;
+    int write_bytecode;
+    int uses_prefix; /* pycache.prefix becomes pycache_prefix */
+} pycache_mode;
+
+static const pycache_mode pycache_modes[] = {EMBEDCFG_PYCACHE_MODES};
+
+#define N_PYCACHE_MODES (sizeof(pycache_modes) / sizeof(pycache_modes[0]))
+
+/* The mode that takes a prefix, as messages name it. */
+static const char *prefix_mode(void)
+{
+    size_t i;
+
+    for (i = 0; i < N_PYCACHE_MODES; i++) {
+        if (pycache_modes[i].uses_prefix) {
+            return pycache_modes[i].mode;
+        }
+    }
+    return "prefix";
+}
+
 static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
 {
+    static const char *const keys[] = {EMBEDCFG_KEYS_PYCACHE};
+    static const char *const checks[] = {EMBEDCFG_VALUES_PYCACHE_CHECK};
     const embedcfg_json_value *mode = embedcfg_json_object_get(pc, "mode");
     const embedcfg_json_value *prefix = embedcfg_json_object_get(pc, "prefix");
     const embedcfg_json_value *check = embedcfg_json_object_get(pc, "check");
-    const char *m = NULL;
+    const pycache_mode *row = NULL;
     size_t i;
 
-    for (i = 0; i < embedcfg_json_object_len(pc); i++) {
-        const char *key = embedcfg_json_object_key(pc, i, NULL);
-
-        if (strcmp(key, "mode") != 0 && strcmp(key, "prefix") != 0
-            && strcmp(key, "check") != 0) {
-            return embedcfg__fail(h, "pycache: unknown key '%s'", key);
-        }
+    if (known_keys(h, pc, keys, "pycache") < 0) {
+        return -1;
     }
     if (mode != NULL) {
+        const char *m;
+
         if (expect(h, mode, EMBEDCFG_JSON_STRING, "pycache.mode") < 0) {
             return -1;
         }
         m = embedcfg_json_string_value(mode, NULL);
-        if (strcmp(m, "default") != 0 && strcmp(m, "prefix") != 0
-            && strcmp(m, "readonly") != 0 && strcmp(m, "off") != 0) {
+        for (i = 0; i < N_PYCACHE_MODES && row == NULL; i++) {
+            if (strcmp(pycache_modes[i].mode, m) == 0) {
+                row = &pycache_modes[i];
+            }
+        }
+        if (row == NULL) {
             return embedcfg__fail(h,
-                                  "pycache.mode: expected \"default\", "
-                                  "\"prefix\", \"readonly\" or \"off\", got "
+                                  "pycache.mode: expected "
+                                  EMBEDCFG_VALUES_PYCACHE_MODE_TEXT ", got "
                                   "\"%s\"", m);
         }
     }
@@ -159,20 +263,20 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         if (expect(h, prefix, EMBEDCFG_JSON_STRING, "pycache.prefix") < 0) {
             return -1;
         }
-        if (m == NULL || strcmp(m, "prefix") != 0) {
+        if (row == NULL || !row->uses_prefix) {
             return embedcfg__fail(h,
                                   "pycache.prefix is only used with mode "
-                                  "\"prefix\"");
+                                  "\"%s\"", prefix_mode());
         }
     }
-    if (m != NULL && strcmp(m, "prefix") == 0) {
+    if (row != NULL && row->uses_prefix) {
         char err[512];
         char *expanded;
         int rc;
 
         if (prefix == NULL) {
-            return embedcfg__fail(h,
-                                  "pycache: mode \"prefix\" needs a prefix");
+            return embedcfg__fail(h, "pycache: mode \"%s\" needs a prefix",
+                                  row->mode);
         }
         expanded = embedcfg__expand_path(
             h->mem, embedcfg_json_string_value(prefix, NULL),
@@ -186,16 +290,21 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
             return -1;
         }
     }
-    if (m != NULL
-        && set_from_policy(h, "write_bytecode", 0,
-                           strcmp(m, "default") == 0
-                           || strcmp(m, "prefix") == 0,
+    if (row != NULL
+        && set_from_policy(h, "write_bytecode", 0, row->write_bytecode,
                            NULL) < 0) {
         return -1;
     }
     if (check != NULL) {
         if (expect(h, check, EMBEDCFG_JSON_STRING, "pycache.check") < 0) {
             return -1;
+        }
+        if (!one_of(checks, embedcfg_json_string_value(check, NULL))) {
+            return embedcfg__fail(h,
+                                  "pycache.check: expected "
+                                  EMBEDCFG_VALUES_PYCACHE_CHECK_TEXT ", got "
+                                  "\"%s\"",
+                                  embedcfg_json_string_value(check, NULL));
         }
         if (set_from_policy(h, "check_hash_pycs_mode", 1, 0,
                             embedcfg_json_string_value(check, NULL)) < 0) {
@@ -205,10 +314,50 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
     return 0;
 }
 
+/* What embedcfg validate refuses in an entry (EC500, EC503) and CPython
+ * would not: a keyword part makes the module unimportable, and an init
+ * name that is no C identifier can only fail in dlsym.  The other name
+ * rules are embedcfg__add_module's, for the C API too. */
+static int check_inittab_entry(embedcfg_handle *h, size_t i, const char *name,
+                               const char *init)
+{
+    const char *last = strrchr(name, '.');
+    size_t kw_len = 0;
+    const char *kw = NULL;
+    const char *p;
+
+    for (p = name; *p != '\0' && (unsigned char)*p < 0x80; p++) {
+    }
+    if (*p == '\0') {
+        /* non-ASCII: embedcfg__add_module says why (EC504) */
+        kw = keyword_part(name, &kw_len);
+    }
+    last = last != NULL ? last + 1 : name;
+    if (kw != NULL) {
+        return embedcfg__fail(h,
+                              "inittab[%lu].name: inittab name '%s' is not a "
+                              "dotted Python identifier ('%.*s' is a Python "
+                              "keyword); CPython would accept it but it could "
+                              "never be imported: rename that part",
+                              (unsigned long)i, name, (int)kw_len, kw);
+    }
+    if (init != NULL && !is_c_identifier(init, strlen(init))) {
+        return embedcfg__fail(h,
+                              "inittab[%lu].init: inittab init '%s' is not a C "
+                              "identifier; give the name of the init "
+                              "function, such as 'PyInit_%s'",
+                              (unsigned long)i, init,
+                              is_c_identifier(last, strlen(last)) ? last
+                                                                  : "name");
+    }
+    return 0;
+}
+
 static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
 {
+    static const char *const keys[] = {EMBEDCFG_KEYS_INITTAB};
+    char where[48];
     size_t i;
-    size_t k;
 
     for (i = 0; i < embedcfg_json_array_len(list); i++) {
         const embedcfg_json_value *e = embedcfg_json_array_item(list, i);
@@ -221,14 +370,9 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
                                   "inittab[%lu]: expected an object, got %s",
                                   (unsigned long)i, json_type(e));
         }
-        for (k = 0; k < embedcfg_json_object_len(e); k++) {
-            const char *key = embedcfg_json_object_key(e, k, NULL);
-
-            if (strcmp(key, "name") != 0 && strcmp(key, "init") != 0
-                && strcmp(key, "library") != 0) {
-                return embedcfg__fail(h, "inittab[%lu]: unknown key '%s'",
-                                      (unsigned long)i, key);
-            }
+        snprintf(where, sizeof(where), "inittab[%lu]", (unsigned long)i);
+        if (known_keys(h, e, keys, where) < 0) {
+            return -1;
         }
         name = embedcfg_json_object_get(e, "name");
         init = embedcfg_json_object_get(e, "init");
@@ -245,6 +389,12 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
                           "inittab library") < 0)) {
             return -1;
         }
+        if (check_inittab_entry(h, i, embedcfg_json_string_value(name, NULL),
+                                init != NULL
+                                ? embedcfg_json_string_value(init, NULL)
+                                : NULL) < 0) {
+            return -1;
+        }
         /* a document may not write ${ORIGIN}; embedcfg_add_module_symbol may */
         if (embedcfg__add_module(
                 h, embedcfg_json_string_value(name, NULL), NULL,
@@ -254,6 +404,53 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
                 EMBEDCFG_PATH_NAME) < 0) {
             return -1;
         }
+    }
+    return 0;
+}
+
+/* What embedcfg validate refuses in [options] (EC300, EC304) and CPython
+ * would only notice during init, or not at all.  The options are loaded
+ * (so typed) when this runs. */
+static int check_options(embedcfg_handle *h, const embedcfg_json_value *opts)
+{
+    static const char *const runs[] = {EMBEDCFG_RUN_OPTIONS};
+    const embedcfg_json_value *set;
+    char names[256];
+    size_t used = 0;
+    size_t found = 0;
+    const char *second = NULL;
+    size_t i;
+
+    names[0] = '\0';
+    for (i = 0; runs[i] != NULL; i++) {
+        int n;
+
+        if (embedcfg_json_object_get(opts, runs[i]) == NULL) {
+            continue;
+        }
+        if (++found == 2) {
+            second = runs[i];
+        }
+        n = snprintf(names + used, sizeof(names) - used, "%s'%s'",
+                     found > 1 ? " and " : "", runs[i]);
+        if (n > 0 && (size_t)n < sizeof(names) - used) {
+            used += (size_t)n;
+        }
+    }
+    if (second != NULL) {
+        return embedcfg__fail(h,
+                              "options.%s: %s are exclusive: CPython runs only "
+                              "one; keep one of them", second, names);
+    }
+    set = embedcfg_json_object_get(opts, "module_search_paths_set");
+    if (set != NULL && embedcfg_json_bool_value(set)
+        && embedcfg_json_object_get(opts, "module_search_paths") == NULL) {
+        return embedcfg__fail(h,
+                              "options.module_search_paths_set: "
+                              "module_search_paths_set = true without "
+                              "module_search_paths starts CPython with an "
+                              "empty sys.path ('Failed to import encodings "
+                              "module'); give module_search_paths instead");
     }
     return 0;
 }
@@ -294,10 +491,7 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
 
 static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
 {
-    static const char *const known[] = {
-        "$schema", "version", "profile", "lib", "requires_python", "embedded",
-        "options", "inittab", "static_modules", "pycache", NULL
-    };
+    static const char *const known[] = {EMBEDCFG_KEYS_DOCUMENT};
     const embedcfg_json_value *v;
     size_t i;
 
@@ -307,13 +501,8 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     }
     for (i = 0; i < embedcfg_json_object_len(doc); i++) {
         const char *key = embedcfg_json_object_key(doc, i, NULL);
-        size_t k;
-        int found = 0;
 
-        for (k = 0; known[k] != NULL && !found; k++) {
-            found = strcmp(known[k], key) == 0;
-        }
-        if (!found) {
+        if (!one_of(known, key)) {
             const embedcfg_json_value *value =
                 embedcfg_json_object_value(doc, i);
 
@@ -381,6 +570,9 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
                             embedcfg_json_object_value(v, i)) < 0) {
                 return -1;
             }
+        }
+        if (check_options(h, v) < 0) {
+            return -1;
         }
     }
     v = embedcfg_json_object_get(doc, "inittab");

@@ -62,5 +62,20 @@
     {"options/pycache_prefix", 0, EMBEDCFG_PATHSEC_CONTENTS}, \
     {"inittab/*/library", 1, EMBEDCFG_PATHSEC_FILE}, \
     {"pycache/prefix", 0, EMBEDCFG_PATHSEC_CONTENTS}
+/* The most '*' in one `where`: the array indexes a path's label needs. */
+#define EMBEDCFG_DOCUMENT_PATH_ARRAYS 1
+
+/* The options that each name what the interpreter runs: CPython runs
+ * only one (document.RUN_OPTIONS). */
+#define EMBEDCFG_RUN_OPTIONS "run_command", "run_module", "run_filename", \
+    NULL
+
+/* Python's keywords (keyword.kwlist): not a part of an importable
+ * module name. */
+#define EMBEDCFG_PYTHON_KEYWORDS "False", "None", "True", "and", "as", \
+    "assert", "async", "await", "break", "class", "continue", "def", "del", \
+    "elif", "else", "except", "finally", "for", "from", "global", "if", \
+    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", \
+    "return", "try", "while", "with", "yield", NULL
 
 #endif /* EMBEDCFG_DOCUMENT_H */

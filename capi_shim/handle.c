@@ -9,6 +9,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "embedcfg_document.h"
 #include "handle.h"
 #include "paths.h"
 #include "utf8.h"
@@ -296,20 +297,22 @@ int embedcfg_set_config_dir(embedcfg_handle *h, const char *dir)
 
 int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
 {
+    static const char *const profiles[] = {EMBEDCFG_VALUES_PROFILE};
+    size_t i;
+
     if (h == NULL) {
         return -1;
     }
-    if (profile != NULL && strcmp(profile, "isolated") == 0) {
-        h->python_profile = 0;
-        return 0;
-    }
-    if (profile != NULL && strcmp(profile, "python") == 0) {
-        h->python_profile = 1;
-        return 0;
+    for (i = 0; profile != NULL && profiles[i] != NULL; i++) {
+        if (strcmp(profiles[i], profile) == 0) {
+            /* each profile is the preset of the same name (apply.c) */
+            h->python_profile = strcmp(profile, "python") == 0;
+            return 0;
+        }
     }
     return embedcfg__fail(h,
-                          "profile: expected \"isolated\" or \"python\", got "
-                          "\"%s\"", profile != NULL ? profile : "(null)");
+                          "profile: expected " EMBEDCFG_VALUES_PROFILE_TEXT
+                          ", got \"%s\"", profile != NULL ? profile : "(null)");
 }
 
 /* --- options -------------------------------------------------------------- */

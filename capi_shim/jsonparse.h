@@ -17,16 +17,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The generated description of the document (no Python dependency): the
+ * limits below are the Python side's (embedcfg/document.py). */
+#include "embedcfg_document.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* The canonical limit; callers pass it as max_len.  A configuration document
  * is small, and a fixed bound keeps a hostile file from exhausting memory. */
-#define EMBEDCFG_JSON_MAX_DOCUMENT_SIZE ((size_t)1048576)
+#define EMBEDCFG_JSON_MAX_DOCUMENT_SIZE EMBEDCFG_MAX_DOCUMENT_SIZE
 
 /* Bounds the parser's recursion, so it cannot overflow the C stack. */
-#define EMBEDCFG_JSON_MAX_DEPTH 64
+#define EMBEDCFG_JSON_MAX_DEPTH EMBEDCFG_MAX_DEPTH
 
 typedef enum {
     EMBEDCFG_JSON_NULL,

@@ -23,6 +23,7 @@
 
 #include "arena.h"
 #include "embedcfg.h"
+#include "embedcfg_document.h"
 #include "jsonparse.h"
 #include "launch_api.h"
 #include "paths.h"
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef EMBEDCFG_TARGET_HEX
 #  error "define EMBEDCFG_TARGET_HEX (embedcfg.build does)"
@@ -82,6 +84,113 @@ static int allow_insecure_paths(void)
     const char *v = getenv("EMBEDCFG_ALLOW_INSECURE_PATHS");
 
     return v != NULL && strcmp(v, "1") == 0;
+}
+
+/* Whether `dir`/`name` exists. */
+static int exists_in(const char *dir, const char *name)
+{
+    size_t ld = strlen(dir);
+    size_t ln = strlen(name);
+    char *path = (char *)EMBEDCFG_MALLOC(ld + ln + 2);
+    struct stat st;
+    int found;
+
+    if (path == NULL) {
+        return 1;  /* no memory: not this check's to report */
+    }
+    memcpy(path, dir, ld);
+    path[ld] = '/';
+    memcpy(path + ld + 1, name, ln + 1);
+    found = stat(path, &st) == 0;
+    EMBEDCFG_FREE(path);
+    return found;
+}
+
+/* A module search path that no entry can import the standard library's
+ * encodings package from: CPython imports it first and fails during init
+ * ("Failed to import encodings module") after the host has done its work.
+ * Refused here, located, with the fix.  A directory must hold
+ * encodings/__init__.py(c); an archive (EMBEDCFG_ARCHIVE_SUFFIXES) is
+ * accepted without looking inside.  An entry that cannot be expanded is
+ * the document loader's to report, so the check then stands aside. */
+static int check_stdlib(const char *path, const embedcfg_json_value *doc,
+                        const char *origin, const char *config_dir,
+                        const char *lib, launch_error *e)
+{
+    static const char *const suffixes[] = {EMBEDCFG_ARCHIVE_SUFFIXES};
+    const embedcfg_json_value *opts = embedcfg_json_object_get(doc, "options");
+    const embedcfg_json_value *list;
+    const embedcfg_json_value *set;
+    const char *slash;
+    char archives[64];
+    char example[1024];
+    char err[512];
+    size_t used = 0;
+    size_t i;
+    size_t k;
+    int minor = (int)(((unsigned long)EMBEDCFG_TARGET_HEX >> 16) & 0xff);
+
+    list = embedcfg_json_object_get(opts, "module_search_paths");
+    set = embedcfg_json_object_get(opts, "module_search_paths_set");
+    if (embedcfg_json_type_of(list) != EMBEDCFG_JSON_ARRAY
+        || (embedcfg_json_type_of(set) == EMBEDCFG_JSON_BOOL
+            && !embedcfg_json_bool_value(set))) {
+        return 0;  /* CPython computes the path (or the loader refuses) */
+    }
+    for (i = 0; i < embedcfg_json_array_len(list); i++) {
+        const embedcfg_json_value *item = embedcfg_json_array_item(list, i);
+        size_t len;
+        const char *value = embedcfg_json_string_value(item, &len);
+        char *dir;
+        int found;
+
+        if (embedcfg_json_type_of(item) != EMBEDCFG_JSON_STRING) {
+            return 0;
+        }
+        for (k = 0; suffixes[k] != NULL; k++) {
+            size_t n = strlen(suffixes[k]);
+
+            if (len >= n && memcmp(value + len - n, suffixes[k], n) == 0) {
+                return 0;
+            }
+        }
+        dir = embedcfg__expand_path(EMBEDCFG_MEMORY, value, origin,
+                                    config_dir, 0, err, sizeof(err));
+        if (dir == NULL) {
+            return 0;
+        }
+        found = exists_in(dir, "encodings/__init__.py")
+                || exists_in(dir, "encodings/__init__.pyc");
+        EMBEDCFG_FREE(dir);
+        if (found) {
+            return 0;
+        }
+    }
+    archives[0] = '\0';
+    for (k = 0; suffixes[k] != NULL; k++) {
+        int n = snprintf(archives + used, sizeof(archives) - used, "%s%s",
+                         k == 0 ? "" : suffixes[k + 1] == NULL ? " or " : ", ",
+                         suffixes[k]);
+
+        if (n > 0 && (size_t)n < sizeof(archives) - used) {
+            used += (size_t)n;
+        }
+    }
+    slash = strrchr(lib, '/');
+    if (slash != NULL) {
+        snprintf(example, sizeof(example), "%.*s/python3.%d",
+                 (int)(slash - lib), lib, minor);
+    }
+    else {
+        snprintf(example, sizeof(example), "<prefix>/lib/python3.%d", minor);
+    }
+    return config_error(e,
+                        "%s: options.module_search_paths: no entry provides "
+                        "the standard library's encodings package, which "
+                        "CPython imports first (no directory with "
+                        "encodings/__init__.py or encodings/__init__.pyc, no "
+                        "%s archive); add the standard library directory, "
+                        "e.g. %s", path, archives, example);
 }
 
 /* `lib`, `requires_python` and `embedded` of the document, without Python.
@@ -169,6 +278,16 @@ static int read_head(const char *path, const char *origin,
                                             EMBEDCFG_DEFAULT_LIB, err,
                                             sizeof(err)) < 0) {
             config_error(e, "%s", err);
+            goto done;
+        }
+    }
+    if (!*embedded) {  /* embedded: refused for that, in main */
+        if (config_dir == NULL) {
+            config_dir = config_dir_arg != NULL
+                         ? EMBEDCFG_STRDUP(config_dir_arg)
+                         : embedcfg__dirname_of(path);
+        }
+        if (check_stdlib(path, doc, origin, config_dir, *lib, e) < 0) {
             goto done;
         }
     }

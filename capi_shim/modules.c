@@ -5,6 +5,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "embedcfg_document.h"
 #include "handle.h"
 #include "paths.h"
 #include "static_importer.h"
@@ -166,24 +167,27 @@ int embedcfg_add_module_symbol(embedcfg_handle *h, const char *name,
 
 int embedcfg_set_static_modules(embedcfg_handle *h, const char *mechanism)
 {
+    static const char *const mechanisms[] = {EMBEDCFG_VALUES_STATIC_MODULES};
+    size_t i;
+
     if (h == NULL) {
         return -1;
     }
     if (mechanism == NULL) {
         h->static_modules = STATIC_AUTOMATIC;
+        return 0;
     }
-    else if (strcmp(mechanism, "inittab") == 0) {
-        h->static_modules = STATIC_INITTAB;
+    for (i = 0; mechanisms[i] != NULL; i++) {
+        if (strcmp(mechanisms[i], mechanism) == 0) {
+            h->static_modules = strcmp(mechanism, "indexed") == 0
+                                ? STATIC_INDEXED : STATIC_INITTAB;
+            return 0;
+        }
     }
-    else if (strcmp(mechanism, "indexed") == 0) {
-        h->static_modules = STATIC_INDEXED;
-    }
-    else {
-        return embedcfg__fail(h,
-                              "static_modules: expected \"inittab\" or "
-                              "\"indexed\", got \"%s\"", mechanism);
-    }
-    return 0;
+    return embedcfg__fail(h,
+                          "static_modules: expected "
+                          EMBEDCFG_VALUES_STATIC_MODULES_TEXT ", got \"%s\"",
+                          mechanism);
 }
 
 /* The mechanism in effect, deciding as embedcfg.bake.choose_mechanism does:

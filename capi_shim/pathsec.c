@@ -13,6 +13,7 @@
 /* Built into the launcher, its blocks come from the launcher's arena;
  * anywhere else from malloc. */
 #include "arena.h"
+#include "embedcfg_document.h"
 #include "paths.h"
 
 #include <errno.h>
@@ -269,25 +270,70 @@ static int print_len(size_t len)
     return len > (size_t)INT_MAX ? INT_MAX : (int)len;
 }
 
+/* The array indexes a document path's label can take (one slot more, so
+ * the array is never empty). */
+#define PATH_ARRAYS (EMBEDCFG_DOCUMENT_PATH_ARRAYS + 1)
+
 /* An item's name in messages ("options.module_search_paths[3]"), formatted
  * only for a refusal: formatting it for every path of every launch was a
  * tenth of the path checks' cost. */
 typedef struct {
-    const char *text; /* the name, or a template with one "%lu" */
-    size_t index;     /* replaces the "%lu" when `templated` */
-    int templated;
+    const char *text; /* the name; or, with `where`, a document path's where
+                         ("inittab/<star>/library", embedcfg_document.h) */
+    size_t index[PATH_ARRAYS]; /* what each '*' of `where` stands for */
+    int where;
 } item_label;
 
+static size_t append(char *buf, size_t size, size_t at, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (at + 1 >= size) {
+        return at;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(buf + at, size - at, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return at;
+    }
+    return (size_t)n < size - at ? at + (size_t)n : size - 1;
+}
+
+/* A where as messages name it, as embedcfg.document.PathValue.label does:
+ * "inittab/<star>/library" with index 0 -> "inittab[0].library". */
 static const char *label_text(const item_label *l, char *buf, size_t size)
 {
+    const char *p;
+    size_t at = 0;
+    size_t k = 0;
+
     if (l->text == NULL) {
         return "path";
     }
-    if (!l->templated) {
+    if (!l->where) {
         return l->text;
     }
-    /* the templates are this file's own literals, with one %lu each */
-    snprintf(buf, size, l->text, (unsigned long)l->index);
+    buf[0] = '\0';
+    for (p = l->text; *p != '\0';) {
+        const char *end = strchr(p, '/');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+
+        if (n == 1 && p[0] == '*') {
+            at = append(buf, size, at, "[%lu]",
+                        (unsigned long)(k < PATH_ARRAYS ? l->index[k] : 0));
+            k++;
+        }
+        else {
+            at = append(buf, size, at, "%s%.*s", at > 0 ? "." : "",
+                        print_len(n), p);
+        }
+        p += n;
+        if (*p == '/') {
+            p++;
+        }
+    }
     return buf;
 }
 
@@ -580,11 +626,11 @@ done:
     return rc;
 }
 
-/* embedcfg_pathsec_check, where items[i].what is a label template for
- * items[i]'s index indexes[i] (SIZE_MAX: a plain label; `indexes` NULL:
- * all plain). */
-static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes,
-                     size_t n, const char *origin, char *err, size_t err_size)
+/* embedcfg_pathsec_check, where labels[i] names items[i] (`labels` NULL:
+ * items[i].what does). */
+static int check_all(const embedcfg_pathsec_item *items,
+                     const item_label *labels, size_t n, const char *origin,
+                     char *err, size_t err_size)
 {
     char what_buf[128];
     msgbuf m;
@@ -626,22 +672,27 @@ static int check_all(const embedcfg_pathsec_item *items, const size_t *indexes,
         }
     }
     for (i = 0; i < n; i++) {
-        item_label lab;
+        item_label plain;
+        const item_label *lab = &plain;
         size_t len;
         int dotdot;
 
-        lab.text = items[i].what;
-        lab.index = indexes != NULL ? indexes[i] : SIZE_MAX;
-        lab.templated = lab.index != SIZE_MAX;
+        if (labels != NULL) {
+            lab = &labels[i];
+        }
+        else {
+            plain.text = items[i].what;
+            plain.where = 0;
+        }
         if (items[i].path == NULL || items[i].path[0] != '/') {
             refuse(&m,
                    "%s: '%s' is not an absolute path; it cannot be checked",
-                   WHAT(&lab),
+                   WHAT(lab),
                    items[i].path != NULL ? items[i].path : "(null)");
             goto done;
         }
         len = normalize_into(norms + at, items[i].path, &dotdot);
-        if (check_one(&items[i], &lab, norms + at, len, dotdot, me, &w,
+        if (check_one(&items[i], lab, norms + at, len, dotdot, me, &w,
                       &m) < 0) {
             goto done;
         }
@@ -668,11 +719,22 @@ int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
 
 /* --- the document ------------------------------------------------------ */
 
+/* A row of EMBEDCFG_DOCUMENT_PATHS. */
+typedef struct {
+    const char *where; /* keys separated by '/', '*' for every item */
+    int library_names_allowed;
+    int kind;
+} document_path;
+
+static const document_path document_paths[] = {EMBEDCFG_DOCUMENT_PATHS};
+
+#define N_DOCUMENT_PATHS (sizeof(document_paths) / sizeof(document_paths[0]))
+
 /* The items of a document, each with its own expanded path (freed at the
- * end) and the index its label template takes (SIZE_MAX: a plain label). */
+ * end) and its label. */
 typedef struct {
     embedcfg_pathsec_item *items;
-    size_t *indexes;
+    item_label *labels;
     size_t len;
     size_t cap;
 } item_list;
@@ -717,9 +779,9 @@ static char *expand(const item_label *lab, const char *value,
 static int reserve(item_list *l, size_t cap)
 {
     embedcfg_pathsec_item *grown;
-    size_t *indexes;
+    item_label *labels;
 
-    if (cap > SIZE_MAX / sizeof(*grown)) {
+    if (cap > SIZE_MAX / sizeof(*labels)) {
         return -1;
     }
     grown = (embedcfg_pathsec_item *)EMBEDCFG_REALLOC(l->items,
@@ -728,44 +790,57 @@ static int reserve(item_list *l, size_t cap)
         return -1;
     }
     l->items = grown;
-    indexes = (size_t *)EMBEDCFG_REALLOC(l->indexes, cap * sizeof(*indexes));
-    if (indexes == NULL) {
+    labels = (item_label *)EMBEDCFG_REALLOC(l->labels, cap * sizeof(*labels));
+    if (labels == NULL) {
         return -1;
     }
-    l->indexes = indexes;
+    l->labels = labels;
     l->cap = cap;
     return 0;
 }
 
-/* Appends an item that owns `path` (freed here when it cannot be added);
- * `index` is SIZE_MAX for a plain label. */
-static int push(item_list *l, const char *what, size_t index, char *path,
-                int kind)
+/* Appends an item that owns `path` (freed here when it cannot be added). */
+static int push(item_list *l, const item_label *lab, char *path, int kind)
 {
     if (path == NULL
         || (l->len == l->cap && reserve(l, l->cap ? l->cap * 2 : 16) < 0)) {
         EMBEDCFG_FREE(path);
         return -1;
     }
-    l->items[l->len].what = what;
+    l->items[l->len].what = lab->text;
     l->items[l->len].path = path;
     l->items[l->len].kind = kind;
-    l->indexes[l->len] = index;
+    l->labels[l->len] = *lab;
     l->len++;
     return 0;
 }
 
-/* `label` is a static template ("inittab[%lu].library") or a plain label
- * (then `index` is SIZE_MAX). */
-static int add_item(item_list *l, const char *label, size_t index,
-                    const embedcfg_json_value *v, int kind, int allow_name,
+/* Whether `value` (`len` bytes) names an archive: a file on a module
+ * search path, not a directory. */
+static int is_archive(const char *value, size_t len)
+{
+    static const char *const suffixes[] = {EMBEDCFG_ARCHIVE_SUFFIXES};
+    size_t i;
+
+    for (i = 0; suffixes[i] != NULL; i++) {
+        size_t n = strlen(suffixes[i]);
+
+        if (len >= n && memcmp(value + len - n, suffixes[i], n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int add_item(item_list *l, const item_label *lab,
+                    const embedcfg_json_value *v, const document_path *row,
                     const char *origin, const char *config_dir, msgbuf *m)
 {
-    item_label lab;
     const char *value;
     const char *base;
     const char *rest;
     size_t len;
+    int kind = row->kind;
 
     if (v == NULL || embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
         return 0;  /* the shim reports wrong types; here only paths matter */
@@ -774,25 +849,79 @@ static int add_item(item_list *l, const char *label, size_t index,
     if (value == NULL) {
         return 0;
     }
-    lab.text = label;
-    lab.index = index;
-    lab.templated = index != SIZE_MAX;
-    if (allow_name && value[0] != '$' && strchr(value, '/') == NULL) {
+    if (row->library_names_allowed && value[0] != '$'
+        && strchr(value, '/') == NULL) {
         return 0;  /* a library name: dlopen searches the system directories only */
     }
-    if (kind == EMBEDCFG_PATHSEC_CONTENTS && len >= 4
-        && (memcmp(value + len - 4, ".zip", 4) == 0
-            || memcmp(value + len - 4, ".egg", 4) == 0
-            || memcmp(value + len - 4, ".whl", 4) == 0)) {
+    if (kind == EMBEDCFG_PATHSEC_CONTENTS && is_archive(value, len)) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */
     }
-    if (split_anchor(&lab, value, origin, config_dir, &base, &rest, m) < 0) {
+    if (split_anchor(lab, value, origin, config_dir, &base, &rest, m) < 0) {
         return -1;
     }
-    if (push(l, label, index, join3(base, rest, ""), kind) < 0) {
+    if (push(l, lab, join3(base, rest, ""), kind) < 0) {
         return refuse(m, "out of memory");
     }
     return 0;
+}
+
+/* The member `key` (`len` bytes, not NUL-terminated) of an object. */
+static const embedcfg_json_value *member(const embedcfg_json_value *object,
+                                         const char *key, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < embedcfg_json_object_len(object); i++) {
+        size_t n;
+        const char *k = embedcfg_json_object_key(object, i, &n);
+
+        if (n == len && memcmp(k, key, len) == 0) {
+            return embedcfg_json_object_value(object, i);
+        }
+    }
+    return NULL;
+}
+
+/* Add every value below `v` that `where` (the rest of row->where) reaches;
+ * `arrays` of the label's indexes are taken.  A value of another type than
+ * `where` needs is skipped: the shim reports wrong types. */
+static int walk(item_list *l, const document_path *row, const char *where,
+                const embedcfg_json_value *v, item_label *lab, size_t arrays,
+                const char *origin, const char *config_dir, msgbuf *m)
+{
+    const char *end;
+    const char *next;
+    size_t n;
+    size_t i;
+
+    if (*where == '\0') {
+        return add_item(l, lab, v, row, origin, config_dir, m);
+    }
+    end = strchr(where, '/');
+    n = end != NULL ? (size_t)(end - where) : strlen(where);
+    next = end != NULL ? end + 1 : where + n;
+    if (n == 1 && where[0] == '*') {
+        if (embedcfg_json_type_of(v) != EMBEDCFG_JSON_ARRAY
+            || arrays >= PATH_ARRAYS) {
+            return 0;
+        }
+        for (i = 0; i < embedcfg_json_array_len(v); i++) {
+            lab->index[arrays] = i;
+            if (walk(l, row, next, embedcfg_json_array_item(v, i), lab,
+                     arrays + 1, origin, config_dir, m) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (embedcfg_json_type_of(v) != EMBEDCFG_JSON_OBJECT) {
+        return 0;
+    }
+    v = member(v, where, n);
+    if (v == NULL) {
+        return 0;
+    }
+    return walk(l, row, next, v, lab, arrays, origin, config_dir, m);
 }
 
 int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
@@ -803,9 +932,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
     item_list l;
     msgbuf m;
     const embedcfg_json_value *options = NULL;
-    const embedcfg_json_value *pycache;
     const embedcfg_json_value *v;
-    const embedcfg_json_value *inittab;
     char *exe = NULL;
     size_t i;
     int rc = -1;
@@ -823,79 +950,33 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
     if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_OBJECT) {
         options = v;
     }
-    inittab = embedcfg_json_object_get(doc, "inittab");
-    pycache = embedcfg_json_object_get(doc, "pycache");
-    v = NULL;
-    if (pycache != NULL
-        && embedcfg_json_type_of(pycache) == EMBEDCFG_JSON_OBJECT) {
-        const embedcfg_json_value *mode =
-            embedcfg_json_object_get(pycache, "mode");
+    /* Without `lib`, the libpython the launcher would load. */
+    if (embedcfg_json_object_get(doc, "lib") == NULL && default_lib != NULL
+        && default_lib[0] == '/') {
+        item_label lab;
 
-        if (mode != NULL && embedcfg_json_type_of(mode) == EMBEDCFG_JSON_STRING
-            && strcmp(embedcfg_json_string_value(mode, NULL), "prefix") == 0) {
-            v = embedcfg_json_object_get(pycache, "prefix");
-        }
-        if (v != NULL && add_item(&l, "pycache.prefix", SIZE_MAX, v,
-                                  EMBEDCFG_PATHSEC_CONTENTS, 0, origin,
-                                  config_dir, &m) < 0) {
-            goto done;
-        }
-    }
-    if (v == NULL && options != NULL
-        && add_item(&l, "options.pycache_prefix", SIZE_MAX,
-                    embedcfg_json_object_get(options, "pycache_prefix"),
-                    EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir,
-                    &m) < 0) {
-        goto done;
-    }
-    v = embedcfg_json_object_get(doc, "lib");
-    if (v != NULL) {
-        if (add_item(&l, "lib", SIZE_MAX, v, EMBEDCFG_PATHSEC_FILE, 1, origin,
-                     config_dir, &m) < 0) {
-            goto done;
-        }
-    }
-    else if (default_lib != NULL && default_lib[0] == '/') {
-        if (push(&l, "lib (the default libpython)", SIZE_MAX,
-                 dup_n(default_lib, strlen(default_lib)),
+        memset(&lab, 0, sizeof(lab));
+        lab.text = "lib (the default libpython)";
+        if (push(&l, &lab, dup_n(default_lib, strlen(default_lib)),
                  EMBEDCFG_PATHSEC_FILE) < 0) {
             refuse(&m, "out of memory");
             goto done;
         }
     }
-    if (inittab != NULL
-        && embedcfg_json_type_of(inittab) == EMBEDCFG_JSON_ARRAY) {
-        for (i = 0; i < embedcfg_json_array_len(inittab); i++) {
-            const embedcfg_json_value *entry =
-                embedcfg_json_array_item(inittab, i);
+    /* Every path the description says is loaded, as embedcfg.security
+     * gathers them (document.document_paths). */
+    for (i = 0; i < N_DOCUMENT_PATHS; i++) {
+        item_label lab;
 
-            if (entry == NULL
-                || embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
-                continue;
-            }
-            if (add_item(&l, "inittab[%lu].library", i,
-                         embedcfg_json_object_get(entry, "library"),
-                         EMBEDCFG_PATHSEC_FILE, 1, origin, config_dir,
-                         &m) < 0) {
-                goto done;
-            }
+        memset(&lab, 0, sizeof(lab));
+        lab.text = document_paths[i].where;
+        lab.where = 1;
+        if (walk(&l, &document_paths[i], document_paths[i].where, doc, &lab, 0,
+                 origin, config_dir, &m) < 0) {
+            goto done;
         }
     }
-    v = NULL;
-    if (options != NULL) {
-        v = embedcfg_json_object_get(options, "module_search_paths");
-    }
-    if (v != NULL && embedcfg_json_type_of(v) == EMBEDCFG_JSON_ARRAY) {
-        for (i = 0; i < embedcfg_json_array_len(v); i++) {
-            if (add_item(&l, "options.module_search_paths[%lu]", i,
-                         embedcfg_json_array_item(v, i),
-                         EMBEDCFG_PATHSEC_CONTENTS, 0, origin, config_dir,
-                         &m) < 0) {
-                goto done;
-            }
-        }
-    }
-    if (check_all(l.items, l.indexes, l.len, origin, err, err_size) < 0) {
+    if (check_all(l.items, l.labels, l.len, origin, err, err_size) < 0) {
         goto done;
     }
     /* CPython also looks for pyvenv.cfg beside and above the executable:
@@ -918,8 +999,7 @@ int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
         }
         EMBEDCFG_FREE(exe);
         lab.text = name;
-        lab.index = SIZE_MAX;
-        lab.templated = 0;
+        lab.where = 0;
         exe = expand(&lab, value, origin, config_dir, &m);
         if (exe == NULL) {
             if (err != NULL && err_size > 0) {
@@ -941,6 +1021,6 @@ done:
         EMBEDCFG_FREE((char *)l.items[i].path);  /* the list's own */
     }
     EMBEDCFG_FREE(l.items);
-    EMBEDCFG_FREE(l.indexes);
+    EMBEDCFG_FREE(l.labels);
     return rc;
 }

@@ -50,14 +50,14 @@ typedef struct {
 int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
                            const char *origin, char *err, size_t err_size);
 
-/* The launcher's call: gather the paths of a parsed document -- the pycache
- * prefix (pycache.prefix with mode "prefix", or options.pycache_prefix),
- * `lib` (or `default_lib` when the document has none; bare library names
- * are skipped: dlopen searches the system directories), inittab[].library,
- * options.module_search_paths[] -- expand $ORIGIN and $CONFIG_DIR, and
- * check them with embedcfg_pathsec_check (pyvenv.cfg: beside and above
- * `origin`, and beside and above options.executable or program_name when
- * set).
+/* The launcher's call: gather the paths of a parsed document -- every value
+ * that EMBEDCFG_DOCUMENT_PATHS (embedcfg_document.h, generated from the
+ * description) reaches, as embedcfg.security does; `default_lib` when the
+ * document has no `lib`; bare library names are skipped where the
+ * description allows them (dlopen searches the system directories) --
+ * expand $ORIGIN and $CONFIG_DIR, and check them with
+ * embedcfg_pathsec_check (pyvenv.cfg: beside and above `origin`, and beside
+ * and above options.executable or program_name when set).
  * A path that cannot be expanded is refused. */
 int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
                                     const char *origin, const char *config_dir,

@@ -16,6 +16,7 @@ the static-module mechanism uses the same number as Python's.
 
 from __future__ import annotations
 
+import keyword
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
@@ -359,7 +360,21 @@ def generate_document() -> str:
     out.append(" * anything (embedcfg.security checks the same): where (keys separated")
     out.append(" * by '/', '*' for every item), whether a bare library name is allowed")
     out.append(" * (dlopen searches for it), what is loaded (pathsec.h). */")
-    out.append("#define EMBEDCFG_DOCUMENT_PATHS \\\n" + ", \\\n".join(_document_paths()))
+    paths = _document_paths()
+    out.append("#define EMBEDCFG_DOCUMENT_PATHS \\\n" + ", \\\n".join(paths))
+    out.append("/* The most '*' in one `where`: the array indexes a path's label needs. */")
+    out.append(f"#define EMBEDCFG_DOCUMENT_PATH_ARRAYS"
+               f" {max(row.count('*') for row in paths)}")
+    out.append("")
+    out.append("/* The options that each name what the interpreter runs: CPython runs")
+    out.append(" * only one (document.RUN_OPTIONS). */")
+    out.append(_wrapped("EMBEDCFG_RUN_OPTIONS",
+                        [_c_string(n) + "," for n in document.RUN_OPTIONS] + ["NULL"]))
+    out.append("")
+    out.append("/* Python's keywords (keyword.kwlist): not a part of an importable")
+    out.append(" * module name. */")
+    out.append(_wrapped("EMBEDCFG_PYTHON_KEYWORDS",
+                        [_c_string(k) + "," for k in keyword.kwlist] + ["NULL"]))
     out.append("")
     out.append("#endif /* EMBEDCFG_DOCUMENT_H */")
     return "\n".join(out) + "\n"

@@ -32,6 +32,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "PATH_NOTE",
+    "RUN_OPTIONS",
     "SUPPORTED",
     "Anchoring",
     "Key",
@@ -60,6 +61,9 @@ ANCHORS = ("$ORIGIN", "$CONFIG_DIR")
 
 #: Entries of a module search path that are files (archives), not directories.
 ARCHIVE_SUFFIXES = (".zip", ".egg", ".whl")
+
+#: The options that each say what the interpreter runs; CPython runs only one.
+RUN_OPTIONS = ("run_command", "run_module", "run_filename")
 
 @attrs.frozen
 class Key:

@@ -108,6 +108,32 @@ static void api(void)
     expect_error(h, embedcfg_initialize(h), "no interpreter is running");
     embedcfg_free(h);
 
+    /* what validate refuses, refused by the document loader before init */
+    {
+        static const char *const docs[][2] = {
+            {"{\"version\":1,\"options\":{\"run_module\":\"a\","
+             "\"run_command\":\"b\"}}", "are exclusive"},
+            {"{\"version\":1,\"options\":{\"module_search_paths_set\":true}}",
+             "without module_search_paths"},
+            {"{\"version\":1,\"inittab\":[{\"name\":\"a.b\","
+             "\"init\":\"9x\"}]}", "is not a C identifier"},
+            {"{\"version\":1,\"inittab\":[{\"name\":\"a.yield\"}]}",
+             "Python keyword"},
+            {"{\"version\":1,\"inittab\":[{\"name\":\"a.\"}]}",
+             "not a dotted module name"},
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+            h = embedcfg_create();
+            check(h != NULL);
+            expect_error(h, embedcfg_load_buffer(h, docs[i][0],
+                                                 strlen(docs[i][0])),
+                         docs[i][1]);
+            embedcfg_free(h);
+        }
+    }
+
     check(embedcfg_version_matches(">=3.8,<3.14", 3, 11, 2, NULL, 0) == 1);
     check(embedcfg_version_matches("==3.11.*", 3, 12, 0, NULL, 0) == 0);
     check(embedcfg_version_matches("~=3.10", 3, 13, 0, NULL, 0) == 1);

@@ -169,7 +169,8 @@ def test_refusals_are_the_ones_the_how_to_lists(shim: Shim, shims: Any,
     run = {"run_command": "print('ran')"}
     cases = [EmbedConfig(lib="lib/x.so"), EmbedConfig(lib=str(tmp_path / "missing.so")),
              EmbedConfig(lib=str(notlib)), EmbedConfig(requires_python=">=4.0", options=run),
-             EmbedConfig(embedded=True)]
+             EmbedConfig(embedded=True),
+             EmbedConfig(options={"module_search_paths": [str(tmp_path)], **run})]
     others = [m for m in sorted(pythons) if m != shim.minor]
     if others:
         other = _build.probe(pythons[others[-1]]).libpython
@@ -187,7 +188,7 @@ def test_refusals_are_the_ones_the_how_to_lists(shim: Shim, shims: Any,
                    " set lib to one"}
     if not others:
         untriggered |= {m for m in documented if "this launcher is built for" in m}
-    assert len(documented) == 8
+    assert len(documented) == 9
     assert set(documented) - matched == untriggered
 
 
@@ -334,3 +335,54 @@ def test_readme_document_starts(pythons: Dict[Tuple[int, int], str], tmp_path: P
                           check=False)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == f"myapp on (3, 11) {root / '.cache' / 'pycache'}\n"
+
+
+def test_search_path_without_the_stdlib_is_refused(shim: Shim, tmp_path: Path) -> None:
+    """module_search_paths that cannot provide the encodings package: refused
+    before init, located, with the fix (CPython would fail during init)."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text("print('ran')\n", encoding="utf-8")
+    proc = shim.launch(EmbedConfig(options={"module_search_paths": [str(app)],
+                                            "run_command": "print('ran')"}),
+                       directory=tmp_path)
+    err = _one_line_error(proc)
+    assert (": options.module_search_paths: no entry provides the standard library's"
+            " encodings package") in err
+    v = f"python{shim.minor[0]}.{shim.minor[1]}"
+    assert re.search(rf"; add the standard library directory, e\.g\. /\S+/{v}\n$", err), err
+
+
+def test_search_path_with_the_stdlib_runs(shim: Shim, tmp_path: Path) -> None:
+    """The same document with the standard library directories (anchored or
+    not) in front runs: the check looks below each entry."""
+    stdlib = stdlib_paths(shim.python)
+    proc = shim.launch(EmbedConfig(options={"module_search_paths": [str(tmp_path), *stdlib],
+                                            "run_command": "print('ran')"}),
+                       directory=tmp_path)
+    assert (0, "ran\n") == (proc.returncode, proc.stdout), proc.stderr
+
+
+@pytest.mark.parametrize("entry", ["$CONFIG_DIR/stdlib.zip", "$CONFIG_DIR/pyc-only"])
+def test_search_path_archive_or_pyc_passes_the_check(shim: Shim, tmp_path: Path,
+                                                     entry: str) -> None:
+    """An archive entry is accepted without looking inside, a directory with
+    only encodings/__init__.pyc is accepted: CPython decides at init (here it
+    fails there, which shows the launcher let it through)."""
+    (tmp_path / "pyc-only" / "encodings").mkdir(parents=True)
+    (tmp_path / "pyc-only" / "encodings" / "__init__.pyc").write_bytes(b"")
+    proc = shim.launch(EmbedConfig(options={"module_search_paths": [entry],
+                                            "run_command": "print('ran')"}),
+                       directory=tmp_path)
+    assert "no entry provides" not in proc.stderr
+    assert "initializing CPython" in proc.stderr, proc.stderr
+
+
+def test_search_path_set_false_is_not_checked(shim: Shim, tmp_path: Path) -> None:
+    """module_search_paths_set = false: CPython computes the path itself, so
+    the listed entries are not what it imports encodings from."""
+    proc = shim.launch(EmbedConfig(options={"module_search_paths": [str(tmp_path)],
+                                            "module_search_paths_set": False,
+                                            "run_command": "print('ran')"}),
+                       directory=tmp_path)
+    assert "no entry provides" not in proc.stderr

@@ -158,3 +158,43 @@ def test_non_ascii_module_names_are_refused(handle: shim_mod.Handle) -> None:
     """As EC504: no PyInitU_ punycode symbol is derived, so the name is refused."""
     with pytest.raises(ShimError, match="not ASCII"):
         handle.add_module("caf\u00e9", "PyInit_cafe")
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"version":1,"options":{"run_command":"x","run_module":"y"}}',
+     r"^options\.run_module: 'run_command' and 'run_module' are exclusive: CPython runs only"
+     r" one; keep one of them$"),
+    ('{"version":1,"options":{"run_filename":"/z.py","run_module":"y","run_command":"x"}}',
+     r"^options\.run_module: 'run_command' and 'run_module' and 'run_filename' are exclusive"),
+    ('{"version":1,"options":{"module_search_paths_set":true}}',
+     r"^options\.module_search_paths_set: module_search_paths_set = true without"
+     r" module_search_paths starts CPython with an empty sys\.path .*; give module_search_paths"
+     r" instead$"),
+    ('{"version":1,"inittab":[{"name":"app.x"},{"name":"app._x","init":"PyInit-x"}]}',
+     r"^inittab\[1\]\.init: inittab init 'PyInit-x' is not a C identifier; give the name of"
+     r" the init function, such as 'PyInit__x'$"),
+    ('{"version":1,"inittab":[{"name":"app.class"}]}',
+     r"^inittab\[0\]\.name: inittab name 'app\.class' is not a dotted Python identifier"
+     r" \('class' is a Python keyword\)"),
+    ('{"version":1,"inittab":[{"name":"None"}]}', r"'None' is a Python keyword"),
+    ('{"version":1,"pycache":{"check":"sometimes"}}',
+     r'^pycache\.check: expected "default", "always" or "never", got "sometimes"$'),
+])
+def test_document_refusals_before_init(handle: shim_mod.Handle, text: str,
+                                       message: str) -> None:
+    """What validate refuses (EC300, EC304, EC500, EC503) the document loader
+    refuses too, located and with the fix, before anything is initialized."""
+    with pytest.raises(ShimError, match=message):
+        handle.load_buffer(text.encode())
+
+
+@pytest.mark.parametrize("text", [
+    '{"version":1,"options":{"run_module":"y"}}',
+    '{"version":1,"options":{"module_search_paths_set":true,"module_search_paths":["/x"]}}',
+    '{"version":1,"options":{"module_search_paths_set":false}}',
+    '{"version":1,"inittab":[{"name":"app.klass","init":"PyInit_x9"},{"name":"classy.if_"}]}',
+    '{"version":1,"pycache":{"mode":"off","check":"never"}}',
+])
+def test_document_near_misses_load(handle: shim_mod.Handle, text: str) -> None:
+    """The documents next to those refusals load."""
+    handle.load_buffer(text.encode())
