@@ -99,7 +99,7 @@ def _cache_facts(target: Target) -> Dict[str, Any]:
     executable's path: every venv of one interpreter shares its build."""
     return {"version": target.version, "hexversion": target.hexversion,
             "includes": target.includes, "ccshared": target.ccshared,
-            "libpython": target.libpython}
+            "libpython": target.libpython, "pyc_magic": target.pyc_magic}
 
 
 def source_dir() -> Path:
@@ -203,7 +203,7 @@ def build(python: Optional[str] = None, *, stderr: Optional[TextIO] = None,
                 raise ShimError(f"compiling the shim for CPython {version} failed:\n"
                                 f"{' '.join(map(shlex.quote, cmd))}\n{proc.stderr.strip()}")
         info: Dict[str, Any] = {"python": target.executable, "version": list(target.version),
-                                "libpython": target.libpython}
+                                "libpython": target.libpython, "pyc_magic": target.pyc_magic}
         (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         try:
             os.rename(tmp, final)

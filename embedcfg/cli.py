@@ -375,11 +375,13 @@ def _check_documents(names: Sequence[str], *, target: Optional["Target"] = None,
         if cfg is not None and symbols:
             problems.extend(_symbol_problems(parsed, cfg, name, host))
         if cfg is not None and target is not None:
+            from .checks import archive_problems
             from .security import check_paths
 
+            config_dir = os.path.dirname(os.path.realpath(name))
             problems.extend(parsed.locate(check_paths(
-                cfg, config_dir=os.path.dirname(os.path.realpath(name)), origin=None,
-                allow_insecure=allow_insecure)))
+                cfg, config_dir=config_dir, origin=None, allow_insecure=allow_insecure)))
+            problems.extend(parsed.locate(archive_problems(cfg, target, config_dir=config_dir)))
         checked.append(_Checked(name, parsed, cfg, problems))
     return checked
 

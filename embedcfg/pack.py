@@ -129,8 +129,7 @@ def build_archive(magic: bytes, version: Tuple[int, int], modules: Sequence[Modu
         raise ValueError("the pyc magic number is 4 bytes")
     mods = sorted(modules, key=lambda m: _name_key(m.name))
     files = sorted(data, key=lambda d: _name_key(d.name))
-    for seq in (mods, files):
-        names = [_name_key(x.name) for x in seq]
+    for names in ([_name_key(m.name) for m in mods], [_name_key(d.name) for d in files]):
         if len(set(names)) != len(names):
             raise ValueError("duplicate name in the archive")
         for n in names:
@@ -144,9 +143,9 @@ def build_archive(magic: bytes, version: Tuple[int, int], modules: Sequence[Modu
     # names first (NUL-terminated), then code, sources and data
     body = bytearray()
     name_offsets: List[int] = []
-    for x in (*mods, *files):
+    for name in [m.name for m in mods] + [d.name for d in files]:
         name_offsets.append(pos + len(body))
-        body += _name_key(x.name) + b"\0"
+        body += _name_key(name) + b"\0"
     index = bytearray()
     for i, m in enumerate(mods):
         code_off = pos + len(body)
