@@ -24,7 +24,7 @@ import os
 import struct
 import sys
 import zlib
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import attrs
 
@@ -167,9 +167,20 @@ def build_archive(magic: bytes, version: Tuple[int, int], modules: Sequence[Modu
     if size >= MAX_SIZE:
         raise ValueError(f"the archive would be {size} bytes: the format's limit is 4 GiB")
     header = _HEADER.pack(SIGNATURE, FORMAT, magic, version[0], version[1], 0, flags, len(mods),
-                          len(files), size, module_index, data_index,
-                          zlib.crc32(rest) & 0xFFFFFFFF, 0)
-    return header + rest
+                          len(files), size, module_index, data_index, 0, 0)
+    blob = bytearray(header + rest)
+    struct.pack_into("<I", blob, _CRC_AT, _checksum(blob))
+    return bytes(blob)
+
+
+#: Where the checksum is in the header: it covers the whole file, with its
+#: own four bytes taken as zeros, so no bit of an archive goes unchecked.
+_CRC_AT = 56
+
+
+def _checksum(blob: Union[bytes, bytearray]) -> int:
+    return zlib.crc32(blob[_CRC_AT + 4:], zlib.crc32(bytes(blob[:_CRC_AT]) + b"\0\0\0\0")) \
+        & 0xFFFFFFFF
 
 
 def read_archive(blob: bytes, *, what: str = "the archive") -> ArchiveInfo:
@@ -192,7 +203,7 @@ def read_archive(blob: bytes, *, what: str = "the archive") -> ArchiveInfo:
         kind = "truncated" if size > len(blob) else "oversized"
         raise ArchiveError(f"{what} is {kind}: the header says {size} bytes, the file has"
                            f" {len(blob)}")
-    if zlib.crc32(blob[HEADER_SIZE:]) & 0xFFFFFFFF != crc:
+    if _checksum(blob) != crc:
         raise ArchiveError(f"{what} is corrupt: its checksum does not match")
     if (mod_off != HEADER_SIZE or n_mod > (size - mod_off) // _MODULE.size
             or data_off != mod_off + n_mod * _MODULE.size
