@@ -10,6 +10,7 @@
 #include "jsonparse.h"
 #include "launch_api.h"
 #include "paths.h"
+#include "archive_importer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -296,7 +297,7 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
 {
     static const char *const known[] = {
         "$schema", "version", "profile", "lib", "requires_python", "embedded",
-        "options", "inittab", "static_modules", "pycache", NULL
+        "options", "inittab", "static_modules", "pycache", "archives", NULL
     };
     const embedcfg_json_value *v;
     size_t i;
@@ -394,6 +395,13 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     if (v != NULL) {
         if (expect(h, v, EMBEDCFG_JSON_OBJECT, "pycache") < 0
             || load_pycache(h, v) < 0) {
+            return -1;
+        }
+    }
+    v = embedcfg_json_object_get(doc, "archives");
+    if (v != NULL) {
+        if (expect(h, v, EMBEDCFG_JSON_ARRAY, "archives") < 0
+            || embedcfg__load_archives(h, v) < 0) {
             return -1;
         }
     }
