@@ -337,6 +337,12 @@ static PyObject *finder_exec_module(PyObject *op, PyObject *module)
         return NULL;
     }
     dict = PyModule_GetDict(module);
+    /* as exec() does: before 3.10 a frame whose globals lack __builtins__
+     * gets a builtins namespace holding only None */
+    if (dict != NULL && PyDict_GetItemString(dict, "__builtins__") == NULL
+        && PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        dict = NULL;
+    }
     result = dict != NULL ? PyEval_EvalCode(code, dict, dict) : NULL;
     Py_DECREF(code);
     if (result == NULL) {
