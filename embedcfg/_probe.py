@@ -115,6 +115,8 @@ class Target:
     full_version: Optional[Tuple[int, int, int]] = None
     #: Standard-library and built-in module names of a concrete interpreter.
     stdlib: Optional[FrozenSet[str]] = None
+    #: Its standard library's directories: ``Lib`` and ``lib-dynload``.
+    stdlib_dirs: Tuple[str, ...] = ()
     #: The interpreter's ``sys.executable`` ("" when no interpreter was probed).
     executable: str = ""
     #: ``sys.hexversion`` (0 when no interpreter was probed).
@@ -256,6 +258,8 @@ def probe():
         "free_threaded": bool(v("Py_GIL_DISABLED")),
         "stats": bool(v("Py_STATS")),
         "stdlib": sorted(stdlib_names()),
+        "stdlib_dirs": [paths["stdlib"],
+                        os.path.join(paths["platstdlib"], "lib-dynload")],
     })
     return out
 '''
@@ -300,7 +304,8 @@ def from_info(info: Mapping[str, Any], label: str) -> Target:
     return Target(
         versions=(full[:2],), source=f"--target {label} (CPython {'.'.join(map(str, full))})",
         builds=frozenset(b for b, key in _BUILDS if info[key]), full_version=full,
-        stdlib=frozenset(info["stdlib"]), executable=info["executable"],
+        stdlib=frozenset(info["stdlib"]), stdlib_dirs=tuple(info.get("stdlib_dirs", ())),
+        executable=info["executable"],
         hexversion=info["hexversion"], includes=tuple(info["includes"]),
         ccshared=tuple(shlex.split(info["ccshared"])), libpython=info["libpython"],
         config=info.get("config", {}), preconfig=info.get("preconfig", {}),

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 
 import attrs
 
+from .document import expand, split_anchor
 from .errors import Problem, Severity, ShimError, pointer_from_parts
 from .model import EmbedConfig
 
@@ -42,24 +43,24 @@ class MissingSymbol:
 
 
 def _expand(library: str, origin: Path, config_dir: Optional[Path]) -> Path:
-    for anchor, value in (("$ORIGIN", origin), ("$CONFIG_DIR", config_dir)):
-        if library == anchor or library.startswith(anchor + "/"):
-            if value is None:
-                raise ValueError(f"{library!r} uses {anchor}, which is not known here")
-            return value / library[len(anchor) + 1:]
-    return Path(library)
+    anchor, _ = split_anchor(library)
+    path = expand(library, origin=str(origin),
+                  config_dir=str(config_dir) if config_dir is not None else None)
+    if path is None:
+        if anchor is not None:
+            raise ValueError(f"{library!r} uses {anchor}, which is not known here")
+        return Path(library)
+    return Path(path)
 
 
 def _knowable(library: str, origin_known: bool) -> bool:
     """Whether ``library`` names one file before anything runs: absolute, or
     anchored at a directory known here. A bare name is searched by dlopen at
     run time; a relative path is a problem of its own (EC400)."""
-    if library.startswith("/"):
-        return True
-    for anchor, known in (("$CONFIG_DIR", True), ("$ORIGIN", origin_known)):
-        if library == anchor or library.startswith(anchor + "/"):
-            return known
-    return False
+    anchor, _ = split_anchor(library)
+    if anchor is None:
+        return library.startswith("/")
+    return anchor == "$CONFIG_DIR" or origin_known
 
 
 def _nm(path: Path, dynamic: bool) -> Optional[Set[str]]:

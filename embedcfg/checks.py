@@ -14,7 +14,15 @@ import re
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from ._probe import Target, probe, stdlib_names
-from .document import ANCHORS, SUPPORTED, Anchoring, document_paths, pycache_options
+from .document import (
+    ANCHORS,
+    ARCHIVE_SUFFIXES,
+    SUPPORTED,
+    Anchoring,
+    document_paths,
+    expand,
+    pycache_options,
+)
 from .errors import Problem, Severity, pointer_from_parts
 from .model import EmbedConfig, Profile, PycacheMode, StaticModules
 from .options import (
@@ -34,6 +42,7 @@ __all__ = [
     "inspect_target",
     "parse_requires_python",
     "stdlib_names",
+    "stdlib_problems",
     "target_from_requires",
 ]
 
@@ -389,3 +398,58 @@ def _values(cfg: EmbedConfig) -> Iterator[Problem]:
                 yield _p("EC600", f"option {name!r}: {value!r} is not an error handler Python"
                          " knows; use one such as 'strict' or 'surrogateescape'",
                          "options", name)
+
+
+# The standard library: CPython imports encodings before anything else runs.
+
+def _holds_encodings(path: str) -> bool:
+    """Whether a module search path entry provides the encodings package."""
+    import os
+
+    if path.endswith(ARCHIVE_SUFFIXES):
+        if not os.path.isfile(path):
+            return False
+        import zipfile  # only for a zip on the path
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+        except (OSError, zipfile.BadZipFile):
+            return False
+        return bool({"encodings/__init__.py", "encodings/__init__.pyc"} & names)
+    return any(os.path.isfile(os.path.join(path, "encodings", name))
+               for name in ("__init__.py", "__init__.pyc"))
+
+
+def stdlib_problems(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Optional[str],
+                    target: Optional[Target] = None) -> List[Problem]:
+    """EC420 when ``module_search_paths`` (which is sys.path exactly) has no
+    entry holding the standard library's ``encodings`` package, without which
+    CPython stops during init ("Failed to import encodings module").
+
+    An error with a target (an interpreter of this machine, which says where
+    its standard library is), a warning without. Not judged: an entry that
+    cannot be expanded here (``$ORIGIN`` without ``origin``), or, without a
+    target, an absolute one (it names the machine the document is deployed
+    on), since either may hold it; an embedded document (the running
+    interpreter has its standard library already).
+    """
+    paths = cfg.options.get("module_search_paths")
+    if not isinstance(paths, tuple) or cfg.embedded:
+        return []  # CPython computes the path, with the standard library
+    expanded = [expand(p, origin=origin, config_dir=config_dir) for p in paths]
+    if target is None and any(p.startswith("/") for p in paths):
+        return []
+    if any(p is None for p in expanded) or any(_holds_encodings(p) for p in expanded if p):
+        return []
+    if target is not None and target.stdlib_dirs:
+        fix = ("add the standard library of " + target.source + ": "
+               + ", ".join(repr(d) for d in target.stdlib_dirs))
+        severity = Severity.ERROR
+    else:
+        fix = ("add the standard library directory of the CPython it runs (such as"
+               " '.../lib/python3.X' and its 'lib-dynload')")
+        severity = _WARN
+    return [_p("EC420", "options.module_search_paths: no entry holds the standard library"
+               " (its encodings package, which CPython imports first), so the interpreter"
+               f" cannot start; {fix}", "options", "module_search_paths", severity=severity)]

@@ -374,14 +374,19 @@ def _check_documents(names: Sequence[str], *, target: Optional["Target"] = None,
         cfg, problems = _api.check_parsed(parsed, target, engine, schema_doc)
         if cfg is not None and symbols:
             problems.extend(_symbol_problems(parsed, cfg, name, host))
+        config_dir = os.path.dirname(os.path.realpath(name))
         if cfg is not None and target is not None:
             from .checks import archive_problems
             from .security import check_paths
 
-            config_dir = os.path.dirname(os.path.realpath(name))
             problems.extend(parsed.locate(check_paths(
                 cfg, config_dir=config_dir, origin=None, allow_insecure=allow_insecure)))
             problems.extend(parsed.locate(archive_problems(cfg, target, config_dir=config_dir)))
+        if cfg is not None:
+            from .checks import stdlib_problems
+
+            problems.extend(parsed.locate(stdlib_problems(
+                cfg, config_dir=config_dir, origin=None, target=target)))
         checked.append(_Checked(name, parsed, cfg, problems))
     return checked
 

@@ -181,6 +181,9 @@ CODES: Mapping[str, Code] = _codes(
     ("EC413", "path cannot be checked",
      "A path component could not be inspected (permission denied, a loop, ...), so its safety is unknown.",
      "Fix the permissions so the path can be inspected, or use another path."),
+    ("EC420", "standard library not on the search path",
+     "module_search_paths is sys.path exactly, and CPython imports the standard library's encodings package before anything else: without it the interpreter stops during init (\"Failed to import encodings module\").",
+     "Add the standard library directory of the target CPython (and its lib-dynload), or leave module_search_paths out so CPython computes the path."),
     # Inittab.
     ("EC500", "invalid module name",
      "An inittab name must be a dotted Python identifier; CPython accepts others, which can then never be imported.",

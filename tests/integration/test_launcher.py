@@ -3,6 +3,7 @@ exit 78 (EX_CONFIG) and exactly one line ``embedcfg: error: ...``."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -301,3 +302,35 @@ def test_run_argv_of_the_document_comes_first(shim: Shim, tmp_path: Path) -> Non
     """A document that sets argv keeps it; the arguments follow it."""
     cfg = EmbedConfig(options={"run_command": _PRINT_ARGV, "argv": ["prog"]})
     assert ["prog", "a"] == _argv(shim, cfg, ("a",), tmp_path)
+
+
+def test_readme_document_starts(pythons: Dict[Tuple[int, int], str], tmp_path: Path) -> None:
+    """The README's document example runs as the README says: a directory with
+    the launcher, lib/ holding its libpython and standard library, app/myapp."""
+    python = pythons.get((3, 11))
+    if python is None:
+        pytest.skip("the README's document names CPython 3.11, which is not installed")
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    [document] = [body for body in re.findall(r"```toml\n(.*?)```", text, re.S)
+                  if "run_module" in body]
+    built = _build.build(python, stderr=io.StringIO())
+    stdlib, dynload = stdlib_paths(python)
+    root = tmp_path / "image"
+    (root / "lib").mkdir(parents=True)
+    shutil.copy(built.launcher, root / built.launcher.name)
+    shutil.copy(built.shim, root / built.shim.name)
+    assert built.libpython is not None
+    os.symlink(built.libpython, root / "lib" / "libpython3.11.so.1.0")
+    os.symlink(stdlib, root / "lib" / "python3.11")
+    assert os.path.samefile(dynload, root / "lib" / "python3.11" / "lib-dynload")
+    (root / "app" / "myapp").mkdir(parents=True)
+    (root / "app" / "myapp" / "__main__.py").write_text(
+        "import sys\nprint('myapp on', sys.version_info[:2], sys.pycache_prefix)\n",
+        encoding="utf-8")
+    doc = root / "app.json"
+    doc.write_bytes(codec.canonical(codec.structure(codec.parse(document, "toml").raw)))
+    proc = subprocess.run([str(root / built.launcher.name), str(doc)], capture_output=True,
+                          text=True, env=clean_env(), stdin=subprocess.DEVNULL, timeout=60,
+                          check=False)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == f"myapp on (3, 11) {root / '.cache' / 'pycache'}\n"

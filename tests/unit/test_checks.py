@@ -248,3 +248,64 @@ def test_validate_in_code_documents() -> None:
     cfg = EmbedConfig(options={"utf8_mode": 5, "run_command": "x", "run_module": "y"})
     assert [(p.code, p.pointer) for p in embedcfg.validate(cfg)] == [
         ("EC100", "/options/utf8_mode"), ("EC300", "/options/run_module")]
+
+
+def _stdlib(cfg: EmbedConfig, directory: str, target: Optional[checks.Target] = None,
+            origin: Optional[str] = None) -> List[Tuple[str, str, str]]:
+    return [(p.code, p.pointer, p.severity.value) for p in
+            checks.stdlib_problems(cfg, config_dir=directory, origin=origin, target=target)]
+
+
+def test_search_path_without_the_stdlib_warns(tmp_path: Any) -> None:
+    """module_search_paths with no encodings package: a warning without a target."""
+    (tmp_path / "app").mkdir()
+    cfg = EmbedConfig(options={"module_search_paths": ["$CONFIG_DIR/app"]})
+    assert _stdlib(cfg, str(tmp_path)) == [("EC420", "/options/module_search_paths", "warning")]
+
+
+def test_search_path_without_the_stdlib_is_an_error_for_a_target(tmp_path: Any) -> None:
+    """With a real target the problem is an error naming that target's stdlib."""
+    target = checks.inspect_target(sys.executable)
+    cfg = EmbedConfig(options={"module_search_paths": ["$CONFIG_DIR/app"]})
+    [problem] = checks.stdlib_problems(cfg, config_dir=str(tmp_path), origin=None, target=target)
+    assert (problem.code, problem.is_error) == ("EC420", True)
+    assert repr(target.stdlib_dirs[0]) in problem.message
+
+
+def test_search_path_with_the_stdlib_passes(tmp_path: Any) -> None:
+    """A directory (or a zip) holding encodings/ is the standard library."""
+    import zipfile
+
+    (tmp_path / "lib" / "encodings").mkdir(parents=True)
+    (tmp_path / "lib" / "encodings" / "__init__.py").write_text("", encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "std.zip", "w") as z:
+        z.writestr("encodings/__init__.pyc", b"")
+    for entry in ("$CONFIG_DIR/lib", "$CONFIG_DIR/std.zip"):
+        cfg = EmbedConfig(options={"module_search_paths": ["$CONFIG_DIR/app", entry]})
+        assert _stdlib(cfg, str(tmp_path)) == []
+
+
+def test_search_path_that_cannot_be_expanded_is_not_judged(tmp_path: Any) -> None:
+    """An $ORIGIN entry without the launcher's directory may hold it: no finding."""
+    cfg = EmbedConfig(options={"module_search_paths": ["$ORIGIN/lib/python3.11"]})
+    assert _stdlib(cfg, str(tmp_path)) == []
+    assert _stdlib(cfg, str(tmp_path), origin=str(tmp_path)) == [
+        ("EC420", "/options/module_search_paths", "warning")]
+
+
+def test_computed_search_path_is_not_judged(tmp_path: Any) -> None:
+    """Without module_search_paths CPython computes sys.path, stdlib included;
+    an embedded document's interpreter runs already."""
+    assert _stdlib(EmbedConfig(options={"site_import": False}), str(tmp_path)) == []
+    assert _stdlib(EmbedConfig(embedded=True, options={"module_search_paths": ["/x"]}),
+                   str(tmp_path)) == []
+
+
+def test_absolute_entries_are_judged_only_for_a_target(tmp_path: Any) -> None:
+    """An absolute entry names the deployment machine: only a target (an
+    interpreter of this machine) makes it judgeable here."""
+    cfg = EmbedConfig(options={"module_search_paths": [str(tmp_path)]})
+    assert _stdlib(cfg, str(tmp_path)) == []
+    target = checks.inspect_target(sys.executable)
+    assert [p.code for p in checks.stdlib_problems(cfg, config_dir=None, origin=None,
+                                                   target=target)] == ["EC420"]

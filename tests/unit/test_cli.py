@@ -254,3 +254,16 @@ def test_validate_against_a_too_old_target_is_one_usage_error(tmp_path: Path) ->
     code, out, err = _run("validate", "--target", str(old[0]), doc)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "needs 3.8 or newer" in err
+
+
+def test_validate_target_refuses_a_search_path_without_the_stdlib(tmp_path: Path) -> None:
+    """validate --target: a document that cannot start is EC420, located; without
+    --target it is a warning and the document stays valid."""
+    (tmp_path / "app").mkdir()
+    doc = _write(tmp_path / "app.toml", 'version = 1\n[options]\n'
+                 'module_search_paths = ["$CONFIG_DIR/app"]\n')
+    code, out, _ = _run("validate", "--target", sys.executable, doc)
+    assert code == 1
+    assert f"{doc}:3:1: EC420 error: options.module_search_paths: no entry holds" in out
+    code, out, _ = _run("validate", doc)
+    assert (code, "EC420 warning" in out) == (0, True)
