@@ -8,6 +8,7 @@
 
 #include "apply.h"
 #include "paths.h"
+#include "archive_importer.h"
 #include "version.h"
 
 #include <stdlib.h>
@@ -173,6 +174,8 @@ int embedcfg__default_program_name(embedcfg_handle *h)
 
 int embedcfg_initialize(embedcfg_handle *h)
 {
+    int rc;
+
     if (h == NULL) {
         return -1;
     }
@@ -188,7 +191,7 @@ int embedcfg_initialize(embedcfg_handle *h)
                                   "embedded = true to attach to it instead of "
                                   "initializing");
         }
-        return embedcfg__attach(h);
+        return embedcfg__attach(h) < 0 ? -1 : embedcfg__install_archives(h);
     }
     if (h->embedded) {
         return embedcfg__fail(h,
@@ -200,10 +203,13 @@ int embedcfg_initialize(embedcfg_handle *h)
         return -1;
     }
 #if PY_VERSION_HEX >= 0x030E0000
-    return embedcfg__initialize_pep741(h);
+    rc = embedcfg__initialize_pep741(h);
 #else
-    return embedcfg__initialize_pep587(h);
+    rc = embedcfg__initialize_pep587(h);
 #endif
+    /* Archives after init, before the application runs: see
+     * docs/reference/archive.rst for why not earlier yet. */
+    return rc < 0 ? -1 : embedcfg__install_archives(h);
 }
 
 int embedcfg_run_main(embedcfg_handle *h)

@@ -11,6 +11,7 @@
 #include "jsonparse.h"
 #include "launch_api.h"
 #include "paths.h"
+#include "archive_importer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -586,6 +587,13 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     if (v != NULL) {
         if (expect(h, v, EMBEDCFG_JSON_OBJECT, "pycache") < 0
             || load_pycache(h, v) < 0) {
+            return -1;
+        }
+    }
+    v = embedcfg_json_object_get(doc, "archives");
+    if (v != NULL) {
+        if (expect(h, v, EMBEDCFG_JSON_ARRAY, "archives") < 0
+            || embedcfg__load_archives(h, v) < 0) {
             return -1;
         }
     }

@@ -29,9 +29,10 @@
 /* The keys of each table of the document, in document order. */
 #define EMBEDCFG_KEYS_DOCUMENT "$schema", "version", "profile", "lib", \
     "requires_python", "embedded", "options", "inittab", "static_modules", \
-    "pycache", NULL
+    "pycache", "archives", NULL
 #define EMBEDCFG_KEYS_INITTAB "name", "init", "library", NULL
 #define EMBEDCFG_KEYS_PYCACHE "mode", "prefix", "check", NULL
+#define EMBEDCFG_KEYS_ARCHIVES "path", "position", NULL
 
 /* Closed sets of values: the list, and how messages spell it. */
 #define EMBEDCFG_VALUES_PROFILE "isolated", "python", NULL
@@ -43,6 +44,8 @@
 #define EMBEDCFG_VALUES_PYCACHE_MODE_TEXT "\"default\", \"prefix\", \"readonly\" or \"off\""
 #define EMBEDCFG_VALUES_PYCACHE_CHECK "default", "always", "never", NULL
 #define EMBEDCFG_VALUES_PYCACHE_CHECK_TEXT "\"default\", \"always\" or \"never\""
+#define EMBEDCFG_VALUES_ARCHIVES_POSITION "before_path", "after_path", NULL
+#define EMBEDCFG_VALUES_ARCHIVES_POSITION_TEXT "\"before_path\" or \"after_path\""
 
 /* pycache.mode: the write_bytecode it sets, and whether pycache.prefix
  * becomes pycache_prefix (document.pycache_options). */
@@ -61,7 +64,8 @@
     {"options/module_search_paths/*", 0, EMBEDCFG_PATHSEC_CONTENTS}, \
     {"options/pycache_prefix", 0, EMBEDCFG_PATHSEC_CONTENTS}, \
     {"inittab/*/library", 1, EMBEDCFG_PATHSEC_FILE}, \
-    {"pycache/prefix", 0, EMBEDCFG_PATHSEC_CONTENTS}
+    {"pycache/prefix", 0, EMBEDCFG_PATHSEC_CONTENTS}, \
+    {"archives/*/path", 0, EMBEDCFG_PATHSEC_FILE}
 /* The most '*' in one `where`: the array indexes a path's label needs. */
 #define EMBEDCFG_DOCUMENT_PATH_ARRAYS 1
 

@@ -11,6 +11,7 @@
 
 #include "embedcfg_document.h"
 #include "handle.h"
+#include "archive_importer.h"
 #include "paths.h"
 #include "utf8.h"
 #include "version.h"
@@ -253,6 +254,7 @@ void embedcfg_free(embedcfg_handle *h)
     }
     embedcfg__free(h->mem, h->modules);
     embedcfg__clear_report(h);
+    embedcfg__free_archives(h);
     embedcfg__free(h->mem, h->origin);
     embedcfg__free(h->mem, h->config_dir);
     embedcfg__free(h->mem, h->lib);

@@ -48,6 +48,8 @@ typedef struct {
     char *detail;
 } embedcfg_report;
 
+struct embedcfg__archive_item;  /* archive_importer.h */
+
 struct embedcfg_handle {
     int python_profile;
     int embedded;
@@ -73,6 +75,8 @@ struct embedcfg_handle {
     size_t cap_modules;
     embedcfg_report *report;
     size_t n_report;
+    struct embedcfg__archive_item *archives;  /* the document's archives */
+    size_t n_archives;
     int has_exit;
     int exitcode;
     /* The running libpython's version as (major << 16) | (minor << 8) | micro,

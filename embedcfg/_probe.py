@@ -133,6 +133,9 @@ class Target:
     preconfig: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     #: Where ``config`` was read: "PyConfig_Get (PEP 741)", ...
     config_source: str = ""
+    #: The magic number of its bytecode (``importlib.util.MAGIC_NUMBER``), in
+    #: hex ("" when no interpreter was probed): what a packed archive must match.
+    pyc_magic: str = ""
 
     @property
     def version(self) -> Tuple[int, int, int]:
@@ -243,6 +246,7 @@ def probe():
     out.update({
         "version": list(sys.version_info[:3]),
         "hexversion": sys.hexversion,
+        "pyc_magic": sys.modules["_frozen_importlib_external"].MAGIC_NUMBER.hex(),
         "implementation": sys.implementation.name,
         "executable": sys.executable,
         "includes": sorted({paths["include"], paths["platinclude"]}),
@@ -305,7 +309,8 @@ def from_info(info: Mapping[str, Any], label: str) -> Target:
         hexversion=info["hexversion"], includes=tuple(info["includes"]),
         ccshared=tuple(shlex.split(info["ccshared"])), libpython=info["libpython"],
         config=info.get("config", {}), preconfig=info.get("preconfig", {}),
-        config_source=str(info.get("source", "unknown")))
+        config_source=str(info.get("source", "unknown")),
+        pyc_magic=str(info.get("pyc_magic", "")))
 
 
 def probe(python: str, *, isolated: bool = True, environ: Optional[Mapping[str, str]] = None,

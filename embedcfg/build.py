@@ -44,7 +44,8 @@ _PARSER_SOURCES = ("jsonparse.c", "utf8.c")
 #: Without a Python dependency, shared by the shim library and the launcher.
 _COMMON_SOURCES = ("arena.c", "paths.c", "version.c", *_PARSER_SOURCES)
 _SHIM_SOURCES = ("handle.c", "modules.c", "document.c", "apply.c", "apply_pep587.c",
-                 "apply_pep741.c", "attach.c", "static_importer.c", *_COMMON_SOURCES)
+                 "apply_pep741.c", "attach.c", "static_importer.c", "archive.c",
+                 "archive_importer.c", *_COMMON_SOURCES)
 _LAUNCHER_SOURCES = ("launcher.c", "pathsec.c", *_COMMON_SOURCES)
 _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 # -Bsymbolic-functions: calls between the shim's own functions bind at link
@@ -99,7 +100,7 @@ def _cache_facts(target: Target) -> Dict[str, Any]:
     executable's path: every venv of one interpreter shares its build."""
     return {"version": target.version, "hexversion": target.hexversion,
             "includes": target.includes, "ccshared": target.ccshared,
-            "libpython": target.libpython}
+            "libpython": target.libpython, "pyc_magic": target.pyc_magic}
 
 
 def source_dir() -> Path:
@@ -138,7 +139,11 @@ def _compiler_id(cc: List[str]) -> str:
 
 def _commands(src: Path, out: Path, target: Target, cc: List[str]) -> List[List[str]]:
     inc = [f"-I{src}", *(f"-I{i}" for i in target.includes)]
-    shim = [*cc, *_WARNINGS, *_SHIM_FLAGS, *target.ccshared, "-shared", *inc,
+    # The bytecode magic number the shim checks archives against before init
+    # (importlib.util.MAGIC_NUMBER as a little-endian word).
+    magic = ([f"-DEMBEDCFG_PYC_MAGIC=0x{int.from_bytes(bytes.fromhex(target.pyc_magic), 'little'):08X}UL"]
+             if len(target.pyc_magic) == 8 else [])
+    shim = [*cc, *_WARNINGS, *_SHIM_FLAGS, *target.ccshared, "-shared", *inc, *magic,
             *(str(src / s) for s in _SHIM_SOURCES), "-o", str(out / SHIM_NAME), "-ldl"]
     defines = [
         f"-DEMBEDCFG_TARGET_HEX=0x{target.hexversion:08X}UL",
@@ -203,7 +208,7 @@ def build(python: Optional[str] = None, *, stderr: Optional[TextIO] = None,
                 raise ShimError(f"compiling the shim for CPython {version} failed:\n"
                                 f"{' '.join(map(shlex.quote, cmd))}\n{proc.stderr.strip()}")
         info: Dict[str, Any] = {"python": target.executable, "version": list(target.version),
-                                "libpython": target.libpython}
+                                "libpython": target.libpython, "pyc_magic": target.pyc_magic}
         (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         try:
             os.rename(tmp, final)

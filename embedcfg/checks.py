@@ -37,6 +37,7 @@ from .options import (
 __all__ = [
     "ANCHORS",
     "Target",
+    "archive_problems",
     "check",
     "inspect_target",
     "parse_requires_python",
@@ -125,6 +126,43 @@ def inspect_target(python: str, timeout: float = 30.0) -> Target:
     Raises ValueError with a user-facing message when it cannot be run.
     """
     return probe(python, timeout=timeout)
+
+
+def archive_problems(cfg: EmbedConfig, target: Target, *, config_dir: Optional[str],
+                     origin: Optional[str] = None) -> List[Problem]:
+    """EC700-EC702: the archives of ``cfg`` as the launcher will check them
+    before init, on this machine, for ``target`` (archives under an anchor
+    that cannot be expanded here, such as $ORIGIN without ``origin``, are
+    left to the launcher)."""
+    from .document import expand
+    from .pack import ArchiveError, read_archive_file
+
+    if config_dir is not None:
+        import os
+
+        config_dir = os.path.realpath(config_dir)
+    problems: List[Problem] = []
+    for i, archive in enumerate(cfg.archives):
+        path = expand(archive.path, origin=origin, config_dir=config_dir)
+        if path is None:
+            continue  # EC400 / EC401, or an $ORIGIN only the launcher knows
+        label = f"archives[{i}].path: {path}"
+        try:
+            info = read_archive_file(path, what=label)
+        except ArchiveError as e:
+            code = "EC700" if "cannot read it" in str(e) else "EC701"
+            problems.append(_p(code, str(e), "archives", i, "path"))
+            continue
+        if target.full_version is None:
+            continue
+        wanted = target.version[:2]
+        if info.version != wanted or (target.pyc_magic and info.magic.hex() != target.pyc_magic):
+            problems.append(_p(
+                "EC702", f"{label} was packed for CPython {info.version[0]}.{info.version[1]}"
+                f" (bytecode magic {info.magic.hex()}), the target is"
+                f" {wanted[0]}.{wanted[1]} (magic {target.pyc_magic or 'unknown'}): rebuild it"
+                " with embedcfg pack --python TARGET", "archives", i, "path"))
+    return problems
 
 
 def _p(code: str, message: str, *parts: object, severity: Severity = Severity.ERROR) -> Problem:

@@ -240,6 +240,30 @@ def _add_precompile(sub: Any, stdout: TextIO) -> None:
                     help="what $ORIGIN means: the directory the launcher will run from")
 
 
+def _add_pack(sub: Any, stdout: TextIO) -> None:
+    pk = sub.add_parser("pack", stdout=stdout,
+                        help="pack a document's modules into one bytecode archive",
+                        description="Compile every module on the document's module search"
+                        " paths with the target interpreter and write them, sorted and"
+                        " indexed, into one archive (docs/reference/archive.rst) that the"
+                        " document's archives key imports from. Deterministic; nothing is"
+                        " written when a module fails to compile (exit 1).")
+    pk.add_argument("file", metavar="DOCUMENT", help=".toml or .json document")
+    pk.add_argument("-o", "--output", required=True, metavar="FILE",
+                    help="the archive to write (atomically)")
+    pk.add_argument("--python", metavar="PYTHON",
+                    help="the target interpreter (default: the one running embedcfg); the"
+                    " archive only loads on its CPython minor")
+    pk.add_argument("--stdlib", action="store_true",
+                    help="also pack the target's standard library (without its test suite)")
+    pk.add_argument("--with-source", action="store_true",
+                    help="store the sources too, for tracebacks and get_source")
+    pk.add_argument("--no-data", action="store_true",
+                    help="leave out the package data files")
+    pk.add_argument("--origin", metavar="DIR",
+                    help="what $ORIGIN means: the directory the launcher will run from")
+
+
 def _add_bake(sub: Any, stdout: TextIO) -> None:
     from .bake import MECHANISMS
 
@@ -352,10 +376,12 @@ def _check_documents(names: Sequence[str], *, target: Optional["Target"] = None,
             problems.extend(_symbol_problems(parsed, cfg, name, host))
         config_dir = os.path.dirname(os.path.realpath(name))
         if cfg is not None and target is not None:
+            from .checks import archive_problems
             from .security import check_paths
 
             problems.extend(parsed.locate(check_paths(
                 cfg, config_dir=config_dir, origin=None, allow_insecure=allow_insecure)))
+            problems.extend(parsed.locate(archive_problems(cfg, target, config_dir=config_dir)))
         if cfg is not None:
             from .checks import stdlib_problems
 
@@ -591,6 +617,30 @@ def _precompile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
+def _pack(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from .pack import PackError, pack
+
+    checked = _valid_documents([args.file], stderr)
+    if checked is None:
+        return EXIT_PROBLEMS
+    cfg = checked[0].cfg
+    assert cfg is not None
+    try:
+        result = pack(cfg, args.output, python=args.python,
+                      config_dir=os.path.dirname(os.path.abspath(args.file)),
+                      origin=args.origin, include_stdlib=args.stdlib,
+                      with_source=args.with_source, with_data=not args.no_data)
+    except PackError as e:
+        stderr.write(f"embedcfg: error: {e}\n")
+        return EXIT_PROBLEMS
+    for path, why in result.skipped:
+        stderr.write(f"embedcfg: note: {path} not packed: {why}\n")
+    for source, message in result.failed:
+        stderr.write(f"{source}: {message}\n")
+    (stdout if result.ok else stderr).write(result.summary() + "\n")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
 def _bake(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from pathlib import Path
 
@@ -653,7 +703,8 @@ _COMMANDS: Dict[str, Tuple[Callable[[Any, TextIO], None], _Handler]] = {
     "validate": (_add_validate, _validate), "schema": (_add_schema, _schema),
     "convert": (_add_convert, _convert), "show": (_add_show, _show),
     "build": (_add_build, _build), "run": (_add_run, _run),
-    "precompile": (_add_precompile, _precompile), "bake": (_add_bake, _bake),
+    "precompile": (_add_precompile, _precompile), "pack": (_add_pack, _pack),
+    "bake": (_add_bake, _bake),
     "inspect": (_add_inspect, _inspect),
 }
 

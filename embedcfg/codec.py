@@ -21,7 +21,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 
 from .document import MAX_BYTES, MAX_DEPTH
 from .errors import CODES, LoadError, Problem, pointer_from_parts
-from .model import EmbedConfig, InittabEntry, Pycache
+from .model import Archive, EmbedConfig, InittabEntry, Pycache
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -335,11 +335,11 @@ def make_converter() -> cattrs.BaseConverter:
     # unstructure functions, for their per-field overrides; they are built
     # on first use (hook factories), so validating never builds them.
     c = cattrs.BaseConverter()
-    for cls in (EmbedConfig, InittabEntry, Pycache):
+    for cls in (EmbedConfig, InittabEntry, Pycache, Archive):
         attrs.resolve_types(cls)  # the model's annotations are strings
     options_type = attrs.fields(EmbedConfig).options.type
     c.register_structure_hook_func(lambda t: t == options_type, lambda v, _: dict(v))
-    parts = (InittabEntry, Pycache)
+    parts = (InittabEntry, Pycache, Archive)
     c.register_unstructure_hook_factory(
         lambda t: t in parts, lambda t: make_dict_unstructure_fn(t, c, _cattrs_omit_if_default=True))
     c.register_unstructure_hook_factory(lambda t: t is EmbedConfig, lambda _: make_dict_unstructure_fn(
@@ -347,7 +347,8 @@ def make_converter() -> cattrs.BaseConverter:
         version=override(omit_if_default=False),
         profile=override(omit_if_default=False),
         options=override(unstruct_hook=_unstructure_options),
-        inittab=override(unstruct_hook=lambda v: [c.unstructure(e, InittabEntry) for e in v])))
+        inittab=override(unstruct_hook=lambda v: [c.unstructure(e, InittabEntry) for e in v]),
+        archives=override(unstruct_hook=lambda v: [c.unstructure(e, Archive) for e in v])))
     return c
 
 
@@ -377,8 +378,9 @@ def unstructure(cfg: EmbedConfig) -> Dict[str, Any]:
     out: Dict[str, Any] = _get_converter().unstructure(cfg)
     if not out.get("options"):
         out.pop("options", None)
-    if not out.get("inittab"):
-        out.pop("inittab", None)
+    for listed in ("inittab", "archives"):
+        if not out.get(listed):
+            out.pop(listed, None)
     return out
 
 

@@ -203,6 +203,16 @@ CODES: Mapping[str, Code] = _codes(
     ("EC505", "init function not found",
      "An inittab entry's init function is not defined where the document says: in its library (absolute or $CONFIG_DIR, checked by embedcfg validate and embedcfg build), or, with --host, exported by the host program, where the C shim looks it up with dlsym. The launcher would refuse to start (exit 78).",
      "Fix the name (init, or the module name it defaults from), build the library or the host with the init function, link the host with -rdynamic so dlsym finds its symbols, or point library at the right file."),
+    # Archives (embedcfg pack), checked with --target and by the launcher before init.
+    ("EC700", "archive cannot be read",
+     "An archives[].path names a file that does not exist or cannot be read. The launcher refuses to start (exit 78) rather than fall back to the filesystem.",
+     "Build it with embedcfg pack DOCUMENT -o FILE, or fix the path."),
+    ("EC701", "invalid archive",
+     "The file is not an embedcfg archive, or it is truncated, oversized or corrupt (its checksum or index does not hold). Importing from it could run damaged code, so the launcher refuses it before init (exit 78).",
+     "Rebuild it with embedcfg pack; copy it in binary mode."),
+    ("EC702", "archive built for another CPython",
+     "Marshalled code only loads on the CPython minor (and bytecode magic number) that wrote it; the archive's header names another one than the target's.",
+     "Rebuild it with embedcfg pack --python TARGET."),
     # Values.
     ("EC600", "unknown codec",
      "The encoding is not known to Python; initialization would fail.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from types import MappingProxyType
-from typing import Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 import attrs
 
@@ -21,6 +21,8 @@ from .options import PathUse
 
 __all__ = [
     "FORMAT_VERSION",
+    "Archive",
+    "ArchivePosition",
     "INDEXED_THRESHOLD",
     "EmbedConfig",
     "HashCheck",
@@ -71,6 +73,13 @@ class HashCheck(enum.Enum):
     NEVER = "never"
 
 
+class ArchivePosition(enum.Enum):
+    """Where an archive's importer sits on sys.meta_path."""
+
+    BEFORE_PATH = "before_path"  # before the path finder: the archive wins over sys.path
+    AFTER_PATH = "after_path"  # after it: sys.path wins, the archive is the fallback
+
+
 class StaticModules(enum.Enum):
     """How the inittab's static extension modules become importable."""
 
@@ -89,7 +98,7 @@ def _freeze_options(value: Mapping[str, object]) -> Mapping[str, OptionValue]:
     return MappingProxyType(frozen)  # type: ignore[arg-type]
 
 
-def _entries(value: Iterable["InittabEntry"]) -> Tuple["InittabEntry", ...]:
+def _entries(value: Iterable[Any]) -> Tuple[Any, ...]:
     # A Python function rather than ``tuple`` itself: attrs inspects a
     # converter's signature, and for a builtin that means compiling
     # tokenize's large regular expression, several ms of every start-up.
@@ -115,6 +124,20 @@ class InittabEntry:
     def init_symbol(self) -> str:
         """The init function's name, with the default applied."""
         return self.init if self.init is not None else "PyInit_" + self.name.rpartition(".")[2]
+
+
+@attrs.frozen
+class Archive:
+    """A bytecode archive written by ``embedcfg pack``, imported from memory."""
+
+    path: str = attrs.field(metadata=key(
+        "The archive file (embedcfg pack -o). " + PATH_NOTE, required=True, non_empty=True,
+        path=PathRule(Anchoring.ANCHORED, PathUse.FILE)))
+    #: None means ``before_path``.
+    position: Optional[ArchivePosition] = attrs.field(default=None, metadata=key(
+        "Where its importer goes on sys.meta_path: 'before_path' (default: before the path"
+        " finder, so the archive wins over sys.path) or 'after_path' (after it: a fallback)."
+        " Archives of the same position keep their document order."))
 
 
 @attrs.frozen
@@ -165,6 +188,10 @@ class EmbedConfig:
         f" {INDEXED_THRESHOLD} modules on, else 'inittab'."))
     pycache: Optional[Pycache] = attrs.field(default=None, metadata=key(
         "Bytecode cache policy."))
+    archives: Tuple[Archive, ...] = attrs.field(default=(), converter=_entries, metadata=key(
+        "Bytecode archives (embedcfg pack) whose modules are imported from memory, installed"
+        " on sys.meta_path after init; each is checked before init (built for this CPython,"
+        " complete, not corrupt)."))
 
     def with_options(self, **options: Union[OptionValue, Sequence[str]]) -> "EmbedConfig":
         """A copy with ``options`` merged in (a ``None`` value removes one)."""

@@ -153,6 +153,7 @@ def test_c_paths_are_the_loaded_paths(c_view: dict) -> None:  # type: ignore[typ
         ["options/pycache_prefix", 0, 1],
         ["inittab/*/library", 1, 0],
         ["pycache/prefix", 0, 1],
+        ["archives/*/path", 0, 0],
     ]
 
 

@@ -1,0 +1,103 @@
+/* embedcfg: the reader of bytecode archives (`embedcfg pack`; the format is
+ * docs/reference/archive.rst, and embedcfg/pack.py:read_archive checks a
+ * file in the same order with the same messages).
+ *
+ * Opening an archive checks all of it once: the header, the checksum of
+ * every byte after it, and the bounds, names and order of every index entry.
+ * After that, lookups trust the index: a binary search over names that are
+ * NUL-terminated inside the file.  No input makes the reader read out of
+ * bounds.  No Python dependency (the launcher checks archives before any
+ * libpython is loaded, and the fuzz driver links it alone); no global state;
+ * nothing is allocated but the mapping of an opened file. */
+
+#ifndef EMBEDCFG_ARCHIVE_H
+#define EMBEDCFG_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EMBEDCFG_ARCHIVE_FORMAT 1
+#define EMBEDCFG_ARCHIVE_HEADER_SIZE 64
+/* The largest archive read (the format's offsets stay below 4 GiB). */
+#define EMBEDCFG_ARCHIVE_MAX_SIZE ((uint64_t)1 << 32)
+#define EMBEDCFG_ARCHIVE_MAX_NAME 4096
+
+/* Header flags. */
+#define EMBEDCFG_ARCHIVE_SOURCES 0x1u
+#define EMBEDCFG_ARCHIVE_STDLIB 0x2u
+
+typedef struct {
+    const unsigned char *base;   /* the whole file */
+    size_t size;
+    void *mapping;               /* embedcfg_archive_open's; NULL otherwise */
+    size_t mapping_size;
+    unsigned char magic[4];      /* the pyc magic number it was compiled for */
+    int major;
+    int minor;
+    uint32_t flags;
+    uint32_t n_modules;
+    uint32_t n_data;
+} embedcfg_archive;
+
+typedef struct {
+    const char *name;            /* NUL-terminated, inside the archive */
+    size_t name_len;
+    int is_package;
+    const unsigned char *code;   /* marshalled code object */
+    size_t code_len;
+    const unsigned char *source; /* NULL when not packed */
+    size_t source_len;
+} embedcfg_archive_module;
+
+/* Check `size` bytes at `data` as an archive; `what` names it in messages
+ * ("archives[0].path: /x/app.pack").  0, or -1 with a one-line message in
+ * err.  The archive borrows `data`. */
+int embedcfg_archive_from_memory(embedcfg_archive *a, const void *data,
+                                 size_t size, const char *what, char *err,
+                                 size_t err_size);
+
+/* Map the file at `path` and check it as embedcfg_archive_from_memory does.
+ * 0, or -1 with a message (a missing or unreadable file: "cannot read
+ * it"). */
+int embedcfg_archive_open(embedcfg_archive *a, const char *path,
+                          const char *what, char *err, size_t err_size);
+
+/* Unmap an archive from embedcfg_archive_open (nothing for one from memory);
+ * safe on a zeroed or closed archive. */
+void embedcfg_archive_close(embedcfg_archive *a);
+
+/* 0 when the archive was compiled for bytecode `magic` and CPython
+ * 3.`minor`; else -1 with a message that says which it was built for. */
+int embedcfg_archive_check_python(const embedcfg_archive *a,
+                                  const unsigned char magic[4], int minor,
+                                  const char *what, char *err,
+                                  size_t err_size);
+
+/* Module `i` (< n_modules) of a checked archive. */
+void embedcfg_archive_module_at(const embedcfg_archive *a, uint32_t i,
+                                embedcfg_archive_module *out);
+
+/* The module named `name` (len bytes): 1 and *out, or 0. */
+int embedcfg_archive_find(const embedcfg_archive *a, const char *name,
+                          size_t len, embedcfg_archive_module *out);
+
+/* The data file at `name` (its path inside the archive, "pkg/data.txt"):
+ * 1 with *data and *len, or 0. */
+int embedcfg_archive_find_data(const embedcfg_archive *a, const char *name,
+                               size_t len, const unsigned char **data,
+                               size_t *data_len);
+
+/* Data file `i` (< n_data): its name and bytes. */
+void embedcfg_archive_data_at(const embedcfg_archive *a, uint32_t i,
+                              const char **name, size_t *name_len,
+                              const unsigned char **data, size_t *data_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EMBEDCFG_ARCHIVE_H */

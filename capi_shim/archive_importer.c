@@ -1,0 +1,618 @@
+/* embedcfg: the archive importer (see archive_importer.h).  The finder and
+ * loader protocol as in static_importer.c (a module object whose state owns
+ * what the finder needs, so nothing here is global); the code objects come
+ * from the mapped archive through PyMarshal_ReadObjectFromString, and their
+ * co_filename (the module's path inside the archive, as `embedcfg pack`
+ * compiled it) is rewritten to the virtual path with importlib's own
+ * _imp._fix_co_filename, so tracebacks name the archive.  Public CPython
+ * API only, 3.8 and newer. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <marshal.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "handle.h"
+#include "jsonparse.h"
+#include "paths.h"
+#include "archive_importer.h"
+
+/* --- the document (before init) ------------------------------------------ */
+
+static int load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
+                    const embedcfg_json_value *entry)
+{
+    const embedcfg_json_value *path;
+    const embedcfg_json_value *position;
+    char what[64];
+    char label[4200];
+    char err[4608];
+    char *expanded;
+    size_t k;
+
+    snprintf(what, sizeof what, "archives[%lu]", (unsigned long)i);
+    if (embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
+        return embedcfg__fail(h, "%s: expected an object (byte offset %lu)", what,
+                              (unsigned long)embedcfg_json_offset(entry));
+    }
+    for (k = 0; k < embedcfg_json_object_len(entry); k++) {
+        const char *key = embedcfg_json_object_key(entry, k, NULL);
+
+        if (strcmp(key, "path") != 0 && strcmp(key, "position") != 0) {
+            return embedcfg__fail(h, "%s: unknown key '%s'", what, key);
+        }
+    }
+    path = embedcfg_json_object_get(entry, "path");
+    if (path == NULL || embedcfg_json_type_of(path) != EMBEDCFG_JSON_STRING) {
+        return embedcfg__fail(h, "%s.path: expected a string", what);
+    }
+    position = embedcfg_json_object_get(entry, "position");
+    if (position != NULL && embedcfg_json_type_of(position) != EMBEDCFG_JSON_NULL) {
+        const char *p = embedcfg_json_type_of(position) == EMBEDCFG_JSON_STRING
+                        ? embedcfg_json_string_value(position, NULL) : "";
+
+        if (strcmp(p, "after_path") == 0) {
+            item->after_path = 1;
+        }
+        else if (strcmp(p, "before_path") != 0) {
+            return embedcfg__fail(h, "%s.position: expected \"before_path\" or"
+                                  " \"after_path\"", what);
+        }
+    }
+    expanded = embedcfg__expand_path(NULL, embedcfg_json_string_value(path, NULL),
+                                     embedcfg__origin_of(h), h->config_dir, 0, err,
+                                     sizeof err);
+    if (expanded == NULL) {
+        return embedcfg__fail(h, "%s.path: %s", what, err);
+    }
+    item->path = expanded;
+    snprintf(label, sizeof label, "%s.path: %s", what, expanded);
+    if (embedcfg_archive_open(&item->archive, expanded, label, err, sizeof err) < 0) {
+        return embedcfg__fail(h, "%s", err);
+    }
+    {
+        /* The bytecode magic number of the CPython the shim is built for
+         * (embedcfg.build defines it from the target); the minor alone
+         * otherwise, and the magic is compared again at install. */
+#ifdef EMBEDCFG_PYC_MAGIC
+        const unsigned long m = EMBEDCFG_PYC_MAGIC;
+        const unsigned char magic[4] = {(unsigned char)(m & 0xFF), (unsigned char)((m >> 8) & 0xFF),
+                                        (unsigned char)((m >> 16) & 0xFF),
+                                        (unsigned char)((m >> 24) & 0xFF)};
+#else
+        unsigned char magic[4];
+
+        memcpy(magic, item->archive.magic, 4);
+#endif
+        if (embedcfg_archive_check_python(&item->archive, magic, PY_MINOR_VERSION, label, err,
+                                          sizeof err) < 0) {
+            return embedcfg__fail(h, "%s", err);
+        }
+    }
+    return 0;
+}
+
+int embedcfg__load_archives(embedcfg_handle *h, const embedcfg_json_value *list)
+{
+    size_t n = embedcfg_json_array_len(list);
+    size_t i;
+
+    embedcfg__free_archives(h);
+    if (n == 0) {
+        return 0;
+    }
+    h->archives = (embedcfg__archive_item *)calloc(n, sizeof *h->archives);
+    if (h->archives == NULL) {
+        return embedcfg__fail(h, "out of memory");
+    }
+    h->n_archives = n;
+    for (i = 0; i < n; i++) {
+        if (load_one(h, &h->archives[i], i, embedcfg_json_array_item(list, i)) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void embedcfg__free_archives(embedcfg_handle *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n_archives; i++) {
+        embedcfg_archive_close(&h->archives[i].archive);
+        free(h->archives[i].path);
+    }
+    free(h->archives);
+    h->archives = NULL;
+    h->n_archives = 0;
+}
+
+/* --- the finder / loader --------------------------------------------------- */
+
+typedef struct {
+    embedcfg_archive archive;   /* owns the mapping */
+    char *cpath;                /* the archive's path (PyMem) */
+    PyObject *path;             /* str: the archive's path */
+    PyObject *spec_class;       /* importlib's ModuleSpec */
+    PyObject *fix_co_filename;  /* _imp._fix_co_filename */
+    PyObject *decode_source;    /* importlib's decode_source */
+} finder_state;
+
+static finder_state *state_of(PyObject *op)
+{
+    return (finder_state *)PyModule_GetState(op);
+}
+
+/* The entry of `name` (a str), or 0. */
+static int lookup(finder_state *self, PyObject *name, embedcfg_archive_module *m)
+{
+    Py_ssize_t len;
+    const char *utf8;
+
+    if (!PyUnicode_Check(name)) {
+        return 0;
+    }
+    utf8 = PyUnicode_AsUTF8AndSize(name, &len);
+    if (utf8 == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return embedcfg_archive_find(&self->archive, utf8, (size_t)len, m);
+}
+
+static int lookup_or_raise(finder_state *self, PyObject *name, embedcfg_archive_module *m)
+{
+    if (!lookup(self, name, m)) {
+        PyErr_Format(PyExc_ImportError, "%R is not in the archive %U", name, self->path);
+        return 0;
+    }
+    return 1;
+}
+
+/* The virtual path of module m: "<archive>/a/b" followed by `tail`
+ * (".py", "/__init__.py", ".pyc", or "" for a package's directory). */
+static PyObject *virtual_path(finder_state *self, const embedcfg_archive_module *m,
+                              const char *tail)
+{
+    size_t base = strlen(self->cpath);
+    size_t n = base + 1 + m->name_len + strlen(tail) + 1;
+    char *buf = (char *)PyMem_Malloc(n);
+    PyObject *out;
+    size_t i;
+
+    if (buf == NULL) {
+        return PyErr_NoMemory();
+    }
+    memcpy(buf, self->cpath, base);
+    buf[base] = '/';
+    for (i = 0; i < m->name_len; i++) {
+        buf[base + 1 + i] = m->name[i] == '.' ? '/' : m->name[i];
+    }
+    strcpy(buf + base + 1 + m->name_len, tail);
+    out = PyUnicode_DecodeFSDefault(buf);
+    PyMem_Free(buf);
+    return out;
+}
+
+static const char *file_tail(const embedcfg_archive_module *m, int cached)
+{
+    if (m->is_package) {
+        return cached ? "/__init__.pyc" : "/__init__.py";
+    }
+    return cached ? ".pyc" : ".py";
+}
+
+static PyObject *finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
+{
+    finder_state *self = state_of(op);
+    char *names[] = {"fullname", "path", "target", NULL};
+    PyObject *name;
+    PyObject *path = NULL;
+    PyObject *target = NULL;
+    PyObject *origin = NULL;
+    PyObject *cached = NULL;
+    PyObject *call_args = NULL;
+    PyObject *kw = NULL;
+    PyObject *spec = NULL;
+    embedcfg_archive_module m;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", names, &name, &path,
+                                     &target)) {
+        return NULL;
+    }
+    if (!lookup(self, name, &m)) {
+        Py_RETURN_NONE;
+    }
+    origin = virtual_path(self, &m, file_tail(&m, 0));
+    cached = virtual_path(self, &m, file_tail(&m, 1));
+    call_args = PyTuple_Pack(2, name, op);
+    kw = PyDict_New();
+    if (origin == NULL || cached == NULL || call_args == NULL || kw == NULL
+        || PyDict_SetItemString(kw, "origin", origin) < 0
+        || PyDict_SetItemString(kw, "is_package", m.is_package ? Py_True : Py_False) < 0) {
+        goto done;
+    }
+    spec = PyObject_Call(self->spec_class, call_args, kw);
+    if (spec == NULL) {
+        goto done;
+    }
+    /* a location: importlib sets __file__ from origin, __cached__ from cached */
+    if (PyObject_SetAttrString(spec, "has_location", Py_True) < 0
+        || PyObject_SetAttrString(spec, "cached", cached) < 0) {
+        Py_CLEAR(spec);
+        goto done;
+    }
+    if (m.is_package) {
+        PyObject *dir = virtual_path(self, &m, "");
+        PyObject *locations = dir != NULL ? PyList_New(1) : NULL;
+
+        if (locations == NULL) {
+            Py_XDECREF(dir);
+            Py_CLEAR(spec);
+            goto done;
+        }
+        PyList_SET_ITEM(locations, 0, dir);  /* steals dir */
+        if (PyObject_SetAttrString(spec, "submodule_search_locations", locations) < 0) {
+            Py_CLEAR(spec);
+        }
+        Py_DECREF(locations);
+    }
+
+done:
+    Py_XDECREF(origin);
+    Py_XDECREF(cached);
+    Py_XDECREF(call_args);
+    Py_XDECREF(kw);
+    return spec;
+}
+
+static PyObject *finder_get_code(PyObject *op, PyObject *name)
+{
+    finder_state *self = state_of(op);
+    embedcfg_archive_module m;
+    PyObject *code;
+    PyObject *origin;
+    PyObject *r;
+
+    if (!lookup_or_raise(self, name, &m)) {
+        return NULL;
+    }
+    code = PyMarshal_ReadObjectFromString((const char *)m.code, (Py_ssize_t)m.code_len);
+    if (code == NULL) {
+        return NULL;
+    }
+    if (!PyCode_Check(code)) {
+        Py_DECREF(code);
+        return PyErr_Format(PyExc_ImportError, "%R in the archive %U is not a code object",
+                            name, self->path);
+    }
+    origin = virtual_path(self, &m, file_tail(&m, 0));
+    if (origin == NULL) {
+        Py_DECREF(code);
+        return NULL;
+    }
+    r = PyObject_CallFunctionObjArgs(self->fix_co_filename, code, origin, NULL);
+    Py_DECREF(origin);
+    if (r == NULL) {
+        Py_DECREF(code);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return code;
+}
+
+static PyObject *finder_create_module(PyObject *op, PyObject *spec)
+{
+    (void)op;
+    (void)spec;
+    Py_RETURN_NONE;  /* importlib's default module */
+}
+
+static PyObject *finder_exec_module(PyObject *op, PyObject *module)
+{
+    PyObject *name = PyObject_GetAttrString(module, "__name__");
+    PyObject *spec;
+    PyObject *code;
+    PyObject *dict;
+    PyObject *result;
+
+    /* the spec's name: __main__ run by runpy keeps its module name there */
+    spec = PyObject_GetAttrString(module, "__spec__");
+    if (spec != NULL && spec != Py_None) {
+        Py_XDECREF(name);
+        name = PyObject_GetAttrString(spec, "name");
+    }
+    else {
+        PyErr_Clear();
+    }
+    Py_XDECREF(spec);
+    if (name == NULL) {
+        return NULL;
+    }
+    code = finder_get_code(op, name);
+    Py_DECREF(name);
+    if (code == NULL) {
+        return NULL;
+    }
+    dict = PyModule_GetDict(module);
+    /* as exec() does: before 3.10 a frame whose globals lack __builtins__
+     * gets a builtins namespace holding only None */
+    if (dict != NULL && PyDict_GetItemString(dict, "__builtins__") == NULL
+        && PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        dict = NULL;
+    }
+    result = dict != NULL ? PyEval_EvalCode(code, dict, dict) : NULL;
+    Py_DECREF(code);
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_DECREF(result);
+    Py_RETURN_NONE;
+}
+
+static PyObject *finder_get_source(PyObject *op, PyObject *name)
+{
+    finder_state *self = state_of(op);
+    embedcfg_archive_module m;
+    PyObject *raw;
+    PyObject *text;
+
+    if (!lookup_or_raise(self, name, &m)) {
+        return NULL;
+    }
+    if (m.source == NULL) {
+        Py_RETURN_NONE;  /* packed without --with-source */
+    }
+    raw = PyBytes_FromStringAndSize((const char *)m.source, (Py_ssize_t)m.source_len);
+    if (raw == NULL) {
+        return NULL;
+    }
+    text = PyObject_CallFunctionObjArgs(self->decode_source, raw, NULL);
+    Py_DECREF(raw);
+    return text;
+}
+
+static PyObject *finder_is_package(PyObject *op, PyObject *name)
+{
+    embedcfg_archive_module m;
+
+    if (!lookup_or_raise(state_of(op), name, &m)) {
+        return NULL;
+    }
+    return PyBool_FromLong(m.is_package);
+}
+
+static PyObject *finder_get_filename(PyObject *op, PyObject *name)
+{
+    finder_state *self = state_of(op);
+    embedcfg_archive_module m;
+
+    if (!lookup_or_raise(self, name, &m)) {
+        return NULL;
+    }
+    return virtual_path(self, &m, file_tail(&m, 0));
+}
+
+/* get_data(path): a data file (or a packed source) by its virtual path. */
+static PyObject *finder_get_data(PyObject *op, PyObject *arg)
+{
+    finder_state *self = state_of(op);
+    PyObject *bytes = NULL;
+    const char *p;
+    size_t base = strlen(self->cpath);
+    const unsigned char *data;
+    size_t len;
+    PyObject *result = NULL;
+
+    if (!PyUnicode_FSConverter(arg, &bytes)) {
+        return NULL;
+    }
+    p = PyBytes_AS_STRING(bytes);
+    if (strncmp(p, self->cpath, base) == 0 && p[base] == '/'
+        && embedcfg_archive_find_data(&self->archive, p + base + 1, strlen(p + base + 1),
+                                      &data, &len)) {
+        result = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)len);
+    }
+    else {
+        PyErr_Format(PyExc_FileNotFoundError, "%R is not a data file of the archive %U",
+                     arg, self->path);
+    }
+    Py_DECREF(bytes);
+    return result;
+}
+
+static PyObject *finder_invalidate_caches(PyObject *op, PyObject *unused)
+{
+    (void)op;
+    (void)unused;
+    Py_RETURN_NONE;
+}
+
+static int finder_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    finder_state *self = state_of(op);
+
+    if (self != NULL) {
+        Py_VISIT(self->path);
+        Py_VISIT(self->spec_class);
+        Py_VISIT(self->fix_co_filename);
+        Py_VISIT(self->decode_source);
+    }
+    return 0;
+}
+
+static int finder_clear(PyObject *op)
+{
+    finder_state *self = state_of(op);
+
+    if (self != NULL) {
+        Py_CLEAR(self->path);
+        Py_CLEAR(self->spec_class);
+        Py_CLEAR(self->fix_co_filename);
+        Py_CLEAR(self->decode_source);
+    }
+    return 0;
+}
+
+static void finder_free(void *op)
+{
+    finder_state *self = state_of((PyObject *)op);
+
+    (void)finder_clear((PyObject *)op);
+    if (self != NULL) {
+        /* only here: code objects never point into the mapping (marshal
+         * copies), so nothing outlives it */
+        embedcfg_archive_close(&self->archive);
+        PyMem_Free(self->cpath);
+        self->cpath = NULL;
+    }
+}
+
+static PyMethodDef finder_methods[] = {
+    {"find_spec", (PyCFunction)(void (*)(void))finder_find_spec, METH_VARARGS | METH_KEYWORDS,
+     "find_spec(fullname, path=None, target=None)\n--\n\n"
+     "A ModuleSpec for a module of the archive, else None."},
+    {"create_module", finder_create_module, METH_O, "None: the default module."},
+    {"exec_module", finder_exec_module, METH_O, "Run the module's code from the archive."},
+    {"get_code", finder_get_code, METH_O, "The module's code object, from the archive."},
+    {"get_source", finder_get_source, METH_O,
+     "The module's source when it was packed (--with-source), else None."},
+    {"get_filename", finder_get_filename, METH_O, "The module's virtual path."},
+    {"is_package", finder_is_package, METH_O, "True for a package."},
+    {"get_data", finder_get_data, METH_O,
+     "The bytes of a package data file, by its virtual path."},
+    {"invalidate_caches", finder_invalidate_caches, METH_NOARGS,
+     "Nothing to invalidate: the archive is fixed."},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef finder_def = {
+    PyModuleDef_HEAD_INIT,
+    "embedcfg.archive_importer",
+    "Finds and loads modules from a bytecode archive written by embedcfg pack, mapped\n"
+    "into memory: a sys.meta_path finder and loader.",
+    (Py_ssize_t)sizeof(finder_state),
+    finder_methods,
+    NULL,
+    finder_traverse,
+    finder_clear,
+    finder_free
+};
+
+static PyObject *attr_of_module(const char *module, const char *attr)
+{
+    PyObject *m = PyDict_GetItemString(PyImport_GetModuleDict(), module);
+
+    if (m == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_RuntimeError, "embedcfg archive importer: %s is not in"
+                         " sys.modules (importlib is not initialized)", module);
+        }
+        return NULL;
+    }
+    return PyObject_GetAttrString(m, attr);
+}
+
+/* A finder over item's archive, which it takes (item's is zeroed). */
+static PyObject *finder_new(embedcfg__archive_item *item)
+{
+    PyObject *module = PyModule_Create(&finder_def);
+    PyObject *magic;
+    finder_state *self;
+    size_t n;
+
+    if (module == NULL) {
+        return NULL;
+    }
+    self = state_of(module);
+    n = strlen(item->path) + 1;
+    self->cpath = (char *)PyMem_Malloc(n);
+    if (self->cpath == NULL) {
+        Py_DECREF(module);
+        return PyErr_NoMemory();
+    }
+    memcpy(self->cpath, item->path, n);
+    self->archive = item->archive;
+    memset(&item->archive, 0, sizeof item->archive);
+    self->path = PyUnicode_DecodeFSDefault(self->cpath);
+    self->spec_class = attr_of_module("_frozen_importlib", "ModuleSpec");
+    self->decode_source = self->spec_class != NULL
+        ? attr_of_module("_frozen_importlib_external", "decode_source") : NULL;
+    self->fix_co_filename = self->decode_source != NULL
+        ? attr_of_module("_imp", "_fix_co_filename") : NULL;
+    if (self->path == NULL || self->fix_co_filename == NULL) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    /* the running interpreter's own magic number: the last word */
+    magic = attr_of_module("_frozen_importlib_external", "MAGIC_NUMBER");
+    if (magic == NULL) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    if (!PyBytes_Check(magic) || PyBytes_GET_SIZE(magic) != 4
+        || memcmp(PyBytes_AS_STRING(magic), self->archive.magic, 4) != 0) {
+        PyErr_Format(PyExc_ImportError, "the archive %U was packed for another CPython"
+                     " (bytecode magic number): rebuild it with embedcfg pack --python",
+                     self->path);
+        Py_DECREF(magic);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_DECREF(magic);
+    return module;
+}
+
+int embedcfg__install_archives(embedcfg_handle *h)
+{
+    PyObject *meta_path;
+    PyObject *path_finder;
+    Py_ssize_t before;
+    size_t i;
+
+    if (h->n_archives == 0) {
+        return 0;
+    }
+    meta_path = PySys_GetObject("meta_path");  /* borrowed */
+    path_finder = attr_of_module("_frozen_importlib_external", "PathFinder");
+    if (meta_path == NULL || !PyList_Check(meta_path) || path_finder == NULL) {
+        Py_XDECREF(path_finder);
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
+        }
+        return embedcfg__fail_exception(h, "installing the archives");
+    }
+    /* before_path ones go, in document order, where PathFinder is; the
+     * others after it, in document order */
+    for (before = 0; before < PyList_GET_SIZE(meta_path); before++) {
+        if (PyList_GET_ITEM(meta_path, before) == path_finder) {
+            break;
+        }
+    }
+    Py_DECREF(path_finder);
+    for (i = 0; i < h->n_archives; i++) {
+        PyObject *finder;
+        int rc;
+
+        if (h->archives[i].archive.base == NULL) {
+            continue;  /* installed already */
+        }
+        finder = finder_new(&h->archives[i]);
+        if (finder == NULL) {
+            return embedcfg__fail_exception(h, "installing the archives");
+        }
+        if (h->archives[i].after_path) {
+            rc = PyList_Append(meta_path, finder);
+        }
+        else {
+            rc = PyList_Insert(meta_path, before++, finder);
+        }
+        Py_DECREF(finder);
+        if (rc < 0) {
+            return embedcfg__fail_exception(h, "installing the archives");
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,487 @@
+"""Pack a document's modules into one indexed bytecode archive.
+
+``embedcfg pack DOCUMENT -o FILE`` compiles every module the document's
+interpreter would import from its ``module_search_paths`` (the same roots as
+``precompile``; the standard library only with ``--stdlib``) *with the target
+interpreter*, since marshalled code is only valid for the CPython minor that
+wrote it, and writes them into one file that the C shim's archive importer
+(``capi_shim/archive_importer.c``) maps and imports from memory. The format is
+in ``docs/reference/archive.rst``; :func:`read_archive` reads and checks it
+exactly as the C reader (``capi_shim/archive.c``) does.
+
+The output is deterministic: modules and data files are sorted by name, the
+child compiles each module from its bytes alone (no timestamps, no paths of
+this machine in the code objects: ``co_filename`` is the module's path inside
+the archive, made absolute by the importer when it loads it), and the file is
+written atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import struct
+import sys
+import zlib
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import attrs
+
+from .document import expand
+from .model import EmbedConfig
+
+__all__ = [
+    "ArchiveError",
+    "ArchiveInfo",
+    "DataEntry",
+    "FLAG_SOURCES",
+    "FLAG_STDLIB",
+    "FORMAT",
+    "HEADER_SIZE",
+    "ModuleEntry",
+    "PackError",
+    "PackResult",
+    "SIGNATURE",
+    "build_archive",
+    "pack",
+    "read_archive",
+]
+
+#: The first 8 bytes of every archive.
+SIGNATURE = b"ECFGPAK\0"
+#: The archive format version this embedcfg writes and reads.
+FORMAT = 1
+#: Header flags.
+FLAG_SOURCES = 0x1  # --with-source: some modules carry their source
+FLAG_STDLIB = 0x2  # --stdlib: the target's standard library is in it
+#: Module entry flags.
+ENTRY_PACKAGE = 0x1
+ENTRY_SOURCE = 0x2
+
+# signature, format, pyc magic, major, minor, reserved, flags, module count,
+# data count, file size, module index offset, data index offset, crc32, reserved
+_HEADER = struct.Struct("<8sI4sBBHIIIQQQII")
+# name offset, name length, flags, code offset, code length, source length, source offset
+_MODULE = struct.Struct("<QIIQIIQ")
+# name offset, name length, reserved, data offset, data length
+_DATA = struct.Struct("<QIIQQ")
+HEADER_SIZE = _HEADER.size
+assert HEADER_SIZE == 64 and _MODULE.size == 40 and _DATA.size == 32
+
+#: The largest archive read or written (the C reader's limit too): offsets
+#: and sizes are checked against it before any arithmetic.
+MAX_SIZE = 1 << 32
+#: Module names and data paths longer than this are refused.
+MAX_NAME = 4096
+
+#: Directories of the standard library left out with ``--stdlib``: the test
+#: suite, as precompile leaves it out.
+STDLIB_EXCLUDED_DIRS = ("test", "tests", "idle_test")
+
+
+class PackError(ValueError):
+    """The document cannot be packed as asked (nothing was written)."""
+
+
+class ArchiveError(ValueError):
+    """A file is not a valid archive; the message says what is wrong."""
+
+
+@attrs.frozen
+class ModuleEntry:
+    """One module of an archive."""
+
+    name: str
+    is_package: bool
+    code: bytes
+    #: The source bytes (``--with-source``), or None.
+    source: Optional[bytes] = None
+
+
+@attrs.frozen
+class DataEntry:
+    """One package data file: its path inside the archive (``pkg/data.txt``)."""
+
+    name: str
+    data: bytes
+
+
+@attrs.frozen
+class ArchiveInfo:
+    """What :func:`read_archive` found in a valid archive."""
+
+    magic: bytes
+    version: Tuple[int, int]
+    flags: int
+    modules: Tuple[ModuleEntry, ...]
+    data: Tuple[DataEntry, ...]
+
+
+def _name_key(name: str) -> bytes:
+    return name.encode("utf-8")
+
+
+def build_archive(magic: bytes, version: Tuple[int, int], modules: Sequence[ModuleEntry],
+                  data: Sequence[DataEntry] = (), *, flags: int = 0) -> bytes:
+    """The bytes of an archive (sorted by name: the order of the input does not matter)."""
+    if len(magic) != 4:
+        raise ValueError("the pyc magic number is 4 bytes")
+    mods = sorted(modules, key=lambda m: _name_key(m.name))
+    files = sorted(data, key=lambda d: _name_key(d.name))
+    for names in ([_name_key(m.name) for m in mods], [_name_key(d.name) for d in files]):
+        if len(set(names)) != len(names):
+            raise ValueError("duplicate name in the archive")
+        for n in names:
+            if not n or b"\0" in n or len(n) > MAX_NAME:
+                raise ValueError(f"invalid name {n!r}")
+    if any(m.source is not None for m in mods):
+        flags |= FLAG_SOURCES
+    module_index = HEADER_SIZE
+    data_index = module_index + _MODULE.size * len(mods)
+    pos = data_index + _DATA.size * len(files)
+    # names first (NUL-terminated), then code, sources and data
+    body = bytearray()
+    name_offsets: List[int] = []
+    for name in [m.name for m in mods] + [d.name for d in files]:
+        name_offsets.append(pos + len(body))
+        body += _name_key(name) + b"\0"
+    index = bytearray()
+    for i, m in enumerate(mods):
+        code_off = pos + len(body)
+        body += m.code
+        src_off = pos + len(body) if m.source is not None else 0
+        if m.source is not None:
+            body += m.source
+        eflags = (ENTRY_PACKAGE if m.is_package else 0) | (ENTRY_SOURCE if m.source is not None
+                                                            else 0)
+        index += _MODULE.pack(name_offsets[i], len(_name_key(m.name)), eflags, code_off,
+                              len(m.code), len(m.source or b""), src_off)
+    for j, d in enumerate(files):
+        off = pos + len(body)
+        body += d.data
+        index += _DATA.pack(name_offsets[len(mods) + j], len(_name_key(d.name)), 0, off,
+                            len(d.data))
+    rest = bytes(index) + bytes(body)
+    size = HEADER_SIZE + len(rest)
+    if size >= MAX_SIZE:
+        raise ValueError(f"the archive would be {size} bytes: the format's limit is 4 GiB")
+    header = _HEADER.pack(SIGNATURE, FORMAT, magic, version[0], version[1], 0, flags, len(mods),
+                          len(files), size, module_index, data_index, 0, 0)
+    blob = bytearray(header + rest)
+    struct.pack_into("<I", blob, _CRC_AT, _checksum(blob))
+    return bytes(blob)
+
+
+#: Where the checksum is in the header: it covers the whole file, with its
+#: own four bytes taken as zeros, so no bit of an archive goes unchecked.
+_CRC_AT = 56
+
+
+def _checksum(blob: Union[bytes, bytearray]) -> int:
+    return zlib.crc32(blob[_CRC_AT + 4:], zlib.crc32(bytes(blob[:_CRC_AT]) + b"\0\0\0\0")) \
+        & 0xFFFFFFFF
+
+
+def read_archive(blob: bytes, *, what: str = "the archive") -> ArchiveInfo:
+    """Check ``blob`` as the C reader does and return its contents.
+
+    Raises :class:`ArchiveError` with a one-line reason (that the reader in
+    ``capi_shim/archive.c`` gives in the same words).
+    """
+    if len(blob) < HEADER_SIZE:
+        raise ArchiveError(f"{what} is truncated: {len(blob)} bytes, shorter than the"
+                           f" {HEADER_SIZE}-byte header")
+    (sig, fmt, magic, major, minor, _r0, flags, n_mod, n_data, size, mod_off, data_off, crc,
+     _r1) = _HEADER.unpack_from(blob, 0)
+    if sig != SIGNATURE:
+        raise ArchiveError(f"{what} is not an embedcfg archive (bad signature)")
+    if fmt != FORMAT:
+        raise ArchiveError(f"{what} has archive format {fmt}; this embedcfg reads format"
+                           f" {FORMAT}")
+    if size != len(blob):
+        kind = "truncated" if size > len(blob) else "oversized"
+        raise ArchiveError(f"{what} is {kind}: the header says {size} bytes, the file has"
+                           f" {len(blob)}")
+    if _checksum(blob) != crc:
+        raise ArchiveError(f"{what} is corrupt: its checksum does not match")
+    if (mod_off != HEADER_SIZE or n_mod > (size - mod_off) // _MODULE.size
+            or data_off != mod_off + n_mod * _MODULE.size
+            or n_data > (size - data_off) // _DATA.size):
+        raise ArchiveError(f"{what} is corrupt: its index is out of bounds")
+
+    def span(off: int, length: int, label: str) -> bytes:
+        if off > size or length > size - off:
+            raise ArchiveError(f"{what} is corrupt: {label} is out of bounds")
+        return blob[off:off + length]
+
+    def name_at(off: int, length: int, i: int) -> str:
+        raw = span(off, length + 1, f"entry {i}'s name")
+        if length == 0 or length > MAX_NAME or raw[-1] != 0 or b"\0" in raw[:-1]:
+            raise ArchiveError(f"{what} is corrupt: entry {i} has an invalid name")
+        try:
+            return raw[:-1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ArchiveError(f"{what} is corrupt: entry {i} has an invalid name") from None
+
+    modules: List[ModuleEntry] = []
+    previous = b""
+    for i in range(n_mod):
+        noff, nlen, eflags, coff, clen, slen, soff = _MODULE.unpack_from(blob, mod_off
+                                                                         + i * _MODULE.size)
+        name = name_at(noff, nlen, i)
+        if i and not previous < _name_key(name):
+            raise ArchiveError(f"{what} is corrupt: its index is not sorted")
+        previous = _name_key(name)
+        if eflags & ~(ENTRY_PACKAGE | ENTRY_SOURCE):
+            raise ArchiveError(f"{what} is corrupt: entry {i} has unknown flags")
+        code = span(coff, clen, f"entry {i}'s code")
+        source = span(soff, slen, f"entry {i}'s source") if eflags & ENTRY_SOURCE else None
+        modules.append(ModuleEntry(name, bool(eflags & ENTRY_PACKAGE), code, source))
+    files: List[DataEntry] = []
+    previous = b""
+    for j in range(n_data):
+        noff, nlen, _r, doff, dlen = _DATA.unpack_from(blob, data_off + j * _DATA.size)
+        name = name_at(noff, nlen, n_mod + j)
+        if j and not previous < _name_key(name):
+            raise ArchiveError(f"{what} is corrupt: its data index is not sorted")
+        previous = _name_key(name)
+        files.append(DataEntry(name, span(doff, dlen, f"data entry {j}")))
+    return ArchiveInfo(magic=magic, version=(major, minor), flags=flags, modules=tuple(modules),
+                       data=tuple(files))
+
+
+def read_archive_file(path: str, *, what: Optional[str] = None) -> ArchiveInfo:
+    """:func:`read_archive` of a file (an :class:`ArchiveError` when it cannot be read)."""
+    label = what or path
+    try:
+        with open(path, "rb") as f:
+            blob = f.read(MAX_SIZE)
+    except OSError as e:
+        raise ArchiveError(f"{label}: cannot read it: {e.strerror}") from None
+    return read_archive(blob, what=label)
+
+
+# The driver runs in the target interpreter (-I -S -B): it compiles every
+# module from its bytes and prints one JSON line per module and data file;
+# the parent writes the archive.
+_DRIVER = r'''
+import base64, json, marshal, os, sys, sysconfig
+
+job = json.loads(sys.stdin.read())
+stdlib = sysconfig.get_path("stdlib")
+excluded = set(job["stdlib_excluded"])
+magic = sys.modules["_frozen_importlib_external"].MAGIC_NUMBER
+
+
+def emit(**event):
+    sys.stdout.write(json.dumps(event, sort_keys=True) + "\n")
+
+
+def in_stdlib(path):
+    return path == stdlib or path.startswith(stdlib.rstrip("/") + "/")
+
+
+def b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+def pack_dir(top, prefix, relative):
+    # One directory: its modules, its regular packages (with __init__.py) and,
+    # inside a package, its data files.
+    names = sorted(os.listdir(top))
+    for name in names:
+        path = os.path.join(top, name)
+        if os.path.isdir(path):
+            if (not name.isidentifier() or (name in excluded and in_stdlib(path))
+                    or not os.path.isfile(os.path.join(path, "__init__.py"))):
+                if prefix and name != "__pycache__" and not name.startswith("."):
+                    data_dir(path, relative + name + "/")
+                continue
+            yield (prefix + name, os.path.join(path, "__init__.py"), True,
+                   relative + name + "/__init__.py")
+            for item in pack_dir(path, prefix + name + ".", relative + name + "/"):
+                yield item
+        elif name.endswith(".py") and name[:-3].isidentifier():
+            if name != "__init__.py":
+                yield (prefix + name[:-3], path, False, relative + name)
+        elif prefix and not name.endswith((".pyc", ".pyo")) and not name.startswith("."):
+            data_file(path, relative + name)
+
+
+def data_dir(top, relative):
+    for name in sorted(os.listdir(top)):
+        path = os.path.join(top, name)
+        if os.path.isdir(path):
+            if name != "__pycache__" and not name.startswith("."):
+                data_dir(path, relative + name + "/")
+        elif not name.endswith((".pyc", ".pyo")) and not name.startswith("."):
+            data_file(path, relative + name)
+
+
+data_seen = set()
+
+
+def data_file(path, relative):
+    if not job["data"] or relative in data_seen or not os.path.isfile(path):
+        return
+    data_seen.add(relative)
+    with open(path, "rb") as f:
+        emit(event="data", name=relative, data=b64(f.read()))
+
+
+roots = []
+for root in job["roots"]:
+    if in_stdlib(root) and not job["stdlib"]:
+        emit(event="skipped", path=root, reason="in the standard library of %s: add --stdlib"
+             " to pack it" % sys.executable)
+    else:
+        roots.append(root)
+if job["stdlib"] and stdlib not in roots:
+    roots.append(stdlib)
+emit(event="start", version=list(sys.version_info[:3]), magic=magic.hex(), stdlib=stdlib)
+owner = {}
+failed = 0
+for root in roots:
+    for name, path, is_package, relative in pack_dir(root, "", ""):
+        # a top-level name an earlier search path entry has is shadowed, with
+        # everything under it, as on sys.path
+        if owner.setdefault(name.split(".")[0], root) != root:
+            continue
+        with open(path, "rb") as f:
+            source = f.read()
+        try:
+            code = compile(source, relative, "exec", dont_inherit=True,
+                           optimize=job["optimization"])
+        except (SyntaxError, ValueError) as e:
+            failed += 1
+            where = " (line %d)" % e.lineno if getattr(e, "lineno", None) else ""
+            emit(event="failed", source=path, message="%s: %s%s" % (
+                type(e).__name__, getattr(e, "msg", None) or e, where))
+            continue
+        emit(event="module", name=name, package=is_package, code=b64(marshal.dumps(code)),
+             source=b64(source) if job["with_source"] else None)
+emit(event="end", failed=failed)
+'''
+
+
+@attrs.frozen
+class PackResult:
+    """The outcome of :func:`pack`."""
+
+    python: str
+    version: Tuple[int, int, int]
+    output: str
+    modules: int
+    data: int
+    size: int
+    #: Search path entries that were not packed, with the reason.
+    skipped: Tuple[Tuple[str, str], ...]
+    #: Modules that did not compile (then nothing was written).
+    failed: Tuple[Tuple[str, str], ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every module compiled (and the archive was written)."""
+        return not self.failed
+
+    def summary(self) -> str:
+        """The one summary line."""
+        version = ".".join(map(str, self.version))
+        if self.failed:
+            return (f"pack failed: {len(self.failed)} modules did not compile for CPython"
+                    f" {version}; nothing was written")
+        return (f"packed {self.modules} modules and {self.data} data files for CPython {version}"
+                f" into {self.output} ({self.size} bytes)")
+
+
+def _roots(cfg: EmbedConfig, config_dir: Optional[str],
+           origin: Optional[str]) -> Tuple[List[str], List[Tuple[str, str]]]:
+    roots: List[str] = []
+    skipped: List[Tuple[str, str]] = []
+    if config_dir is not None:
+        config_dir = os.path.realpath(config_dir)  # as the shim expands $CONFIG_DIR
+    paths = cfg.options.get("module_search_paths")
+    for i, value in enumerate(paths if isinstance(paths, tuple) else ()):
+        path = expand(value, origin=origin, config_dir=config_dir)
+        if path is None:
+            hint = (": pass --origin DIR (where the launcher will be installed)"
+                    if value.startswith("$ORIGIN") else "")
+            raise PackError(f"options.module_search_paths[{i}]: {value!r} cannot be"
+                            f" expanded{hint}")
+        if os.path.isdir(path):
+            roots.append(path)
+        else:
+            skipped.append((path, "not a directory"))
+    return roots, skipped
+
+
+def _child_env() -> Dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+
+
+def pack(cfg: EmbedConfig, output: str, *, python: Optional[str] = None,
+         config_dir: Optional[str] = None, origin: Optional[str] = None,
+         include_stdlib: bool = False, with_source: bool = False,
+         with_data: bool = True) -> PackResult:
+    """Pack the modules of ``cfg``, compiled by ``python``, into ``output``.
+
+    Raises :class:`PackError` when there is nothing to pack or the target
+    cannot be run; modules that fail to compile are in the result, and then
+    nothing was written.
+    """
+    import subprocess
+    import tempfile
+
+    from .codec import write_atomic
+
+    exe = python or sys.executable
+    roots, skipped = _roots(cfg, config_dir, origin)
+    level = cfg.options.get("optimization_level", 0)
+    job = {"roots": roots, "stdlib": include_stdlib, "with_source": with_source,
+           "data": with_data, "stdlib_excluded": list(STDLIB_EXCLUDED_DIRS),
+           "optimization": level if isinstance(level, int) else 0}
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as job_file, \
+            tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err_file:
+        job_file.write(json.dumps(job))
+        job_file.seek(0)
+        try:
+            proc = subprocess.run([exe, "-I", "-S", "-B", "-c", _DRIVER], stdin=job_file,
+                                  stdout=subprocess.PIPE, stderr=err_file, env=_child_env(),
+                                  check=False)
+        except OSError as e:
+            raise PackError(f"cannot run {exe!r}: {e.strerror}") from e
+        events: List[Dict[str, Any]] = []
+        for line in proc.stdout.splitlines():
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                raise PackError(f"{exe} answered {line.strip()[:200]!r}, not a record: is it"
+                                " CPython 3.8 or newer?") from None
+        if proc.returncode != 0 or not events or events[-1]["event"] != "end":
+            err_file.seek(0)
+            last = (err_file.read().strip().splitlines() or ["no output"])[-1]
+            raise PackError(f"{exe} stopped (status {proc.returncode}) before it finished:"
+                            f" {last}")
+    start = events[0]
+    version = (start["version"][0], start["version"][1], start["version"][2])
+    modules = [ModuleEntry(e["name"], e["package"], base64.b64decode(e["code"]),
+                           None if e["source"] is None else base64.b64decode(e["source"]))
+               for e in events if e["event"] == "module"]
+    data = [DataEntry(e["name"], base64.b64decode(e["data"]))
+            for e in events if e["event"] == "data"]
+    skipped += [(e["path"], e["reason"]) for e in events if e["event"] == "skipped"]
+    failed = tuple((e["source"], e["message"]) for e in events if e["event"] == "failed")
+    size = 0
+    if not failed:
+        if not modules:
+            raise PackError("nothing to pack: no module on the document's"
+                            " module_search_paths" + ("" if include_stdlib else
+                                                      " (add --stdlib for the standard"
+                                                      " library)"))
+        blob = build_archive(bytes.fromhex(start["magic"]), (version[0], version[1]), modules,
+                             data, flags=FLAG_STDLIB if include_stdlib else 0)
+        write_atomic(output, blob)
+        size = len(blob)
+    return PackResult(python=exe, version=version, output=output, modules=len(modules),
+                      data=len(data), size=size, skipped=tuple(skipped), failed=failed)
