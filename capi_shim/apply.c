@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int embedcfg__check_running_version(embedcfg_handle *h)
+int
+embedcfg__check_running_version(embedcfg_handle *h)
 {
     int major;
     int minor;
@@ -76,13 +77,15 @@ int embedcfg__check_running_version(embedcfg_handle *h)
 /* The isolated profile does not configure the locale; without UTF-8 mode the
  * encodings come out ASCII even under a UTF-8 locale.  Unless the document
  * decides, isolated means UTF-8 (see docs/explanation/shim.md). */
-int embedcfg__wants_utf8_default(embedcfg_handle *h)
+int
+embedcfg__wants_utf8_default(embedcfg_handle *h)
 {
     return !h->python_profile && embedcfg__value_of(h, "utf8_mode") == NULL;
 }
 
 /* Will CPython read PYTHON* variables with this handle's settings? */
-static int reads_environment(embedcfg_handle *h)
+static int
+reads_environment(embedcfg_handle *h)
 {
     embedcfg_value *v = embedcfg__value_of(h, "use_environment");
     embedcfg_value *iso = embedcfg__value_of(h, "isolated");
@@ -99,7 +102,8 @@ static int reads_environment(embedcfg_handle *h)
     return h->python_profile;
 }
 
-void embedcfg__neutralize_environment(embedcfg_handle *h)
+void
+embedcfg__neutralize_environment(embedcfg_handle *h)
 {
     size_t i;
 
@@ -120,7 +124,8 @@ void embedcfg__neutralize_environment(embedcfg_handle *h)
 /* getpath (3.11-3.13) reads PYTHONEXECUTABLE even with use_environment = 0
  * (measured): hide it during init when the environment must not be read,
  * and put it back afterwards for child processes. */
-char *embedcfg__hide_executable_variable(embedcfg_handle *h)
+char *
+embedcfg__hide_executable_variable(embedcfg_handle *h)
 {
     const char *value;
     char *saved;
@@ -135,7 +140,8 @@ char *embedcfg__hide_executable_variable(embedcfg_handle *h)
     return saved;
 }
 
-void embedcfg__restore_executable_variable(char *saved)
+void
+embedcfg__restore_executable_variable(char *saved)
 {
     if (saved != NULL) {
         setenv("PYTHONEXECUTABLE", saved, 1);
@@ -150,7 +156,8 @@ void embedcfg__restore_executable_variable(char *saved)
  * PATH redirect sys.prefix to where .pth files run code.  The running
  * executable is what the host really is, so it is the default (as
  * PyOxidizer does); sys.executable then names the host. */
-int embedcfg__default_program_name(embedcfg_handle *h)
+int
+embedcfg__default_program_name(embedcfg_handle *h)
 {
     char *exe;
     int rc;
@@ -172,7 +179,8 @@ int embedcfg__default_program_name(embedcfg_handle *h)
     return rc;
 }
 
-int embedcfg_initialize(embedcfg_handle *h)
+int
+embedcfg_initialize(embedcfg_handle *h)
 {
     int rc;
 
@@ -212,7 +220,8 @@ int embedcfg_initialize(embedcfg_handle *h)
     return rc < 0 ? -1 : embedcfg__install_archives(h);
 }
 
-int embedcfg_run_main(embedcfg_handle *h)
+int
+embedcfg_run_main(embedcfg_handle *h)
 {
     (void)h;
     return Py_RunMain();

@@ -17,7 +17,8 @@
  * which has room for len + 1 wide characters (a character never takes
  * fewer bytes than wide characters), and a NUL; returns the place after
  * the NUL. */
-static wchar_t *decode_into(const char *s, size_t len, wchar_t *out)
+static wchar_t *
+decode_into(const char *s, size_t len, wchar_t *out)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -61,8 +62,9 @@ static wchar_t *decode_into(const char *s, size_t len, wchar_t *out)
     return out + o + 1;
 }
 
-static int status_failed(embedcfg_handle *h, PyStatus status,
-                         const char *during)
+static int
+status_failed(embedcfg_handle *h, PyStatus status,
+              const char *during)
 {
     if (PyStatus_IsExit(status)) {
         h->has_exit = 1;
@@ -77,7 +79,8 @@ static int status_failed(embedcfg_handle *h, PyStatus status,
                           "error");
 }
 
-static void fill_preconfig(embedcfg_handle *h, PyPreConfig *pre)
+static void
+fill_preconfig(embedcfg_handle *h, PyPreConfig *pre)
 {
     size_t i;
 
@@ -95,7 +98,8 @@ static void fill_preconfig(embedcfg_handle *h, PyPreConfig *pre)
     }
 }
 
-int embedcfg__preinitialize(embedcfg_handle *h)
+int
+embedcfg__preinitialize(embedcfg_handle *h)
 {
     PyPreConfig pre;
     PyStatus status;
@@ -116,8 +120,9 @@ int embedcfg__preinitialize(embedcfg_handle *h)
 
 /* Room for the wide form of every string and list option set: one block
  * for them all (PyConfig copies what it is given), not one per string. */
-static int wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots,
-                        wchar_t **chars)
+static int
+wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots,
+             wchar_t **chars)
 {
     size_t n_chars = 0;
     size_t n_slots = 0;
@@ -162,7 +167,8 @@ static int wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots,
     return 0;
 }
 
-static int fill_config(embedcfg_handle *h, PyConfig *config)
+static int
+fill_config(embedcfg_handle *h, PyConfig *config)
 {
     size_t i;
     size_t k;
@@ -255,7 +261,8 @@ done:
 /* Before init: find every init function (a missing one is a configuration
  * error while nothing is initialized yet), and register them in CPython's
  * inittab unless the indexed importer will be installed after init. */
-static int register_modules(embedcfg_handle *h)
+static int
+register_modules(embedcfg_handle *h)
 {
     size_t i;
 
@@ -279,7 +286,8 @@ static int register_modules(embedcfg_handle *h)
     return 0;
 }
 
-int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
+int
+embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
 {
     if (h == NULL) {
         return -1;
@@ -304,7 +312,8 @@ int embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
 }
 
 #if PY_VERSION_HEX < 0x030E0000
-int embedcfg__initialize_pep587(embedcfg_handle *h)
+int
+embedcfg__initialize_pep587(embedcfg_handle *h)
 {
     PyConfig config;
     PyStatus status;

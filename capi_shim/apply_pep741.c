@@ -12,8 +12,9 @@
 #if PY_VERSION_HEX >= 0x030E0000
 /* PEP 741.  Small on purpose: it cannot be run on the machines this shim is
  * tested on (see docs/explanation/shim.md). */
-static int initconfig_failed(embedcfg_handle *h, PyInitConfig *c,
-                             const char *during)
+static int
+initconfig_failed(embedcfg_handle *h, PyInitConfig *c,
+                  const char *during)
 {
     const char *msg = NULL;
     int code = 0;
@@ -29,7 +30,8 @@ static int initconfig_failed(embedcfg_handle *h, PyInitConfig *c,
                           msg != NULL ? msg : "unknown error");
 }
 
-int embedcfg__initialize_pep741(embedcfg_handle *h)
+int
+embedcfg__initialize_pep741(embedcfg_handle *h)
 {
     /* The python profile on PyInitConfig, which starts isolated.  UNSET is
      * the python preset's -1, "read -X and PYTHON* at init", for members

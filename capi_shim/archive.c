@@ -75,7 +75,8 @@ static const unsigned long crc_table[256] = {
 };
 
 /* zlib.crc32(p[0:n], crc), continuing a checksum. */
-static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+static uint32_t
+crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 {
     uint32_t c = crc ^ 0xFFFFFFFFu;
     size_t i;
@@ -87,7 +88,8 @@ static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 }
 
 /* The checksum of the whole file with its own field (bytes 56-59) as zeros. */
-static uint32_t checksum(const unsigned char *h, size_t size)
+static uint32_t
+checksum(const unsigned char *h, size_t size)
 {
     static const unsigned char zeros[4] = {0, 0, 0, 0};
     uint32_t c = crc32_update(0, h, 56);
@@ -96,19 +98,22 @@ static uint32_t checksum(const unsigned char *h, size_t size)
     return crc32_update(c, h + 60, size - 60);
 }
 
-static uint32_t u32_at(const unsigned char *p)
+static uint32_t
+u32_at(const unsigned char *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)
            | ((uint32_t)p[3] << 24);
 }
 
-static uint64_t u64_at(const unsigned char *p)
+static uint64_t
+u64_at(const unsigned char *p)
 {
     return (uint64_t)u32_at(p) | ((uint64_t)u32_at(p + 4) << 32);
 }
 
-static int fail(char *err, size_t err_size, const char *what, const char *fmt,
-                unsigned long a, unsigned long b)
+static int
+fail(char *err, size_t err_size, const char *what, const char *fmt,
+     unsigned long a, unsigned long b)
 {
     char detail[256];
 
@@ -120,13 +125,15 @@ static int fail(char *err, size_t err_size, const char *what, const char *fmt,
 }
 
 /* off and len inside the file (size <= EMBEDCFG_ARCHIVE_MAX_SIZE). */
-static int in_bounds(uint64_t off, uint64_t len, size_t size)
+static int
+in_bounds(uint64_t off, uint64_t len, size_t size)
 {
     return off <= size && len <= (uint64_t)size - off;
 }
 
 /* A name: off/len in bounds, NUL right after it, none inside, UTF-8. */
-static int valid_name(const embedcfg_archive *a, uint64_t off, uint64_t len)
+static int
+valid_name(const embedcfg_archive *a, uint64_t off, uint64_t len)
 {
     const char *s;
 
@@ -138,7 +145,8 @@ static int valid_name(const embedcfg_archive *a, uint64_t off, uint64_t len)
 }
 
 /* strcmp order of two names of known lengths (UTF-8 byte order). */
-static int compare(const char *x, size_t xn, const char *y, size_t yn)
+static int
+compare(const char *x, size_t xn, const char *y, size_t yn)
 {
     int c = memcmp(x, y, xn < yn ? xn : yn);
 
@@ -148,18 +156,21 @@ static int compare(const char *x, size_t xn, const char *y, size_t yn)
     return xn < yn ? -1 : (xn > yn ? 1 : 0);
 }
 
-static const unsigned char *module_entry(const embedcfg_archive *a, uint32_t i)
+static const unsigned char *
+module_entry(const embedcfg_archive *a, uint32_t i)
 {
     return a->base + EMBEDCFG_ARCHIVE_HEADER_SIZE + (size_t)i * MODULE_ENTRY;
 }
 
-static const unsigned char *data_entry(const embedcfg_archive *a, uint32_t i)
+static const unsigned char *
+data_entry(const embedcfg_archive *a, uint32_t i)
 {
     return a->base + EMBEDCFG_ARCHIVE_HEADER_SIZE + (size_t)a->n_modules * MODULE_ENTRY
            + (size_t)i * DATA_ENTRY;
 }
 
-static int check_index(embedcfg_archive *a, const char *what, char *err, size_t err_size)
+static int
+check_index(embedcfg_archive *a, const char *what, char *err, size_t err_size)
 {
     uint32_t i;
     const char *prev = NULL;
@@ -230,8 +241,9 @@ static int check_index(embedcfg_archive *a, const char *what, char *err, size_t 
     return 0;
 }
 
-int embedcfg_archive_from_memory(embedcfg_archive *a, const void *data, size_t size,
-                                 const char *what, char *err, size_t err_size)
+int
+embedcfg_archive_from_memory(embedcfg_archive *a, const void *data, size_t size,
+                             const char *what, char *err, size_t err_size)
 {
     const unsigned char *h = (const unsigned char *)data;
     uint64_t declared;
@@ -303,8 +315,9 @@ int embedcfg_archive_from_memory(embedcfg_archive *a, const void *data, size_t s
     return 0;
 }
 
-int embedcfg_archive_open(embedcfg_archive *a, const char *path, const char *what,
-                          char *err, size_t err_size)
+int
+embedcfg_archive_open(embedcfg_archive *a, const char *path, const char *what,
+                      char *err, size_t err_size)
 {
     struct stat st;
     void *map;
@@ -355,7 +368,8 @@ int embedcfg_archive_open(embedcfg_archive *a, const char *path, const char *wha
     return 0;
 }
 
-void embedcfg_archive_close(embedcfg_archive *a)
+void
+embedcfg_archive_close(embedcfg_archive *a)
 {
     if (a != NULL) {
         if (a->mapping != NULL) {
@@ -365,8 +379,9 @@ void embedcfg_archive_close(embedcfg_archive *a)
     }
 }
 
-int embedcfg_archive_check_python(const embedcfg_archive *a, const unsigned char magic[4],
-                                  int minor, const char *what, char *err, size_t err_size)
+int
+embedcfg_archive_check_python(const embedcfg_archive *a, const unsigned char magic[4],
+                              int minor, const char *what, char *err, size_t err_size)
 {
     if (a->major == 3 && a->minor == minor && memcmp(a->magic, magic, 4) == 0) {
         return 0;
@@ -382,8 +397,9 @@ int embedcfg_archive_check_python(const embedcfg_archive *a, const unsigned char
     return -1;
 }
 
-void embedcfg_archive_module_at(const embedcfg_archive *a, uint32_t i,
-                                embedcfg_archive_module *out)
+void
+embedcfg_archive_module_at(const embedcfg_archive *a, uint32_t i,
+                           embedcfg_archive_module *out)
 {
     const unsigned char *e = module_entry(a, i);
     uint32_t flags = u32_at(e + 12);
@@ -397,8 +413,9 @@ void embedcfg_archive_module_at(const embedcfg_archive *a, uint32_t i,
     out->source_len = (flags & ENTRY_SOURCE) ? u32_at(e + 28) : 0;
 }
 
-int embedcfg_archive_find(const embedcfg_archive *a, const char *name, size_t len,
-                          embedcfg_archive_module *out)
+int
+embedcfg_archive_find(const embedcfg_archive *a, const char *name, size_t len,
+                      embedcfg_archive_module *out)
 {
     uint32_t lo = 0;
     uint32_t hi;
@@ -426,8 +443,9 @@ int embedcfg_archive_find(const embedcfg_archive *a, const char *name, size_t le
     return 0;
 }
 
-void embedcfg_archive_data_at(const embedcfg_archive *a, uint32_t i, const char **name,
-                              size_t *name_len, const unsigned char **data, size_t *data_len)
+void
+embedcfg_archive_data_at(const embedcfg_archive *a, uint32_t i, const char **name,
+                         size_t *name_len, const unsigned char **data, size_t *data_len)
 {
     const unsigned char *e = data_entry(a, i);
 
@@ -437,8 +455,9 @@ void embedcfg_archive_data_at(const embedcfg_archive *a, uint32_t i, const char 
     *data_len = (size_t)u64_at(e + 24);
 }
 
-int embedcfg_archive_find_data(const embedcfg_archive *a, const char *name, size_t len,
-                               const unsigned char **data, size_t *data_len)
+int
+embedcfg_archive_find_data(const embedcfg_archive *a, const char *name, size_t len,
+                           const unsigned char **data, size_t *data_len)
 {
     uint32_t lo = 0;
     uint32_t hi;

@@ -21,8 +21,9 @@
 
 /* --- the document (before init) ------------------------------------------ */
 
-static int load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
-                    const embedcfg_json_value *entry)
+static int
+load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
+         const embedcfg_json_value *entry)
 {
     const embedcfg_json_value *path;
     const embedcfg_json_value *position;
@@ -94,7 +95,8 @@ static int load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
     return 0;
 }
 
-int embedcfg__load_archives(embedcfg_handle *h, const embedcfg_json_value *list)
+int
+embedcfg__load_archives(embedcfg_handle *h, const embedcfg_json_value *list)
 {
     size_t n = embedcfg_json_array_len(list);
     size_t i;
@@ -116,7 +118,8 @@ int embedcfg__load_archives(embedcfg_handle *h, const embedcfg_json_value *list)
     return 0;
 }
 
-void embedcfg__free_archives(embedcfg_handle *h)
+void
+embedcfg__free_archives(embedcfg_handle *h)
 {
     size_t i;
 
@@ -140,13 +143,15 @@ typedef struct {
     PyObject *decode_source;    /* importlib's decode_source */
 } finder_state;
 
-static finder_state *state_of(PyObject *op)
+static finder_state *
+state_of(PyObject *op)
 {
     return (finder_state *)PyModule_GetState(op);
 }
 
 /* The entry of `name` (a str), or 0. */
-static int lookup(finder_state *self, PyObject *name, embedcfg_archive_module *m)
+static int
+lookup(finder_state *self, PyObject *name, embedcfg_archive_module *m)
 {
     Py_ssize_t len;
     const char *utf8;
@@ -162,7 +167,8 @@ static int lookup(finder_state *self, PyObject *name, embedcfg_archive_module *m
     return embedcfg_archive_find(&self->archive, utf8, (size_t)len, m);
 }
 
-static int lookup_or_raise(finder_state *self, PyObject *name, embedcfg_archive_module *m)
+static int
+lookup_or_raise(finder_state *self, PyObject *name, embedcfg_archive_module *m)
 {
     if (!lookup(self, name, m)) {
         PyErr_Format(PyExc_ImportError, "%R is not in the archive %U", name, self->path);
@@ -173,8 +179,9 @@ static int lookup_or_raise(finder_state *self, PyObject *name, embedcfg_archive_
 
 /* The virtual path of module m: "<archive>/a/b" followed by `tail`
  * (".py", "/__init__.py", ".pyc", or "" for a package's directory). */
-static PyObject *virtual_path(finder_state *self, const embedcfg_archive_module *m,
-                              const char *tail)
+static PyObject *
+virtual_path(finder_state *self, const embedcfg_archive_module *m,
+             const char *tail)
 {
     size_t base = strlen(self->cpath);
     size_t n = base + 1 + m->name_len + strlen(tail) + 1;
@@ -196,7 +203,8 @@ static PyObject *virtual_path(finder_state *self, const embedcfg_archive_module 
     return out;
 }
 
-static const char *file_tail(const embedcfg_archive_module *m, int cached)
+static const char *
+file_tail(const embedcfg_archive_module *m, int cached)
 {
     if (m->is_package) {
         return cached ? "/__init__.pyc" : "/__init__.py";
@@ -204,7 +212,8 @@ static const char *file_tail(const embedcfg_archive_module *m, int cached)
     return cached ? ".pyc" : ".py";
 }
 
-static PyObject *finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
+static PyObject *
+finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
 {
     finder_state *self = state_of(op);
     char *names[] = {"fullname", "path", "target", NULL};
@@ -268,7 +277,8 @@ done:
     return spec;
 }
 
-static PyObject *finder_get_code(PyObject *op, PyObject *name)
+static PyObject *
+finder_get_code(PyObject *op, PyObject *name)
 {
     finder_state *self = state_of(op);
     embedcfg_archive_module m;
@@ -303,14 +313,16 @@ static PyObject *finder_get_code(PyObject *op, PyObject *name)
     return code;
 }
 
-static PyObject *finder_create_module(PyObject *op, PyObject *spec)
+static PyObject *
+finder_create_module(PyObject *op, PyObject *spec)
 {
     (void)op;
     (void)spec;
     Py_RETURN_NONE;  /* importlib's default module */
 }
 
-static PyObject *finder_exec_module(PyObject *op, PyObject *module)
+static PyObject *
+finder_exec_module(PyObject *op, PyObject *module)
 {
     PyObject *name = PyObject_GetAttrString(module, "__name__");
     PyObject *spec;
@@ -352,7 +364,8 @@ static PyObject *finder_exec_module(PyObject *op, PyObject *module)
     Py_RETURN_NONE;
 }
 
-static PyObject *finder_get_source(PyObject *op, PyObject *name)
+static PyObject *
+finder_get_source(PyObject *op, PyObject *name)
 {
     finder_state *self = state_of(op);
     embedcfg_archive_module m;
@@ -374,7 +387,8 @@ static PyObject *finder_get_source(PyObject *op, PyObject *name)
     return text;
 }
 
-static PyObject *finder_is_package(PyObject *op, PyObject *name)
+static PyObject *
+finder_is_package(PyObject *op, PyObject *name)
 {
     embedcfg_archive_module m;
 
@@ -384,7 +398,8 @@ static PyObject *finder_is_package(PyObject *op, PyObject *name)
     return PyBool_FromLong(m.is_package);
 }
 
-static PyObject *finder_get_filename(PyObject *op, PyObject *name)
+static PyObject *
+finder_get_filename(PyObject *op, PyObject *name)
 {
     finder_state *self = state_of(op);
     embedcfg_archive_module m;
@@ -396,7 +411,8 @@ static PyObject *finder_get_filename(PyObject *op, PyObject *name)
 }
 
 /* get_data(path): a data file (or a packed source) by its virtual path. */
-static PyObject *finder_get_data(PyObject *op, PyObject *arg)
+static PyObject *
+finder_get_data(PyObject *op, PyObject *arg)
 {
     finder_state *self = state_of(op);
     PyObject *bytes = NULL;
@@ -423,14 +439,16 @@ static PyObject *finder_get_data(PyObject *op, PyObject *arg)
     return result;
 }
 
-static PyObject *finder_invalidate_caches(PyObject *op, PyObject *unused)
+static PyObject *
+finder_invalidate_caches(PyObject *op, PyObject *unused)
 {
     (void)op;
     (void)unused;
     Py_RETURN_NONE;
 }
 
-static int finder_traverse(PyObject *op, visitproc visit, void *arg)
+static int
+finder_traverse(PyObject *op, visitproc visit, void *arg)
 {
     finder_state *self = state_of(op);
 
@@ -443,7 +461,8 @@ static int finder_traverse(PyObject *op, visitproc visit, void *arg)
     return 0;
 }
 
-static int finder_clear(PyObject *op)
+static int
+finder_clear(PyObject *op)
 {
     finder_state *self = state_of(op);
 
@@ -456,7 +475,8 @@ static int finder_clear(PyObject *op)
     return 0;
 }
 
-static void finder_free(void *op)
+static void
+finder_free(void *op)
 {
     finder_state *self = state_of((PyObject *)op);
 
@@ -501,7 +521,8 @@ static struct PyModuleDef finder_def = {
     finder_free
 };
 
-static PyObject *attr_of_module(const char *module, const char *attr)
+static PyObject *
+attr_of_module(const char *module, const char *attr)
 {
     PyObject *m = PyDict_GetItemString(PyImport_GetModuleDict(), module);
 
@@ -516,7 +537,8 @@ static PyObject *attr_of_module(const char *module, const char *attr)
 }
 
 /* A finder over item's archive, which it takes (item's is zeroed). */
-static PyObject *finder_new(embedcfg__archive_item *item)
+static PyObject *
+finder_new(embedcfg__archive_item *item)
 {
     PyObject *module = PyModule_Create(&finder_def);
     PyObject *magic;
@@ -565,7 +587,8 @@ static PyObject *finder_new(embedcfg__archive_item *item)
     return module;
 }
 
-int embedcfg__install_archives(embedcfg_handle *h)
+int
+embedcfg__install_archives(embedcfg_handle *h)
 {
     PyObject *meta_path;
     PyObject *path_finder;

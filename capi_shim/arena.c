@@ -10,7 +10,8 @@
  * aligned for any scalar type. */
 #define ARENA_HEADER 16
 
-void embedcfg__arena_init(embedcfg__arena *a, void *region, size_t size)
+void
+embedcfg__arena_init(embedcfg__arena *a, void *region, size_t size)
 {
     a->base = (unsigned char *)region;
     /* the offsets below stay far from overflowing */
@@ -19,7 +20,8 @@ void embedcfg__arena_init(embedcfg__arena *a, void *region, size_t size)
     a->last = (size_t)-1;
 }
 
-static int in_arena(const embedcfg__arena *a, const void *p)
+static int
+in_arena(const embedcfg__arena *a, const void *p)
 {
     /* Compared as integers: the pointer may belong to another object.  A
      * block starts after its header and may end the region (an empty one
@@ -31,12 +33,14 @@ static int in_arena(const embedcfg__arena *a, const void *p)
 
 /* The room an allocation of n bytes takes, header included; n is at most
  * the region's size, so this cannot overflow. */
-static size_t arena_room(size_t n)
+static size_t
+arena_room(size_t n)
 {
     return ARENA_HEADER + (n + ARENA_HEADER - 1) / ARENA_HEADER * ARENA_HEADER;
 }
 
-void *embedcfg__alloc(embedcfg__arena *a, size_t n)
+void *
+embedcfg__alloc(embedcfg__arena *a, size_t n)
 {
     unsigned char *p;
 
@@ -51,7 +55,8 @@ void *embedcfg__alloc(embedcfg__arena *a, size_t n)
     return p + ARENA_HEADER;
 }
 
-void *embedcfg__realloc(embedcfg__arena *a, void *p, size_t n)
+void *
+embedcfg__realloc(embedcfg__arena *a, void *p, size_t n)
 {
     size_t old;
     void *grown;
@@ -78,7 +83,8 @@ void *embedcfg__realloc(embedcfg__arena *a, void *p, size_t n)
     return grown;
 }
 
-void embedcfg__free(embedcfg__arena *a, void *p)
+void
+embedcfg__free(embedcfg__arena *a, void *p)
 {
     if (p == NULL) {
         return;
@@ -95,7 +101,8 @@ void embedcfg__free(embedcfg__arena *a, void *p)
     }
 }
 
-char *embedcfg__strdup_in(embedcfg__arena *a, const char *s)
+char *
+embedcfg__strdup_in(embedcfg__arena *a, const char *s)
 {
     size_t n = strlen(s) + 1;
     char *copy = (char *)embedcfg__alloc(a, n);

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void embedcfg__clear_report(embedcfg_handle *h)
+void
+embedcfg__clear_report(embedcfg_handle *h)
 {
     size_t i;
 
@@ -23,8 +24,9 @@ void embedcfg__clear_report(embedcfg_handle *h)
     h->n_report = 0;
 }
 
-static void add_report(embedcfg_handle *h, const char *name, int status,
-                       const char *fmt, ...)
+static void
+add_report(embedcfg_handle *h, const char *name, int status,
+           const char *fmt, ...)
 {
     va_list ap;
     char detail[512];
@@ -45,13 +47,15 @@ static void add_report(embedcfg_handle *h, const char *name, int status,
     h->n_report++;
 }
 
-size_t embedcfg_attach_report_len(const embedcfg_handle *h)
+size_t
+embedcfg_attach_report_len(const embedcfg_handle *h)
 {
     return h != NULL ? h->n_report : 0;
 }
 
-int embedcfg_attach_report_item(const embedcfg_handle *h, size_t i,
-                                const char **name, const char **detail)
+int
+embedcfg_attach_report_item(const embedcfg_handle *h, size_t i,
+                            const char **name, const char **detail)
 {
     if (h == NULL || i >= h->n_report) {
         return -1;
@@ -65,7 +69,8 @@ int embedcfg_attach_report_item(const embedcfg_handle *h, size_t i,
     return h->report[i].status;
 }
 
-static PyObject *str_list(const embedcfg_value *v)
+static PyObject *
+str_list(const embedcfg_value *v)
 {
     PyObject *list = PyList_New(0);
     size_t i;
@@ -86,7 +91,8 @@ static PyObject *str_list(const embedcfg_value *v)
     return list;
 }
 
-static void report_exception(embedcfg_handle *h, const char *name)
+static void
+report_exception(embedcfg_handle *h, const char *name)
 {
     char type_name[128];
     char msg[ERROR_SIZE];
@@ -97,7 +103,8 @@ static void report_exception(embedcfg_handle *h, const char *name)
                has_text ? msg : "error");
 }
 
-static int attach_search_paths(const embedcfg_value *v, int *added)
+static int
+attach_search_paths(const embedcfg_value *v, int *added)
 {
     PyObject *path = PySys_GetObject("path");  /* borrowed */
     size_t i;
@@ -127,7 +134,8 @@ static int attach_search_paths(const embedcfg_value *v, int *added)
     return 0;
 }
 
-static int attach_warnoptions(const embedcfg_value *v)
+static int
+attach_warnoptions(const embedcfg_value *v)
 {
     PyObject *warnings = PyImport_ImportModule("warnings");
     PyObject *warnoptions = PySys_GetObject("warnoptions");  /* borrowed */
@@ -162,8 +170,9 @@ done:
     return rc;
 }
 
-static void attach_one(embedcfg_handle *h, const embedcfg_spec *spec,
-                       embedcfg_value *v)
+static void
+attach_one(embedcfg_handle *h, const embedcfg_spec *spec,
+           embedcfg_value *v)
 {
     const char *name = spec->name;
     PyObject *obj = NULL;
@@ -258,7 +267,8 @@ static void attach_one(embedcfg_handle *h, const embedcfg_spec *spec,
                "fixed at init: it cannot be changed in a running interpreter");
 }
 
-int embedcfg__attach(embedcfg_handle *h)
+int
+embedcfg__attach(embedcfg_handle *h)
 {
     PyGILState_STATE gil;
     size_t i;

@@ -17,13 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *json_type(const embedcfg_json_value *v)
+static const char *
+json_type(const embedcfg_json_value *v)
 {
     return embedcfg_json_type_name(embedcfg_json_type_of(v));
 }
 
-static int expect(embedcfg_handle *h, const embedcfg_json_value *v,
-                  embedcfg_json_type type, const char *what)
+static int
+expect(embedcfg_handle *h, const embedcfg_json_value *v,
+       embedcfg_json_type type, const char *what)
 {
     if (embedcfg_json_type_of(v) != type) {
         return embedcfg__fail(h, "%s: expected %s, got %s (byte offset %lu)",
@@ -35,7 +37,8 @@ static int expect(embedcfg_handle *h, const embedcfg_json_value *v,
 }
 
 /* Whether `s` is one of `list` (a generated NULL-terminated list). */
-static int one_of(const char *const *list, const char *s)
+static int
+one_of(const char *const *list, const char *s)
 {
     size_t i;
 
@@ -49,8 +52,9 @@ static int one_of(const char *const *list, const char *s)
 
 /* Refuse a key of `table` that is not one of `keys`; `where` names the
  * table in the message ("pycache", "inittab[3]"). */
-static int known_keys(embedcfg_handle *h, const embedcfg_json_value *table,
-                      const char *const *keys, const char *where)
+static int
+known_keys(embedcfg_handle *h, const embedcfg_json_value *table,
+           const char *const *keys, const char *where)
 {
     size_t i;
 
@@ -66,7 +70,8 @@ static int known_keys(embedcfg_handle *h, const embedcfg_json_value *table,
 
 /* ASCII letters, digits and '_', not starting with a digit: a C name, and
  * (not a keyword) a part of an importable module name. */
-static int is_c_identifier(const char *s, size_t len)
+static int
+is_c_identifier(const char *s, size_t len)
 {
     size_t i;
 
@@ -86,7 +91,8 @@ static int is_c_identifier(const char *s, size_t len)
 
 /* A part of the dotted `name` that is a Python keyword ("class" in
  * "app.class"), or NULL; *len receives its length. */
-static const char *keyword_part(const char *name, size_t *len)
+static const char *
+keyword_part(const char *name, size_t *len)
 {
     static const char *const keywords[] = {EMBEDCFG_PYTHON_KEYWORDS};
     const char *part = name;
@@ -109,8 +115,9 @@ static const char *keyword_part(const char *name, size_t *len)
     }
 }
 
-static int load_option(embedcfg_handle *h, const char *name,
-                       const embedcfg_json_value *v)
+static int
+load_option(embedcfg_handle *h, const char *name,
+            const embedcfg_json_value *v)
 {
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
@@ -181,8 +188,9 @@ done:
     return rc;
 }
 
-static int set_from_policy(embedcfg_handle *h, const char *name, int is_str,
-                           int64_t ival, const char *sval)
+static int
+set_from_policy(embedcfg_handle *h, const char *name, int is_str,
+                int64_t ival, const char *sval)
 {
     embedcfg_value *v = embedcfg__value_of(h, name);
 
@@ -216,7 +224,8 @@ static const pycache_mode pycache_modes[] = {EMBEDCFG_PYCACHE_MODES};
 #define N_PYCACHE_MODES (sizeof(pycache_modes) / sizeof(pycache_modes[0]))
 
 /* The mode that takes a prefix, as messages name it. */
-static const char *prefix_mode(void)
+static const char *
+prefix_mode(void)
 {
     size_t i;
 
@@ -228,7 +237,8 @@ static const char *prefix_mode(void)
     return "prefix";
 }
 
-static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
+static int
+load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
 {
     static const char *const keys[] = {EMBEDCFG_KEYS_PYCACHE};
     static const char *const checks[] = {EMBEDCFG_VALUES_PYCACHE_CHECK};
@@ -319,8 +329,9 @@ static int load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
  * would not: a keyword part makes the module unimportable, and an init
  * name that is no C identifier can only fail in dlsym.  The other name
  * rules are embedcfg__add_module's, for the C API too. */
-static int check_inittab_entry(embedcfg_handle *h, size_t i, const char *name,
-                               const char *init)
+static int
+check_inittab_entry(embedcfg_handle *h, size_t i, const char *name,
+                    const char *init)
 {
     const char *last = strrchr(name, '.');
     size_t kw_len = 0;
@@ -354,7 +365,8 @@ static int check_inittab_entry(embedcfg_handle *h, size_t i, const char *name,
     return 0;
 }
 
-static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
+static int
+load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
 {
     static const char *const keys[] = {EMBEDCFG_KEYS_INITTAB};
     char where[48];
@@ -412,7 +424,8 @@ static int load_inittab(embedcfg_handle *h, const embedcfg_json_value *list)
 /* What embedcfg validate refuses in [options] (EC300, EC304) and CPython
  * would only notice during init, or not at all.  The options are loaded
  * (so typed) when this runs. */
-static int check_options(embedcfg_handle *h, const embedcfg_json_value *opts)
+static int
+check_options(embedcfg_handle *h, const embedcfg_json_value *opts)
 {
     static const char *const runs[] = {EMBEDCFG_RUN_OPTIONS};
     const embedcfg_json_value *set;
@@ -456,8 +469,9 @@ static int check_options(embedcfg_handle *h, const embedcfg_json_value *opts)
     return 0;
 }
 
-static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
-                           const char *key, char **slot, int is_lib)
+static int
+load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
+                const char *key, char **slot, int is_lib)
 {
     const embedcfg_json_value *v = embedcfg_json_object_get(doc, key);
     char err[512];
@@ -490,7 +504,8 @@ static int load_string_key(embedcfg_handle *h, const embedcfg_json_value *doc,
     return 0;
 }
 
-static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
+static int
+load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
 {
     static const char *const known[] = {EMBEDCFG_KEYS_DOCUMENT};
     const embedcfg_json_value *v;
@@ -600,7 +615,8 @@ static int load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
     return 0;
 }
 
-int embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
+int
+embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
 {
     embedcfg_json_value *doc = NULL;
     embedcfg_json_error err;
@@ -628,8 +644,9 @@ int embedcfg_load_buffer(embedcfg_handle *h, const char *buf, size_t len)
 
 /* `borrow`: `doc` outlives the handle, whose values may then point into
  * it instead of copying its strings. */
-static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
-                       const char *file, const char *config_dir, int borrow)
+static int
+load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
+            const char *file, const char *config_dir, int borrow)
 {
     char *dir;
     int rc;
@@ -664,15 +681,17 @@ static int load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
     return rc;
 }
 
-int embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
-                          const char *file, const char *config_dir)
+int
+embedcfg__load_parsed(embedcfg_handle *h, const embedcfg_json_value *doc,
+                      const char *file, const char *config_dir)
 {
     return load_parsed(h, doc, file, config_dir, 1);
 }
 
 /* The launcher has read /proc/self/exe for $ORIGIN: the default
  * program_name reuses it (the string stays the launcher's). */
-static void set_executable(embedcfg_handle *h, const char *path)
+static void
+set_executable(embedcfg_handle *h, const char *path)
 {
     if (h != NULL) {
         h->exe = path;
@@ -681,8 +700,9 @@ static void set_executable(embedcfg_handle *h, const char *path)
 
 /* The launcher has read the libpython's version (it refuses a mismatch
  * with its own message): the check before init reuses it. */
-static void set_running_version(embedcfg_handle *h, int major, int minor,
-                                int micro)
+static void
+set_running_version(embedcfg_handle *h, int major, int minor,
+                    int micro)
 {
     if (h != NULL && major > 0 && minor >= 0 && micro >= 0 && minor < 256
         && micro < 256 && major < 256) {
@@ -692,7 +712,8 @@ static void set_running_version(embedcfg_handle *h, int major, int minor,
     }
 }
 
-void embedcfg__launch_api(embedcfg__launch_api_t *api)
+void
+embedcfg__launch_api(embedcfg__launch_api_t *api)
 {
     api->create = embedcfg_create;
     api->free_ = embedcfg_free;
@@ -710,7 +731,8 @@ void embedcfg__launch_api(embedcfg__launch_api_t *api)
     api->set_executable = set_executable;
 }
 
-int embedcfg_load_file(embedcfg_handle *h, const char *path)
+int
+embedcfg_load_file(embedcfg_handle *h, const char *path)
 {
     char *data = NULL;
     size_t len = 0;
@@ -746,17 +768,20 @@ int embedcfg_load_file(embedcfg_handle *h, const char *path)
     return rc;
 }
 
-const char *embedcfg_get_lib(const embedcfg_handle *h)
+const char *
+embedcfg_get_lib(const embedcfg_handle *h)
 {
     return h != NULL && h->lib != NULL ? h->lib : "";
 }
 
-const char *embedcfg_get_requires_python(const embedcfg_handle *h)
+const char *
+embedcfg_get_requires_python(const embedcfg_handle *h)
 {
     return h != NULL && h->requires_python != NULL ? h->requires_python : "";
 }
 
-int embedcfg_is_embedded(const embedcfg_handle *h)
+int
+embedcfg_is_embedded(const embedcfg_handle *h)
 {
     return h != NULL && h->embedded;
 }

@@ -27,7 +27,8 @@
 
 /* --- errors --------------------------------------------------------------- */
 
-int embedcfg__fail(embedcfg_handle *h, const char *fmt, ...)
+int
+embedcfg__fail(embedcfg_handle *h, const char *fmt, ...)
 {
     va_list ap;
     char *p;
@@ -44,8 +45,9 @@ int embedcfg__fail(embedcfg_handle *h, const char *fmt, ...)
     return -1;
 }
 
-int embedcfg__fail_option(embedcfg_handle *h, const char *name,
-                          const char *fmt, ...)
+int
+embedcfg__fail_option(embedcfg_handle *h, const char *name,
+                      const char *fmt, ...)
 {
     va_list ap;
     char detail[ERROR_SIZE];
@@ -56,12 +58,14 @@ int embedcfg__fail_option(embedcfg_handle *h, const char *name,
     return embedcfg__fail(h, "during setting %s: %s", name, detail);
 }
 
-const char *embedcfg_get_error(const embedcfg_handle *h)
+const char *
+embedcfg_get_error(const embedcfg_handle *h)
 {
     return h != NULL ? h->error : "no handle (out of memory?)";
 }
 
-int embedcfg_get_exit_code(const embedcfg_handle *h, int *exitcode)
+int
+embedcfg_get_exit_code(const embedcfg_handle *h, int *exitcode)
 {
     if (h == NULL || !h->has_exit) {
         return 0;
@@ -72,15 +76,17 @@ int embedcfg_get_exit_code(const embedcfg_handle *h, int *exitcode)
     return 1;
 }
 
-unsigned long embedcfg_python_version_hex(void)
+unsigned long
+embedcfg_python_version_hex(void)
 {
     return (unsigned long)PY_VERSION_HEX;
 }
 
 /* Take the pending Python exception, clearing it: its type name and str()
  * into the buffers ("" when there is none).  1 when str() gave a text. */
-int embedcfg__take_exception(char *type_name, size_t type_size, char *msg,
-                             size_t msg_size)
+int
+embedcfg__take_exception(char *type_name, size_t type_size, char *msg,
+                         size_t msg_size)
 {
     PyObject *value;
     PyObject *text = NULL;
@@ -119,7 +125,8 @@ int embedcfg__take_exception(char *type_name, size_t type_size, char *msg,
 }
 
 /* The pending Python exception as the handle's error, cleared. */
-int embedcfg__fail_exception(embedcfg_handle *h, const char *during)
+int
+embedcfg__fail_exception(embedcfg_handle *h, const char *during)
 {
     char type_name[128];
     char msg[ERROR_SIZE];
@@ -141,14 +148,16 @@ int embedcfg__fail_exception(embedcfg_handle *h, const char *during)
 /* Frees what `v` owns (its list's array; the strings are the handle's),
  * leaving it dangling: for embedcfg_free, which runs over every option of
  * the table, most of them never set. */
-static void release_value(embedcfg_handle *h, embedcfg_value *v)
+static void
+release_value(embedcfg_handle *h, embedcfg_value *v)
 {
     if (v->list != NULL) {
         embedcfg__free(h->mem, v->list);
     }
 }
 
-static void clear_value(embedcfg_handle *h, embedcfg_value *v)
+static void
+clear_value(embedcfg_handle *h, embedcfg_value *v)
 {
     release_value(h, v);
     memset(v, 0, sizeof(*v));
@@ -156,7 +165,8 @@ static void clear_value(embedcfg_handle *h, embedcfg_value *v)
 
 /* Room for `n` bytes, kept until embedcfg_free; NULL when out of memory.
  * A value set again leaves its old string here until then. */
-static char *keep_bytes(embedcfg_handle *h, size_t n)
+static char *
+keep_bytes(embedcfg_handle *h, size_t n)
 {
     char *out;
 
@@ -184,7 +194,8 @@ static char *keep_bytes(embedcfg_handle *h, size_t n)
 
 /* `s` for a value: the document's own string when the handle may borrow
  * it, else a copy in the string blocks.  NULL when out of memory. */
-static char *keep_string(embedcfg_handle *h, const char *s, int from_doc)
+static char *
+keep_string(embedcfg_handle *h, const char *s, int from_doc)
 {
     size_t n;
     char *out;
@@ -201,7 +212,8 @@ static char *keep_string(embedcfg_handle *h, const char *s, int from_doc)
 }
 
 /* A handle whose memory comes from `mem` (NULL: malloc). */
-embedcfg_handle *embedcfg__create_in(embedcfg__arena *mem)
+embedcfg_handle *
+embedcfg__create_in(embedcfg__arena *mem)
 {
     embedcfg_handle *h = (embedcfg_handle *)embedcfg__alloc(mem, sizeof(*h));
 
@@ -215,7 +227,8 @@ embedcfg_handle *embedcfg__create_in(embedcfg__arena *mem)
     return h;
 }
 
-embedcfg_handle *embedcfg_create(void)
+embedcfg_handle *
+embedcfg_create(void)
 {
     return embedcfg__create_in(NULL);
 }
@@ -223,7 +236,8 @@ embedcfg_handle *embedcfg_create(void)
 /* The executable's directory for $ORIGIN, looked up on first use (NULL is
  * fine: $ORIGIN then fails): the launcher names it with
  * embedcfg_set_origin, and most documents never use it. */
-const char *embedcfg__origin_of(embedcfg_handle *h)
+const char *
+embedcfg__origin_of(embedcfg_handle *h)
 {
     if (!h->origin_known) {
         h->origin = embedcfg__exe_dir();
@@ -232,7 +246,8 @@ const char *embedcfg__origin_of(embedcfg_handle *h)
     return h->origin;
 }
 
-void embedcfg_free(embedcfg_handle *h)
+void
+embedcfg_free(embedcfg_handle *h)
 {
     size_t i;
 
@@ -262,7 +277,8 @@ void embedcfg_free(embedcfg_handle *h)
     embedcfg__free(h->mem, h);
 }
 
-static int replace_string(embedcfg_handle *h, char **slot, const char *value)
+static int
+replace_string(embedcfg_handle *h, char **slot, const char *value)
 {
     char *copy = NULL;
 
@@ -277,7 +293,8 @@ static int replace_string(embedcfg_handle *h, char **slot, const char *value)
     return 0;
 }
 
-int embedcfg_set_origin(embedcfg_handle *h, const char *dir)
+int
+embedcfg_set_origin(embedcfg_handle *h, const char *dir)
 {
     if (h == NULL) {
         return -1;
@@ -289,7 +306,8 @@ int embedcfg_set_origin(embedcfg_handle *h, const char *dir)
     return 0;
 }
 
-int embedcfg_set_config_dir(embedcfg_handle *h, const char *dir)
+int
+embedcfg_set_config_dir(embedcfg_handle *h, const char *dir)
 {
     if (h == NULL) {
         return -1;
@@ -297,7 +315,8 @@ int embedcfg_set_config_dir(embedcfg_handle *h, const char *dir)
     return replace_string(h, &h->config_dir, dir);
 }
 
-int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
+int
+embedcfg_set_profile(embedcfg_handle *h, const char *profile)
 {
     static const char *const profiles[] = {EMBEDCFG_VALUES_PROFILE};
     size_t i;
@@ -322,7 +341,8 @@ int embedcfg_set_profile(embedcfg_handle *h, const char *profile)
 /* Binary search over the generated name order: a document sets every
  * option through here, and a linear scan was most of the launcher's own
  * start-up cost after the dynamic linker's. */
-static const embedcfg_spec *find_spec(const char *name, size_t *index)
+static const embedcfg_spec *
+find_spec(const char *name, size_t *index)
 {
     size_t lo = 0;
     size_t hi = EMBEDCFG_OPTION_COUNT;
@@ -348,7 +368,8 @@ static const embedcfg_spec *find_spec(const char *name, size_t *index)
     return NULL;
 }
 
-static const char *build_name(embedcfg_build build)
+static const char *
+build_name(embedcfg_build build)
 {
     switch (build) {
     /* the labels come from embedcfg/options.py (Build.label) */
@@ -362,7 +383,8 @@ static const char *build_name(embedcfg_build build)
 }
 
 /* The option exists in the CPython this library is compiled for. */
-static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
+static int
+check_available(embedcfg_handle *h, const embedcfg_spec *spec)
 {
     char have[16];
     char need[16];
@@ -398,8 +420,9 @@ static int check_available(embedcfg_handle *h, const embedcfg_spec *spec)
 
 /* The option `name` may be set on this interpreter; NULL (with the error
  * recorded in the handle, if there is one) otherwise. */
-const embedcfg_spec *embedcfg__lookup(embedcfg_handle *h, const char *name,
-                                      size_t *index)
+const embedcfg_spec *
+embedcfg__lookup(embedcfg_handle *h, const char *name,
+                 size_t *index)
 {
     const embedcfg_spec *spec;
 
@@ -423,8 +446,9 @@ const embedcfg_spec *embedcfg__lookup(embedcfg_handle *h, const char *name,
     return spec;
 }
 
-static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
-                             int64_t value)
+static int
+check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
+                  int64_t value)
 {
     const embedcfg_value_since *vs;
     char need[16];
@@ -448,7 +472,8 @@ static int check_value_since(embedcfg_handle *h, const embedcfg_spec *spec,
 }
 
 /* What a value of `kind` is, for messages. */
-static const char *kind_text(embedcfg_kind kind)
+static const char *
+kind_text(embedcfg_kind kind)
 {
     switch (kind) {
     case EMBEDCFG_KIND_BOOL: return "a boolean";
@@ -460,8 +485,9 @@ static const char *kind_text(embedcfg_kind kind)
 
 /* The setters after embedcfg__lookup(): a document's options are looked up
  * once. */
-int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec,
-                         size_t index, const char *name, int64_t value)
+int
+embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec,
+                     size_t index, const char *name, int64_t value)
 {
     int i;
     int ok;
@@ -512,7 +538,8 @@ int embedcfg__set_int_at(embedcfg_handle *h, const embedcfg_spec *spec,
     return 0;
 }
 
-int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
+int
+embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
 {
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
@@ -525,8 +552,9 @@ int embedcfg_set_int(embedcfg_handle *h, const char *name, int64_t value)
 
 /* A path option's value with its anchor expanded, kept as keep_string
  * does; NULL (with the error recorded) when it cannot be. */
-static char *keep_path(embedcfg_handle *h, const embedcfg_spec *spec,
-                       const char *value, int from_doc)
+static char *
+keep_path(embedcfg_handle *h, const embedcfg_spec *spec,
+          const char *value, int from_doc)
 {
     char err[512];
     const char *base;
@@ -567,8 +595,9 @@ static char *keep_path(embedcfg_handle *h, const embedcfg_spec *spec,
  * already rejected invalid UTF-8 and NULs; checking again cost a pass over
  * every string of every launch.  (The setters below also borrow such a
  * string, without a copy, when the handle may: see keep_string.) */
-static int check_string(embedcfg_handle *h, const char *name,
-                        const char *value, int from_doc)
+static int
+check_string(embedcfg_handle *h, const char *name,
+             const char *value, int from_doc)
 {
     if (value == NULL) {
         return embedcfg__fail_option(h, name, "the string is NULL");
@@ -580,9 +609,10 @@ static int check_string(embedcfg_handle *h, const char *name,
     return 0;
 }
 
-int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec,
-                         size_t index, const char *name, const char *value,
-                         int from_doc)
+int
+embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec,
+                     size_t index, const char *name, const char *value,
+                     int from_doc)
 {
     const embedcfg_choice *choice = NULL;
     char *copy = NULL;
@@ -656,7 +686,8 @@ int embedcfg__set_str_at(embedcfg_handle *h, const embedcfg_spec *spec,
     return 0;
 }
 
-int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
+int
+embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
 {
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
@@ -667,9 +698,10 @@ int embedcfg_set_str(embedcfg_handle *h, const char *name, const char *value)
     return embedcfg__set_str_at(h, spec, index, name, value, 0);
 }
 
-static int list_add(embedcfg_handle *h, const embedcfg_spec *spec,
-                    embedcfg_value *v, size_t length, const char *const *items,
-                    int from_doc)
+static int
+list_add(embedcfg_handle *h, const embedcfg_spec *spec,
+         embedcfg_value *v, size_t length, const char *const *items,
+         int from_doc)
 {
     char **grown;
     size_t i;
@@ -707,9 +739,10 @@ static int list_add(embedcfg_handle *h, const embedcfg_spec *spec,
     return 0;
 }
 
-int embedcfg__set_list_at(embedcfg_handle *h, const embedcfg_spec *spec,
-                          size_t index, const char *name, size_t length,
-                          const char *const *items, int append, int from_doc)
+int
+embedcfg__set_list_at(embedcfg_handle *h, const embedcfg_spec *spec,
+                      size_t index, const char *name, size_t length,
+                      const char *const *items, int append, int from_doc)
 {
     embedcfg_value fresh;
 
@@ -734,8 +767,9 @@ int embedcfg__set_list_at(embedcfg_handle *h, const embedcfg_spec *spec,
     return 0;
 }
 
-static int set_list(embedcfg_handle *h, const char *name, size_t length,
-                    const char *const *items, int append)
+static int
+set_list(embedcfg_handle *h, const char *name, size_t length,
+         const char *const *items, int append)
 {
     size_t index = 0;
     const embedcfg_spec *spec = embedcfg__lookup(h, name, &index);
@@ -747,19 +781,22 @@ static int set_list(embedcfg_handle *h, const char *name, size_t length,
                                  0);
 }
 
-int embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
-                         const char *const *items)
+int
+embedcfg_set_strlist(embedcfg_handle *h, const char *name, size_t length,
+                     const char *const *items)
 {
     return set_list(h, name, length, items, 0);
 }
 
-int embedcfg_append_strlist(embedcfg_handle *h, const char *name,
-                            size_t length, const char *const *items)
+int
+embedcfg_append_strlist(embedcfg_handle *h, const char *name,
+                        size_t length, const char *const *items)
 {
     return set_list(h, name, length, items, 1);
 }
 
-int embedcfg_has_option(const embedcfg_handle *h, const char *name)
+int
+embedcfg_has_option(const embedcfg_handle *h, const char *name)
 {
     size_t index = 0;
 
@@ -769,7 +806,8 @@ int embedcfg_has_option(const embedcfg_handle *h, const char *name)
     return h->values[index].set;
 }
 
-embedcfg_value *embedcfg__value_of(embedcfg_handle *h, const char *name)
+embedcfg_value *
+embedcfg__value_of(embedcfg_handle *h, const char *name)
 {
     size_t index = 0;
 

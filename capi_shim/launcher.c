@@ -61,7 +61,8 @@ typedef struct {
     char message[2048];
 } launch_error;
 
-static int config_error(launch_error *e, const char *fmt, ...)
+static int
+config_error(launch_error *e, const char *fmt, ...)
 {
     va_list ap;
     char *p;
@@ -79,7 +80,8 @@ static int config_error(launch_error *e, const char *fmt, ...)
 
 /* EMBEDCFG_ALLOW_INSECURE_PATHS=1 turns the path checks off: for development
  * trees only (documented in docs/explanation/security.rst). */
-static int allow_insecure_paths(void)
+static int
+allow_insecure_paths(void)
 {
     const char *v = getenv("EMBEDCFG_ALLOW_INSECURE_PATHS");
 
@@ -87,7 +89,8 @@ static int allow_insecure_paths(void)
 }
 
 /* Whether `dir`/`name` exists. */
-static int exists_in(const char *dir, const char *name)
+static int
+exists_in(const char *dir, const char *name)
 {
     size_t ld = strlen(dir);
     size_t ln = strlen(name);
@@ -113,9 +116,10 @@ static int exists_in(const char *dir, const char *name)
  * encodings/__init__.py(c); an archive (EMBEDCFG_ARCHIVE_SUFFIXES) is
  * accepted without looking inside.  An entry that cannot be expanded is
  * the document loader's to report, so the check then stands aside. */
-static int check_stdlib(const char *path, const embedcfg_json_value *doc,
-                        const char *origin, const char *config_dir,
-                        const char *lib, launch_error *e)
+static int
+check_stdlib(const char *path, const embedcfg_json_value *doc,
+             const char *origin, const char *config_dir,
+             const char *lib, launch_error *e)
 {
     static const char *const suffixes[] = {EMBEDCFG_ARCHIVE_SUFFIXES};
     const embedcfg_json_value *opts = embedcfg_json_object_get(doc, "options");
@@ -196,10 +200,11 @@ static int check_stdlib(const char *path, const embedcfg_json_value *doc,
 /* `lib`, `requires_python` and `embedded` of the document, without Python.
  * *config_dir_out receives the document's directory when it was worked
  * out (else NULL), for the shim: realpath() once, not twice. */
-static int read_head(const char *path, const char *origin,
-                     const char *config_dir_arg, embedcfg_json_value **parsed,
-                     char **lib, char **requires, int *embedded,
-                     char **config_dir_out, launch_error *e)
+static int
+read_head(const char *path, const char *origin,
+          const char *config_dir_arg, embedcfg_json_value **parsed,
+          char **lib, char **requires, int *embedded,
+          char **config_dir_out, launch_error *e)
 {
     char *data = NULL;
     size_t len = 0;
@@ -304,7 +309,8 @@ done:
     return rc;
 }
 
-static int load_shim(const char *path, shim_api *api, launch_error *e)
+static int
+load_shim(const char *path, shim_api *api, launch_error *e)
 {
     void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
     void *sym;
@@ -330,8 +336,9 @@ static int load_shim(const char *path, shim_api *api, launch_error *e)
 
 /* Load libpython and check its version; before any Python code runs.  The
  * version goes to *version as (major, minor, micro) for the shim. */
-static int load_python(const char *lib, const char *requires, int version[3],
-                       launch_error *e)
+static int
+load_python(const char *lib, const char *requires, int version[3],
+            launch_error *e)
 {
     void *handle;
     void *sym;
@@ -417,7 +424,8 @@ static int load_python(const char *lib, const char *requires, int version[3],
     return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     launch_error e;
     char *exe = NULL;

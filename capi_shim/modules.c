@@ -18,7 +18,8 @@
 #  include <dlfcn.h>
 #endif
 
-static int valid_module_name(const char *name)
+static int
+valid_module_name(const char *name)
 {
     const char *p = name;
     int start = 1;
@@ -48,7 +49,8 @@ static int valid_module_name(const char *name)
     return !start;
 }
 
-static int ascii_only(const char *s)
+static int
+ascii_only(const char *s)
 {
     for (; *s != '\0'; s++) {
         if ((unsigned char)*s >= 0x80) {
@@ -58,9 +60,10 @@ static int ascii_only(const char *s)
     return 1;
 }
 
-int embedcfg__add_module(embedcfg_handle *h, const char *name,
-                         embedcfg_initfunc init, const char *symbol,
-                         const char *library, int path_flags)
+int
+embedcfg__add_module(embedcfg_handle *h, const char *name,
+                     embedcfg_initfunc init, const char *symbol,
+                     const char *library, int path_flags)
 {
     embedcfg_module m;
     size_t i;
@@ -148,8 +151,9 @@ oom:
     return embedcfg__fail(h, "out of memory");
 }
 
-int embedcfg_add_module(embedcfg_handle *h, const char *name,
-                        embedcfg_initfunc init)
+int
+embedcfg_add_module(embedcfg_handle *h, const char *name,
+                    embedcfg_initfunc init)
 {
     if (h != NULL && init == NULL) {
         return embedcfg__fail(h, "inittab '%s': the init function is NULL",
@@ -158,14 +162,16 @@ int embedcfg_add_module(embedcfg_handle *h, const char *name,
     return embedcfg__add_module(h, name, init, NULL, NULL, 0);
 }
 
-int embedcfg_add_module_symbol(embedcfg_handle *h, const char *name,
-                               const char *symbol, const char *library)
+int
+embedcfg_add_module_symbol(embedcfg_handle *h, const char *name,
+                           const char *symbol, const char *library)
 {
     return embedcfg__add_module(h, name, NULL, symbol, library,
                                 EMBEDCFG_PATH_NAME | EMBEDCFG_PATH_BRACES);
 }
 
-int embedcfg_set_static_modules(embedcfg_handle *h, const char *mechanism)
+int
+embedcfg_set_static_modules(embedcfg_handle *h, const char *mechanism)
 {
     static const char *const mechanisms[] = {EMBEDCFG_VALUES_STATIC_MODULES};
     size_t i;
@@ -193,7 +199,8 @@ int embedcfg_set_static_modules(embedcfg_handle *h, const char *mechanism)
 /* The mechanism in effect, deciding as embedcfg.bake.choose_mechanism does:
  * CPython's inittab cannot change after init, and each of its entries adds
  * cost to every static import. */
-int embedcfg__uses_indexed(const embedcfg_handle *h)
+int
+embedcfg__uses_indexed(const embedcfg_handle *h)
 {
     if (h->static_modules != STATIC_AUTOMATIC) {
         return h->static_modules == STATIC_INDEXED;
@@ -201,7 +208,8 @@ int embedcfg__uses_indexed(const embedcfg_handle *h)
     return h->embedded || h->n_modules >= (size_t)EMBEDCFG_INDEXED_THRESHOLD;
 }
 
-const char *embedcfg_get_static_modules(const embedcfg_handle *h)
+const char *
+embedcfg_get_static_modules(const embedcfg_handle *h)
 {
     if (h == NULL) {
         return "";
@@ -210,7 +218,8 @@ const char *embedcfg_get_static_modules(const embedcfg_handle *h)
 }
 
 /* Find the init functions of modules registered by symbol. */
-int embedcfg__resolve_modules(embedcfg_handle *h)
+int
+embedcfg__resolve_modules(embedcfg_handle *h)
 {
     size_t i;
 #ifndef _WIN32
@@ -273,7 +282,8 @@ int embedcfg__resolve_modules(embedcfg_handle *h)
 /* Install the importer over the handle's modules (resolved already); the
  * caller holds the GIL.  The importer copies the table and its names
  * (EMBEDCFG_STATIC_COPY), so the handle may be freed afterwards. */
-int embedcfg__install_static(embedcfg_handle *h)
+int
+embedcfg__install_static(embedcfg_handle *h)
 {
     embedcfg_static_entry *table;
     size_t i;
@@ -304,7 +314,8 @@ int embedcfg__install_static(embedcfg_handle *h)
     return 0;
 }
 
-int embedcfg_install_static_modules(embedcfg_handle *h)
+int
+embedcfg_install_static_modules(embedcfg_handle *h)
 {
     PyGILState_STATE gil;
     int rc;

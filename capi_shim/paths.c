@@ -30,7 +30,8 @@ static const char *const anchor_names[] = {"ORIGIN", "CONFIG_DIR"};
 /* The anchor `path` (which starts with '$') starts with, and in *skip its
  * length; -1 when none.  $NAME must end the path or be followed by '/';
  * ${NAME} (*braced) may be followed by anything, as in a shell. */
-static int find_anchor(const char *path, size_t *skip, int *braced)
+static int
+find_anchor(const char *path, size_t *skip, int *braced)
 {
     int i;
 
@@ -54,9 +55,10 @@ static int find_anchor(const char *path, size_t *skip, int *braced)
     return -1;
 }
 
-int embedcfg__split_path(const char *path, const char *origin,
-                         const char *config_dir, int flags, const char **base,
-                         const char **rest, char *err, size_t err_size)
+int
+embedcfg__split_path(const char *path, const char *origin,
+                     const char *config_dir, int flags, const char **base,
+                     const char **rest, char *err, size_t err_size)
 {
     size_t skip = 0;
     int braced = 0;
@@ -105,9 +107,10 @@ int embedcfg__split_path(const char *path, const char *origin,
     return 0;
 }
 
-char *embedcfg__expand_path(embedcfg__arena *a, const char *path,
-                            const char *origin, const char *config_dir,
-                            int flags, char *err, size_t err_size)
+char *
+embedcfg__expand_path(embedcfg__arena *a, const char *path,
+                      const char *origin, const char *config_dir,
+                      int flags, char *err, size_t err_size)
 {
     const char *base;
     const char *rest;
@@ -133,7 +136,8 @@ char *embedcfg__expand_path(embedcfg__arena *a, const char *path,
 
 /* --- directories ---------------------------------------------------------- */
 
-char *embedcfg__dirname_of(const char *path)
+char *
+embedcfg__dirname_of(const char *path)
 {
     char *resolved = NULL;
     char *copy;
@@ -161,7 +165,8 @@ char *embedcfg__dirname_of(const char *path)
     return copy;
 }
 
-char *embedcfg__exe_path(void)
+char *
+embedcfg__exe_path(void)
 {
 #if defined(__linux__)
     char buf[PATH_MAX];
@@ -177,7 +182,8 @@ char *embedcfg__exe_path(void)
 #endif
 }
 
-char *embedcfg__exe_dir_of(const char *exe)
+char *
+embedcfg__exe_dir_of(const char *exe)
 {
 #if defined(__linux__)
     /* /proc/self/exe names the file itself, links already resolved: no
@@ -197,7 +203,8 @@ char *embedcfg__exe_dir_of(const char *exe)
     return embedcfg__dirname_of(exe);
 }
 
-char *embedcfg__exe_dir(void)
+char *
+embedcfg__exe_dir(void)
 {
     char *exe = embedcfg__exe_path();
     char *dir;
@@ -212,8 +219,9 @@ char *embedcfg__exe_dir(void)
 
 /* --- files ---------------------------------------------------------------- */
 
-int embedcfg__read_file(const char *path, size_t max_len, char **data,
-                        size_t *len, char *err, size_t err_size)
+int
+embedcfg__read_file(const char *path, size_t max_len, char **data,
+                    size_t *len, char *err, size_t err_size)
 {
     FILE *f;
     char *buf = NULL;

@@ -35,7 +35,8 @@ typedef struct {
     size_t size;
 } msgbuf;
 
-static int refuse(msgbuf *m, const char *fmt, ...)
+static int
+refuse(msgbuf *m, const char *fmt, ...)
 {
     va_list ap;
     char *p;
@@ -54,7 +55,8 @@ static int refuse(msgbuf *m, const char *fmt, ...)
     return -1;
 }
 
-static char *dup_n(const char *s, size_t n)
+static char *
+dup_n(const char *s, size_t n)
 {
     char *out = (char *)EMBEDCFG_MALLOC(n + 1);
 
@@ -65,7 +67,8 @@ static char *dup_n(const char *s, size_t n)
     return out;
 }
 
-static char *join3(const char *a, const char *b, const char *c)
+static char *
+join3(const char *a, const char *b, const char *c)
 {
     size_t la = strlen(a);
     size_t lb = strlen(b);
@@ -84,7 +87,8 @@ static char *join3(const char *a, const char *b, const char *c)
  * *dotdot when there is one.  Writes at most strlen(path) + 1 bytes (with
  * the NUL) when `path` starts with '/', strlen(path) + 2 otherwise;
  * returns the length. */
-static size_t normalize_into(char *out, const char *path, int *dotdot)
+static size_t
+normalize_into(char *out, const char *path, int *dotdot)
 {
     const char *p = path;
     size_t o = 0;
@@ -116,7 +120,8 @@ static size_t normalize_into(char *out, const char *path, int *dotdot)
     return o;
 }
 
-static char *normalize(const char *path)
+static char *
+normalize(const char *path)
 {
     char *out = (char *)EMBEDCFG_MALLOC(strlen(path) + 2);
     int dotdot;
@@ -128,7 +133,8 @@ static char *normalize(const char *path)
 }
 
 
-static void mode_text(mode_t mode, char out[11])
+static void
+mode_text(mode_t mode, char out[11])
 {
     static const char rwx[] = "rwxrwxrwx";
     int i;
@@ -143,7 +149,8 @@ static void mode_text(mode_t mode, char out[11])
     out[10] = '\0';
 }
 
-static void owner_text(uid_t uid, char *out, size_t size)
+static void
+owner_text(uid_t uid, char *out, size_t size)
 {
     struct passwd pw;
     struct passwd *found = NULL;
@@ -159,7 +166,8 @@ static void owner_text(uid_t uid, char *out, size_t size)
     }
 }
 
-static void user_name(uid_t uid, char *out, size_t size)
+static void
+user_name(uid_t uid, char *out, size_t size)
 {
     struct passwd pw;
     struct passwd *found = NULL;
@@ -199,8 +207,9 @@ typedef struct {
     size_t scratch_size;
 } walk_state;
 
-static int find_accepted(const walk_state *w, const char *path, size_t len,
-                         int *link)
+static int
+find_accepted(const walk_state *w, const char *path, size_t len,
+              int *link)
 {
     size_t i;
 
@@ -214,7 +223,8 @@ static int find_accepted(const walk_state *w, const char *path, size_t len,
     return 0;
 }
 
-static int remember(walk_state *w, const char *path, size_t len)
+static int
+remember(walk_state *w, const char *path, size_t len)
 {
     if (w->len == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 32;
@@ -240,7 +250,8 @@ static int remember(walk_state *w, const char *path, size_t len)
 
 /* The length of the parent of path[0:len] (normalized): "/a/b" -> 2 ("/a"),
  * "/a" -> 1 ("/"); 0 at the root. */
-static size_t parent_len(const char *path, size_t len)
+static size_t
+parent_len(const char *path, size_t len)
 {
     if (len <= 1) {
         return 0;
@@ -253,7 +264,8 @@ static size_t parent_len(const char *path, size_t len)
 
 /* Cut the last component of an absolute path in place: "/a/b" -> "/a",
  * "/a" -> "/"; 0 (nothing cut) at the root or for a relative path. */
-static int to_parent(char *path)
+static int
+to_parent(char *path)
 {
     size_t len = path[0] == '/' ? parent_len(path, strlen(path)) : 0;
 
@@ -265,7 +277,8 @@ static int to_parent(char *path)
 }
 
 /* "%.*s" takes an int; a path never comes near INT_MAX, but stay defined. */
-static int print_len(size_t len)
+static int
+print_len(size_t len)
 {
     return len > (size_t)INT_MAX ? INT_MAX : (int)len;
 }
@@ -284,7 +297,8 @@ typedef struct {
     int where;
 } item_label;
 
-static size_t append(char *buf, size_t size, size_t at, const char *fmt, ...)
+static size_t
+append(char *buf, size_t size, size_t at, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -303,7 +317,8 @@ static size_t append(char *buf, size_t size, size_t at, const char *fmt, ...)
 
 /* A where as messages name it, as embedcfg.document.PathValue.label does:
  * "inittab/<star>/library" with index 0 -> "inittab[0].library". */
-static const char *label_text(const item_label *l, char *buf, size_t size)
+static const char *
+label_text(const item_label *l, char *buf, size_t size)
 {
     const char *p;
     size_t at = 0;
@@ -343,9 +358,10 @@ static const char *label_text(const item_label *l, char *buf, size_t size)
  * first.  *linked is set when a component of the path is a symbolic link.
  * With `record`, the accepted components are remembered (`path` must then
  * live until the end of the embedcfg_pathsec_check call). */
-static int inspect_chain(const item_label *lab, const char *path, size_t len,
-                         int contents, uid_t me, walk_state *w, int record,
-                         int *linked, msgbuf *m)
+static int
+inspect_chain(const item_label *lab, const char *path, size_t len,
+              int contents, uid_t me, walk_state *w, int record,
+              int *linked, msgbuf *m)
 {
     char what_buf[128];
     char *cur;
@@ -488,7 +504,8 @@ static int inspect_chain(const item_label *lab, const char *path, size_t len,
 /* The resolved form of `path`: realpath() of its nearest existing ancestor,
  * with the missing rest appended (as Python's os.path.realpath does).
  * NULL when it cannot be resolved (the written chain is still checked). */
-static char *resolved(const char *path)
+static char *
+resolved(const char *path)
 {
     char *head = dup_n(path, strlen(path));
     char *real = NULL;
@@ -520,9 +537,10 @@ static char *resolved(const char *path)
 
 /* `dotdot`: `norm` has a ".." component, which only realpath() can
  * resolve. */
-static int check_one(const embedcfg_pathsec_item *item, const item_label *lab,
-                     const char *norm, size_t norm_len, int dotdot, uid_t me,
-                     walk_state *w, msgbuf *m)
+static int
+check_one(const embedcfg_pathsec_item *item, const item_label *lab,
+          const char *norm, size_t norm_len, int dotdot, uid_t me,
+          walk_state *w, msgbuf *m)
 {
     char what_buf[128];
     int contents = item->kind == EMBEDCFG_PATHSEC_CONTENTS;
@@ -563,7 +581,8 @@ done:
     return rc;
 }
 
-static int check_pyvenv(const char *label, const char *dir, msgbuf *m)
+static int
+check_pyvenv(const char *label, const char *dir, msgbuf *m)
 {
     char *candidate;
     size_t len;
@@ -628,9 +647,10 @@ done:
 
 /* embedcfg_pathsec_check, where labels[i] names items[i] (`labels` NULL:
  * items[i].what does). */
-static int check_all(const embedcfg_pathsec_item *items,
-                     const item_label *labels, size_t n, const char *origin,
-                     char *err, size_t err_size)
+static int
+check_all(const embedcfg_pathsec_item *items,
+          const item_label *labels, size_t n, const char *origin,
+          char *err, size_t err_size)
 {
     char what_buf[128];
     msgbuf m;
@@ -711,8 +731,9 @@ done:
     return rc;
 }
 
-int embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
-                           const char *origin, char *err, size_t err_size)
+int
+embedcfg_pathsec_check(const embedcfg_pathsec_item *items, size_t n,
+                       const char *origin, char *err, size_t err_size)
 {
     return check_all(items, NULL, n, origin, err, err_size);
 }
@@ -742,9 +763,10 @@ typedef struct {
 /* Split `value` into the anchor's directory and the rest (paths.h, as a
  * document may write them: no ${ORIGIN}): the expansion is *base + *rest.
  * -1 with a message when it cannot be expanded. */
-static int split_anchor(const item_label *lab, const char *value,
-                        const char *origin, const char *config_dir,
-                        const char **base, const char **rest, msgbuf *m)
+static int
+split_anchor(const item_label *lab, const char *value,
+             const char *origin, const char *config_dir,
+             const char **base, const char **rest, msgbuf *m)
 {
     char what_buf[128];
     char err[1024];
@@ -757,8 +779,9 @@ static int split_anchor(const item_label *lab, const char *value,
 }
 
 /* Expand $ORIGIN / $CONFIG_DIR; NULL with a message when it cannot be. */
-static char *expand(const item_label *lab, const char *value,
-                    const char *origin, const char *config_dir, msgbuf *m)
+static char *
+expand(const item_label *lab, const char *value,
+       const char *origin, const char *config_dir, msgbuf *m)
 {
     char what_buf[128];
     const char *base;
@@ -776,7 +799,8 @@ static char *expand(const item_label *lab, const char *value,
 }
 
 /* Room for `cap` items.  -1: no memory. */
-static int reserve(item_list *l, size_t cap)
+static int
+reserve(item_list *l, size_t cap)
 {
     embedcfg_pathsec_item *grown;
     item_label *labels;
@@ -800,7 +824,8 @@ static int reserve(item_list *l, size_t cap)
 }
 
 /* Appends an item that owns `path` (freed here when it cannot be added). */
-static int push(item_list *l, const item_label *lab, char *path, int kind)
+static int
+push(item_list *l, const item_label *lab, char *path, int kind)
 {
     if (path == NULL
         || (l->len == l->cap && reserve(l, l->cap ? l->cap * 2 : 16) < 0)) {
@@ -817,7 +842,8 @@ static int push(item_list *l, const item_label *lab, char *path, int kind)
 
 /* Whether `value` (`len` bytes) names an archive: a file on a module
  * search path, not a directory. */
-static int is_archive(const char *value, size_t len)
+static int
+is_archive(const char *value, size_t len)
 {
     static const char *const suffixes[] = {EMBEDCFG_ARCHIVE_SUFFIXES};
     size_t i;
@@ -832,9 +858,10 @@ static int is_archive(const char *value, size_t len)
     return 0;
 }
 
-static int add_item(item_list *l, const item_label *lab,
-                    const embedcfg_json_value *v, const document_path *row,
-                    const char *origin, const char *config_dir, msgbuf *m)
+static int
+add_item(item_list *l, const item_label *lab,
+         const embedcfg_json_value *v, const document_path *row,
+         const char *origin, const char *config_dir, msgbuf *m)
 {
     const char *value;
     const char *base;
@@ -866,8 +893,9 @@ static int add_item(item_list *l, const item_label *lab,
 }
 
 /* The member `key` (`len` bytes, not NUL-terminated) of an object. */
-static const embedcfg_json_value *member(const embedcfg_json_value *object,
-                                         const char *key, size_t len)
+static const embedcfg_json_value *
+member(const embedcfg_json_value *object,
+       const char *key, size_t len)
 {
     size_t i;
 
@@ -885,9 +913,10 @@ static const embedcfg_json_value *member(const embedcfg_json_value *object,
 /* Add every value below `v` that `where` (the rest of row->where) reaches;
  * `arrays` of the label's indexes are taken.  A value of another type than
  * `where` needs is skipped: the shim reports wrong types. */
-static int walk(item_list *l, const document_path *row, const char *where,
-                const embedcfg_json_value *v, item_label *lab, size_t arrays,
-                const char *origin, const char *config_dir, msgbuf *m)
+static int
+walk(item_list *l, const document_path *row, const char *where,
+     const embedcfg_json_value *v, item_label *lab, size_t arrays,
+     const char *origin, const char *config_dir, msgbuf *m)
 {
     const char *end;
     const char *next;
@@ -924,10 +953,11 @@ static int walk(item_list *l, const document_path *row, const char *where,
     return walk(l, row, next, v, lab, arrays, origin, config_dir, m);
 }
 
-int embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
-                                    const char *origin, const char *config_dir,
-                                    const char *default_lib,
-                                    char *err, size_t err_size)
+int
+embedcfg_pathsec_check_document(const embedcfg_json_value *doc,
+                                const char *origin, const char *config_dir,
+                                const char *default_lib,
+                                char *err, size_t err_size)
 {
     item_list l;
     msgbuf m;

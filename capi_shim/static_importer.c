@@ -31,7 +31,8 @@ typedef struct {
 
 /* --- the table, without Python ------------------------------------------ */
 
-const embedcfg_static_entry *embedcfg_static_table_find(
+const embedcfg_static_entry *
+embedcfg_static_table_find(
     const embedcfg_static_entry *table, size_t n, const char *name, size_t len)
 {
     size_t lo = 0;
@@ -62,7 +63,8 @@ const embedcfg_static_entry *embedcfg_static_table_find(
     return NULL;
 }
 
-static int compare_entries(const void *a, const void *b)
+static int
+compare_entries(const void *a, const void *b)
 {
     const char *x = ((const embedcfg_static_entry *)a)->name;
     const char *y = ((const embedcfg_static_entry *)b)->name;
@@ -74,7 +76,8 @@ static int compare_entries(const void *a, const void *b)
     return strcmp(x, y);
 }
 
-void embedcfg_static_table_sort(embedcfg_static_entry *table, size_t n)
+void
+embedcfg_static_table_sort(embedcfg_static_entry *table, size_t n)
 {
     if (table != NULL && n > 1) {
         qsort(table, n, sizeof table[0], compare_entries);
@@ -84,7 +87,8 @@ void embedcfg_static_table_sort(embedcfg_static_entry *table, size_t n)
 /* Does the sorted table hold a submodule of table[i]?  '.' sorts before
  * every other byte a module name may contain, so the first one, if any, is
  * the next entry. */
-static int has_children(const embedcfg_static_entry *table, size_t n, size_t i)
+static int
+has_children(const embedcfg_static_entry *table, size_t n, size_t i)
 {
     size_t len;
 
@@ -96,7 +100,8 @@ static int has_children(const embedcfg_static_entry *table, size_t n, size_t i)
            && table[i + 1].name[len] == '.';
 }
 
-static int valid_name(const char *name)
+static int
+valid_name(const char *name)
 {
     const unsigned char *p = (const unsigned char *)name;
     int at_start = 1;
@@ -121,8 +126,9 @@ static int valid_name(const char *name)
     return !at_start;
 }
 
-int embedcfg_static_table_check(const embedcfg_static_entry *table, size_t n,
-                                char *err, size_t err_size)
+int
+embedcfg_static_table_check(const embedcfg_static_entry *table, size_t n,
+                            char *err, size_t err_size)
 {
     size_t i;
     char dummy[1];
@@ -169,8 +175,9 @@ int embedcfg_static_table_check(const embedcfg_static_entry *table, size_t n,
 
 /* --- the finder / loader --------------------------------------------------- */
 
-static const embedcfg_static_entry *lookup(importer_state *self, PyObject *name,
-                                           size_t *index)
+static const embedcfg_static_entry *
+lookup(importer_state *self, PyObject *name,
+       size_t *index)
 {
     Py_ssize_t len;
     const char *utf8;
@@ -191,7 +198,8 @@ static const embedcfg_static_entry *lookup(importer_state *self, PyObject *name,
     return e;
 }
 
-static PyObject *importer_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
+static PyObject *
+importer_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
 {
     importer_state *self = (importer_state *)PyModule_GetState(op);
     PyObject *name;
@@ -229,7 +237,8 @@ static PyObject *importer_find_spec(PyObject *op, PyObject *args, PyObject *kwar
 }
 
 /* CPython's message when an init function returned a value and an error. */
-static void unreported_exception(PyObject *name)
+static void
+unreported_exception(PyObject *name)
 {
     PyObject *type, *value, *tb;
     PyObject *type2, *value2, *tb2;
@@ -260,7 +269,8 @@ static void unreported_exception(PyObject *name)
  * when the PyModuleDef's m_name is the last component.  With public API we
  * do the same afterwards: rename the module and its functions' __module__
  * from that short name to the full one. */
-static int fix_dotted_name(PyObject *module, PyObject *fullname)
+static int
+fix_dotted_name(PyObject *module, PyObject *fullname)
 {
     PyObject *current;
     PyObject *dict;
@@ -314,7 +324,8 @@ static int fix_dotted_name(PyObject *module, PyObject *fullname)
     return 0;
 }
 
-static PyObject *single_phase(importer_state *self, PyObject *module, PyObject *name)
+static PyObject *
+single_phase(importer_state *self, PyObject *module, PyObject *name)
 {
     PyModuleDef *def;
     PyObject *dict;
@@ -361,7 +372,8 @@ static PyObject *single_phase(importer_state *self, PyObject *module, PyObject *
     return module;
 }
 
-static PyObject *importer_create_module(PyObject *op, PyObject *spec)
+static PyObject *
+importer_create_module(PyObject *op, PyObject *spec)
 {
     importer_state *self = (importer_state *)PyModule_GetState(op);
     const embedcfg_static_entry *e;
@@ -423,7 +435,8 @@ error:
 }
 
 /* As CPython's exec_builtin: run the PEP 489 exec slots once. */
-static PyObject *importer_exec_module(PyObject *op, PyObject *module)
+static PyObject *
+importer_exec_module(PyObject *op, PyObject *module)
 {
     PyModuleDef *def;
 
@@ -447,7 +460,8 @@ static PyObject *importer_exec_module(PyObject *op, PyObject *module)
     Py_RETURN_NONE;
 }
 
-static PyObject *importer_is_package(PyObject *op, PyObject *name)
+static PyObject *
+importer_is_package(PyObject *op, PyObject *name)
 {
     importer_state *self = (importer_state *)PyModule_GetState(op);
     size_t i = 0;
@@ -459,21 +473,24 @@ static PyObject *importer_is_package(PyObject *op, PyObject *name)
 }
 
 /* InspectLoader: like BuiltinImporter, there is no code and no source. */
-static PyObject *importer_no_code(PyObject *op, PyObject *name)
+static PyObject *
+importer_no_code(PyObject *op, PyObject *name)
 {
     (void)op;
     (void)name;
     Py_RETURN_NONE;
 }
 
-static PyObject *importer_invalidate_caches(PyObject *op, PyObject *unused)
+static PyObject *
+importer_invalidate_caches(PyObject *op, PyObject *unused)
 {
     (void)op;
     (void)unused;
     Py_RETURN_NONE;
 }
 
-static int importer_traverse(PyObject *op, visitproc visit, void *arg)
+static int
+importer_traverse(PyObject *op, visitproc visit, void *arg)
 {
     importer_state *self = (importer_state *)PyModule_GetState(op);
 
@@ -487,7 +504,8 @@ static int importer_traverse(PyObject *op, visitproc visit, void *arg)
     return 0;
 }
 
-static int importer_clear(PyObject *op)
+static int
+importer_clear(PyObject *op)
 {
     importer_state *self = (importer_state *)PyModule_GetState(op);
 
@@ -501,7 +519,8 @@ static int importer_clear(PyObject *op)
     return 0;
 }
 
-static void importer_free(void *op)
+static void
+importer_free(void *op)
 {
     importer_state *self = (importer_state *)PyModule_GetState((PyObject *)op);
 
@@ -516,7 +535,8 @@ static void importer_free(void *op)
 }
 
 /* EMBEDCFG_STATIC_COPY: one block, the entries first, then the names. */
-static embedcfg_static_entry *copy_table(const embedcfg_static_entry *table, size_t n)
+static embedcfg_static_entry *
+copy_table(const embedcfg_static_entry *table, size_t n)
 {
     size_t bytes;
     size_t i;
@@ -592,7 +612,8 @@ static struct PyModuleDef importer_def = {
     importer_free
 };
 
-static PyObject *kwargs_dict(int package)
+static PyObject *
+kwargs_dict(int package)
 {
     PyObject *kw = PyDict_New();
     PyObject *origin = PyUnicode_FromString("built-in");
@@ -613,8 +634,9 @@ static PyObject *kwargs_dict(int package)
     return kw;
 }
 
-struct _object *embedcfg_static_importer_new(const embedcfg_static_entry *table,
-                                             size_t n, unsigned int flags)
+struct _object *
+embedcfg_static_importer_new(const embedcfg_static_entry *table,
+                             size_t n, unsigned int flags)
 {
     PyObject *module;
     PyObject *bootstrap;
@@ -671,8 +693,9 @@ struct _object *embedcfg_static_importer_new(const embedcfg_static_entry *table,
     return module;
 }
 
-int embedcfg_static_importer_install(const embedcfg_static_entry *table, size_t n,
-                                     unsigned int flags)
+int
+embedcfg_static_importer_install(const embedcfg_static_entry *table, size_t n,
+                                 unsigned int flags)
 {
     if (!Py_IsInitialized()) {
         return -1;
@@ -680,8 +703,9 @@ int embedcfg_static_importer_install(const embedcfg_static_entry *table, size_t 
     return embedcfg__static_importer_install_core(table, n, flags);
 }
 
-int embedcfg__static_importer_install_core(const embedcfg_static_entry *table, size_t n,
-                                           unsigned int flags)
+int
+embedcfg__static_importer_install_core(const embedcfg_static_entry *table, size_t n,
+                                       unsigned int flags)
 {
     PyObject *meta_path;
     PyObject *finder;

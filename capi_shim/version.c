@@ -8,13 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
-void embedcfg__format_minor(unsigned long hex, char *buf, size_t size)
+void
+embedcfg__format_minor(unsigned long hex, char *buf, size_t size)
 {
     snprintf(buf, size, "%lu.%lu", (hex >> 24) & 0xFFUL, (hex >> 16) & 0xFFUL);
 }
 
 /* Read a decimal number of at most 6 digits; -1 if there is none. */
-static int read_number(const char **p)
+static int
+read_number(const char **p)
 {
     int value = 0;
     int digits = 0;
@@ -27,8 +29,9 @@ static int read_number(const char **p)
     return digits > 0 ? value : -1;
 }
 
-int embedcfg__parse_version(const char *text, int *major, int *minor,
-                            int *micro)
+int
+embedcfg__parse_version(const char *text, int *major, int *minor,
+                        int *micro)
 {
     const char *p = text;
 
@@ -52,7 +55,8 @@ int embedcfg__parse_version(const char *text, int *major, int *minor,
     return 0;
 }
 
-static int cmp3(const int a[3], const int b[3])
+static int
+cmp3(const int a[3], const int b[3])
 {
     int i;
 
@@ -65,8 +69,9 @@ static int cmp3(const int a[3], const int b[3])
 }
 
 /* One specifier: op, up to three numbers, optional trailing ".*". */
-static int match_one(const char *item, size_t len, const int version[3],
-                     char *err, size_t err_size)
+static int
+match_one(const char *item, size_t len, const int version[3],
+          char *err, size_t err_size)
 {
     char op[3] = {0, 0, 0};
     int nums[3] = {0, 0, 0};
@@ -182,8 +187,9 @@ invalid:
     return -1;
 }
 
-int embedcfg_version_matches(const char *spec, int major, int minor, int micro,
-                             char *err, size_t err_size)
+int
+embedcfg_version_matches(const char *spec, int major, int minor, int micro,
+                         char *err, size_t err_size)
 {
     int version[3];
     int result = 1;
