@@ -17,6 +17,7 @@ from ._probe import Target, probe, stdlib_names
 from .document import (
     ANCHORS,
     ARCHIVE_SUFFIXES,
+    RUN_OPTIONS,
     SUPPORTED,
     Anchoring,
     document_paths,
@@ -262,7 +263,7 @@ def _build_rule(opt: Option, target: Target) -> Iterator[Problem]:
 
 def _conflicts(cfg: EmbedConfig) -> Iterator[Problem]:
     opts = cfg.options
-    runs = [n for n in ("run_command", "run_module", "run_filename") if n in opts]
+    runs = [n for n in RUN_OPTIONS if n in opts]
     for extra in runs[1:]:
         yield _p("EC300", f"{' and '.join(repr(r) for r in runs)} are exclusive: CPython runs"
                  f" only one; keep one of them", "options", extra)
