@@ -413,25 +413,26 @@ embedcfg_archive_module_at(const embedcfg_archive *a, uint32_t i,
     out->source_len = (flags & ENTRY_SOURCE) ? u32_at(e + 28) : 0;
 }
 
-int
-embedcfg_archive_find(const embedcfg_archive *a, const char *name, size_t len,
-                      embedcfg_archive_module *out)
+/* Binary search of one of the two indexes, both sorted by name and both
+ * holding the name's offset and length first: the entry's number, or -1. */
+static int64_t
+find_entry(const embedcfg_archive *a, int data, const char *name, size_t len)
 {
     uint32_t lo = 0;
     uint32_t hi;
 
     if (a == NULL || a->base == NULL || name == NULL) {
-        return 0;
+        return -1;
     }
-    hi = a->n_modules;
+    hi = data ? a->n_data : a->n_modules;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        const unsigned char *e = module_entry(a, mid);
-        int c = compare(name, len, (const char *)a->base + u64_at(e), u32_at(e + 8));
+        const unsigned char *e = data ? data_entry(a, mid) : module_entry(a, mid);
+        int c = compare(name, len, (const char *)a->base + u64_at(e),
+                        u32_at(e + 8));
 
         if (c == 0) {
-            embedcfg_archive_module_at(a, mid, out);
-            return 1;
+            return mid;
         }
         if (c < 0) {
             hi = mid;
@@ -440,7 +441,20 @@ embedcfg_archive_find(const embedcfg_archive *a, const char *name, size_t len,
             lo = mid + 1;
         }
     }
-    return 0;
+    return -1;
+}
+
+int
+embedcfg_archive_find(const embedcfg_archive *a, const char *name, size_t len,
+                      embedcfg_archive_module *out)
+{
+    int64_t i = find_entry(a, 0, name, len);
+
+    if (i < 0) {
+        return 0;
+    }
+    embedcfg_archive_module_at(a, (uint32_t)i, out);
+    return 1;
 }
 
 void
@@ -459,34 +473,13 @@ int
 embedcfg_archive_find_data(const embedcfg_archive *a, const char *name, size_t len,
                            const unsigned char **data, size_t *data_len)
 {
-    uint32_t lo = 0;
-    uint32_t hi;
+    int64_t i = find_entry(a, 1, name, len);
+    const char *n;
+    size_t n_len;
 
-    if (a == NULL || a->base == NULL || name == NULL) {
+    if (i < 0) {
         return 0;
     }
-    hi = a->n_data;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        const char *n;
-        size_t n_len;
-        const unsigned char *d;
-        size_t d_len;
-        int c;
-
-        embedcfg_archive_data_at(a, mid, &n, &n_len, &d, &d_len);
-        c = compare(name, len, n, n_len);
-        if (c == 0) {
-            *data = d;
-            *data_len = d_len;
-            return 1;
-        }
-        if (c < 0) {
-            hi = mid;
-        }
-        else {
-            lo = mid + 1;
-        }
-    }
-    return 0;
+    embedcfg_archive_data_at(a, (uint32_t)i, &n, &n_len, data, data_len);
+    return 1;
 }
