@@ -158,7 +158,8 @@ wide_scratch(embedcfg_handle *h, void **block, wchar_t ***slots,
                      / sizeof(wchar_t)) {
         return embedcfg__fail(h, "out of memory");
     }
-    *block = embedcfg__alloc(h->mem, n_slots * sizeof(wchar_t *) + n_chars * sizeof(wchar_t));
+    *block = embedcfg__alloc(h->mem, n_slots * sizeof(wchar_t *)
+                                         + n_chars * sizeof(wchar_t));
     if (*block == NULL) {
         return embedcfg__fail(h, "out of memory");
     }
@@ -304,7 +305,8 @@ embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
                               "afterwards");
     }
     if (embedcfg__check_running_version(h) < 0
-        || embedcfg__default_program_name(h) < 0 || embedcfg__preinitialize(h) < 0
+        || embedcfg__default_program_name(h) < 0
+        || embedcfg__preinitialize(h) < 0
         || fill_config(h, (PyConfig *)config) < 0 || register_modules(h) < 0) {
         return -1;
     }

@@ -38,7 +38,10 @@ embedcfg__initialize_pep741(embedcfg_handle *h)
      * the isolated preset fixes: PyInitConfig types them UINT/BOOL
      * (0..UINT_MAX) and stores them in C ints, where UINT_MAX is -1. */
 #define UNSET ((int64_t)UINT_MAX)
-    static const struct { const char *name; int64_t value; } python_profile[] = {
+    static const struct {
+        const char *name;
+        int64_t value;
+    } python_profile[] = {
         {"isolated", 0}, {"use_environment", 1}, {"user_site_directory", 1},
         {"safe_path", 0}, {"install_signal_handlers", 1},
         {"pathconfig_warnings", 1}, {"configure_c_stdio", 1},
@@ -114,7 +117,7 @@ embedcfg__initialize_pep741(embedcfg_handle *h)
             initconfig_failed(h, c, "registering the inittab");
             goto done;
         }
-        h->modules[k].name = NULL;  /* 3.14 stores the pointer: never free it */
+        h->modules[k].name = NULL; /* 3.14 stores the pointer: never free it */
     }
     embedcfg__neutralize_environment(h);
     saved = embedcfg__hide_executable_variable(h);

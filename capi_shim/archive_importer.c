@@ -35,7 +35,8 @@ load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
 
     snprintf(what, sizeof what, "archives[%lu]", (unsigned long)i);
     if (embedcfg_json_type_of(entry) != EMBEDCFG_JSON_OBJECT) {
-        return embedcfg__fail(h, "%s: expected an object (byte offset %lu)", what,
+        return embedcfg__fail(h, "%s: expected an object (byte offset %lu)",
+                              what,
                               (unsigned long)embedcfg_json_offset(entry));
     }
     for (k = 0; k < embedcfg_json_object_len(entry); k++) {
@@ -50,7 +51,8 @@ load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
         return embedcfg__fail(h, "%s.path: expected a string", what);
     }
     position = embedcfg_json_object_get(entry, "position");
-    if (position != NULL && embedcfg_json_type_of(position) != EMBEDCFG_JSON_NULL) {
+    if (position != NULL
+        && embedcfg_json_type_of(position) != EMBEDCFG_JSON_NULL) {
         const char *p = embedcfg_json_type_of(position) == EMBEDCFG_JSON_STRING
                         ? embedcfg_json_string_value(position, NULL) : "";
 
@@ -62,15 +64,16 @@ load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
                                   " \"after_path\"", what);
         }
     }
-    expanded = embedcfg__expand_path(NULL, embedcfg_json_string_value(path, NULL),
-                                     embedcfg__origin_of(h), h->config_dir, 0, err,
-                                     sizeof err);
+    expanded = embedcfg__expand_path(
+        NULL, embedcfg_json_string_value(path, NULL), embedcfg__origin_of(h),
+        h->config_dir, 0, err, sizeof err);
     if (expanded == NULL) {
         return embedcfg__fail(h, "%s.path: %s", what, err);
     }
     item->path = expanded;
     snprintf(label, sizeof label, "%s.path: %s", what, expanded);
-    if (embedcfg_archive_open(&item->archive, expanded, label, err, sizeof err) < 0) {
+    if (embedcfg_archive_open(&item->archive, expanded, label, err, sizeof err)
+        < 0) {
         return embedcfg__fail(h, "%s", err);
     }
     {
@@ -79,7 +82,8 @@ load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
          * otherwise, and the magic is compared again at install. */
 #ifdef EMBEDCFG_PYC_MAGIC
         const unsigned long m = EMBEDCFG_PYC_MAGIC;
-        const unsigned char magic[4] = {(unsigned char)(m & 0xFF), (unsigned char)((m >> 8) & 0xFF),
+        const unsigned char magic[4] = {(unsigned char)(m & 0xFF),
+                                        (unsigned char)((m >> 8) & 0xFF),
                                         (unsigned char)((m >> 16) & 0xFF),
                                         (unsigned char)((m >> 24) & 0xFF)};
 #else
@@ -87,8 +91,10 @@ load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
 
         memcpy(magic, item->archive.magic, 4);
 #endif
-        if (embedcfg_archive_check_python(&item->archive, magic, PY_MINOR_VERSION, label, err,
-                                          sizeof err) < 0) {
+        if (embedcfg_archive_check_python(&item->archive, magic,
+                                          PY_MINOR_VERSION, label, err,
+                                          sizeof err)
+            < 0) {
             return embedcfg__fail(h, "%s", err);
         }
     }
@@ -111,7 +117,8 @@ embedcfg__load_archives(embedcfg_handle *h, const embedcfg_json_value *list)
     }
     h->n_archives = n;
     for (i = 0; i < n; i++) {
-        if (load_one(h, &h->archives[i], i, embedcfg_json_array_item(list, i)) < 0) {
+        if (load_one(h, &h->archives[i], i, embedcfg_json_array_item(list, i))
+            < 0) {
             return -1;
         }
     }
@@ -171,7 +178,8 @@ static int
 lookup_or_raise(finder_state *self, PyObject *name, embedcfg_archive_module *m)
 {
     if (!lookup(self, name, m)) {
-        PyErr_Format(PyExc_ImportError, "%R is not in the archive %U", name, self->path);
+        PyErr_Format(PyExc_ImportError, "%R is not in the archive %U", name,
+                     self->path);
         return 0;
     }
     return 1;
@@ -227,8 +235,8 @@ finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
     PyObject *spec = NULL;
     embedcfg_archive_module m;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", names, &name, &path,
-                                     &target)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", names,
+                                     &name, &path, &target)) {
         return NULL;
     }
     if (!lookup(self, name, &m)) {
@@ -240,7 +248,9 @@ finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
     kw = PyDict_New();
     if (origin == NULL || cached == NULL || call_args == NULL || kw == NULL
         || PyDict_SetItemString(kw, "origin", origin) < 0
-        || PyDict_SetItemString(kw, "is_package", m.is_package ? Py_True : Py_False) < 0) {
+        || PyDict_SetItemString(kw, "is_package",
+                                m.is_package ? Py_True : Py_False)
+               < 0) {
         goto done;
     }
     spec = PyObject_Call(self->spec_class, call_args, kw);
@@ -263,7 +273,9 @@ finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
             goto done;
         }
         PyList_SET_ITEM(locations, 0, dir);  /* steals dir */
-        if (PyObject_SetAttrString(spec, "submodule_search_locations", locations) < 0) {
+        if (PyObject_SetAttrString(spec, "submodule_search_locations",
+                                   locations)
+            < 0) {
             Py_CLEAR(spec);
         }
         Py_DECREF(locations);
@@ -289,21 +301,24 @@ finder_get_code(PyObject *op, PyObject *name)
     if (!lookup_or_raise(self, name, &m)) {
         return NULL;
     }
-    code = PyMarshal_ReadObjectFromString((const char *)m.code, (Py_ssize_t)m.code_len);
+    code = PyMarshal_ReadObjectFromString((const char *)m.code,
+                                          (Py_ssize_t)m.code_len);
     if (code == NULL) {
         return NULL;
     }
     if (!PyCode_Check(code)) {
         Py_DECREF(code);
-        return PyErr_Format(PyExc_ImportError, "%R in the archive %U is not a code object",
-                            name, self->path);
+        return PyErr_Format(PyExc_ImportError,
+                            "%R in the archive %U is not a code object", name,
+                            self->path);
     }
     origin = virtual_path(self, &m, file_tail(&m, 0));
     if (origin == NULL) {
         Py_DECREF(code);
         return NULL;
     }
-    r = PyObject_CallFunctionObjArgs(self->fix_co_filename, code, origin, NULL);
+    r = PyObject_CallFunctionObjArgs(self->fix_co_filename, code, origin,
+                                     NULL);
     Py_DECREF(origin);
     if (r == NULL) {
         Py_DECREF(code);
@@ -352,7 +367,8 @@ finder_exec_module(PyObject *op, PyObject *module)
     /* as exec() does: before 3.10 a frame whose globals lack __builtins__
      * gets a builtins namespace holding only None */
     if (dict != NULL && PyDict_GetItemString(dict, "__builtins__") == NULL
-        && PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        && PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins())
+               < 0) {
         dict = NULL;
     }
     result = dict != NULL ? PyEval_EvalCode(code, dict, dict) : NULL;
@@ -378,7 +394,8 @@ finder_get_source(PyObject *op, PyObject *name)
     if (m.source == NULL) {
         Py_RETURN_NONE;  /* packed without --with-source */
     }
-    raw = PyBytes_FromStringAndSize((const char *)m.source, (Py_ssize_t)m.source_len);
+    raw = PyBytes_FromStringAndSize((const char *)m.source,
+                                    (Py_ssize_t)m.source_len);
     if (raw == NULL) {
         return NULL;
     }
@@ -427,13 +444,15 @@ finder_get_data(PyObject *op, PyObject *arg)
     }
     p = PyBytes_AS_STRING(bytes);
     if (strncmp(p, self->cpath, base) == 0 && p[base] == '/'
-        && embedcfg_archive_find_data(&self->archive, p + base + 1, strlen(p + base + 1),
-                                      &data, &len)) {
-        result = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)len);
+        && embedcfg_archive_find_data(&self->archive, p + base + 1,
+                                      strlen(p + base + 1), &data, &len)) {
+        result =
+            PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)len);
     }
     else {
-        PyErr_Format(PyExc_FileNotFoundError, "%R is not a data file of the archive %U",
-                     arg, self->path);
+        PyErr_Format(PyExc_FileNotFoundError,
+                     "%R is not a data file of the archive %U", arg,
+                     self->path);
     }
     Py_DECREF(bytes);
     return result;
@@ -491,35 +510,39 @@ finder_free(void *op)
 }
 
 static PyMethodDef finder_methods[] = {
-    {"find_spec", (PyCFunction)(void (*)(void))finder_find_spec, METH_VARARGS | METH_KEYWORDS,
+    {"find_spec", (PyCFunction)(void (*)(void))finder_find_spec,
+     METH_VARARGS | METH_KEYWORDS,
      "find_spec(fullname, path=None, target=None)\n--\n\n"
      "A ModuleSpec for a module of the archive, else None."},
-    {"create_module", finder_create_module, METH_O, "None: the default module."},
-    {"exec_module", finder_exec_module, METH_O, "Run the module's code from the archive."},
-    {"get_code", finder_get_code, METH_O, "The module's code object, from the archive."},
+    {"create_module", finder_create_module, METH_O,
+     "None: the default module."},
+    {"exec_module", finder_exec_module, METH_O,
+     "Run the module's code from the archive."},
+    {"get_code", finder_get_code, METH_O,
+     "The module's code object, from the archive."},
     {"get_source", finder_get_source, METH_O,
      "The module's source when it was packed (--with-source), else None."},
-    {"get_filename", finder_get_filename, METH_O, "The module's virtual path."},
+    {"get_filename", finder_get_filename, METH_O,
+     "The module's virtual path."},
     {"is_package", finder_is_package, METH_O, "True for a package."},
     {"get_data", finder_get_data, METH_O,
      "The bytes of a package data file, by its virtual path."},
     {"invalidate_caches", finder_invalidate_caches, METH_NOARGS,
      "Nothing to invalidate: the archive is fixed."},
-    {NULL, NULL, 0, NULL}
-};
+    {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef finder_def = {
     PyModuleDef_HEAD_INIT,
     "embedcfg.archive_importer",
-    "Finds and loads modules from a bytecode archive written by embedcfg pack, mapped\n"
+    "Finds and loads modules from a bytecode archive written by embedcfg "
+    "pack, mapped\n"
     "into memory: a sys.meta_path finder and loader.",
     (Py_ssize_t)sizeof(finder_state),
     finder_methods,
     NULL,
     finder_traverse,
     finder_clear,
-    finder_free
-};
+    finder_free};
 
 static PyObject *
 attr_of_module(const char *module, const char *attr)
@@ -528,8 +551,10 @@ attr_of_module(const char *module, const char *attr)
 
     if (m == NULL) {
         if (!PyErr_Occurred()) {
-            PyErr_Format(PyExc_RuntimeError, "embedcfg archive importer: %s is not in"
-                         " sys.modules (importlib is not initialized)", module);
+            PyErr_Format(PyExc_RuntimeError,
+                         "embedcfg archive importer: %s is not in"
+                         " sys.modules (importlib is not initialized)",
+                         module);
         }
         return NULL;
     }
@@ -576,9 +601,11 @@ finder_new(embedcfg__archive_item *item)
     }
     if (!PyBytes_Check(magic) || PyBytes_GET_SIZE(magic) != 4
         || memcmp(PyBytes_AS_STRING(magic), self->archive.magic, 4) != 0) {
-        PyErr_Format(PyExc_ImportError, "the archive %U was packed for another CPython"
-                     " (bytecode magic number): rebuild it with embedcfg pack --python",
-                     self->path);
+        PyErr_Format(
+            PyExc_ImportError,
+            "the archive %U was packed for another CPython"
+            " (bytecode magic number): rebuild it with embedcfg pack --python",
+            self->path);
         Py_DECREF(magic);
         Py_DECREF(module);
         return NULL;

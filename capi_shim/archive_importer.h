@@ -29,7 +29,8 @@ typedef struct embedcfg__archive_item {
 /* document.c: the `archives` array of a document.  Each archive is opened
  * and checked now (a missing, truncated, corrupt or other-CPython archive
  * is the handle's error: the launcher exits 78 before init). */
-int embedcfg__load_archives(embedcfg_handle *h, const embedcfg_json_value *list);
+int embedcfg__load_archives(embedcfg_handle *h,
+                            const embedcfg_json_value *list);
 
 /* After init (or on attach), with the GIL: put a finder for each archive on
  * sys.meta_path (before the path finder, or after it for "after_path"). */

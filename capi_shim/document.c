@@ -103,7 +103,8 @@ keyword_part(const char *name, size_t *len)
         size_t k;
 
         for (k = 0; keywords[k] != NULL; k++) {
-            if (strlen(keywords[k]) == n && memcmp(keywords[k], part, n) == 0) {
+            if (strlen(keywords[k]) == n
+                && memcmp(keywords[k], part, n) == 0) {
                 *len = n;
                 return part;
             }
@@ -354,13 +355,13 @@ check_inittab_entry(embedcfg_handle *h, size_t i, const char *name,
                               (unsigned long)i, name, (int)kw_len, kw);
     }
     if (init != NULL && !is_c_identifier(init, strlen(init))) {
-        return embedcfg__fail(h,
-                              "inittab[%lu].init: inittab init '%s' is not a C "
-                              "identifier; give the name of the init "
-                              "function, such as 'PyInit_%s'",
-                              (unsigned long)i, init,
-                              is_c_identifier(last, strlen(last)) ? last
-                                                                  : "name");
+        return embedcfg__fail(
+            h,
+            "inittab[%lu].init: inittab init '%s' is not a C "
+            "identifier; give the name of the init "
+            "function, such as 'PyInit_%s'",
+            (unsigned long)i, init,
+            is_c_identifier(last, strlen(last)) ? last : "name");
     }
     return 0;
 }
@@ -452,9 +453,11 @@ check_options(embedcfg_handle *h, const embedcfg_json_value *opts)
         }
     }
     if (second != NULL) {
-        return embedcfg__fail(h,
-                              "options.%s: %s are exclusive: CPython runs only "
-                              "one; keep one of them", second, names);
+        return embedcfg__fail(
+            h,
+            "options.%s: %s are exclusive: CPython runs only "
+            "one; keep one of them",
+            second, names);
     }
     set = embedcfg_json_object_get(opts, "module_search_paths_set");
     if (set != NULL && embedcfg_json_bool_value(set)

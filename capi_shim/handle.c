@@ -331,9 +331,9 @@ embedcfg_set_profile(embedcfg_handle *h, const char *profile)
             return 0;
         }
     }
-    return embedcfg__fail(h,
-                          "profile: expected " EMBEDCFG_VALUES_PROFILE_TEXT
-                          ", got \"%s\"", profile != NULL ? profile : "(null)");
+    return embedcfg__fail(
+        h, "profile: expected " EMBEDCFG_VALUES_PROFILE_TEXT ", got \"%s\"",
+        profile != NULL ? profile : "(null)");
 }
 
 /* --- options -------------------------------------------------------------- */
@@ -374,7 +374,8 @@ build_name(embedcfg_build build)
     switch (build) {
     /* the labels come from embedcfg/options.py (Build.label) */
     case EMBEDCFG_BUILD_WINDOWS: return EMBEDCFG_BUILD_LABEL_WINDOWS;
-    case EMBEDCFG_BUILD_FREE_THREADED: return EMBEDCFG_BUILD_LABEL_FREE_THREADED;
+    case EMBEDCFG_BUILD_FREE_THREADED:
+        return EMBEDCFG_BUILD_LABEL_FREE_THREADED;
     case EMBEDCFG_BUILD_DEBUG: return EMBEDCFG_BUILD_LABEL_DEBUG;
     case EMBEDCFG_BUILD_STATS: return EMBEDCFG_BUILD_LABEL_STATS;
     case EMBEDCFG_BUILD_MACOS: return EMBEDCFG_BUILD_LABEL_MACOS;

@@ -560,7 +560,8 @@ take_entries(void **out, const void *stack, size_t n, size_t size)
     if (n == 0) {
         return 0;
     }
-    *out = EMBEDCFG_JSON_MALLOC(n * size);  /* n * size is on the stack already */
+    *out =
+        EMBEDCFG_JSON_MALLOC(n * size); /* n * size is on the stack already */
     if (*out == NULL) {
         return -1;
     }
@@ -842,7 +843,8 @@ parse_object(parser *p, embedcfg_json_value *v)
          * nested object may move the stack */
         p->members[at].key_offset = p->pos;
         p->members[at].value.type = EMBEDCFG_JSON_NULL;
-        if (parse_string(p, &p->members[at].key, &p->members[at].key_len) < 0) {
+        if (parse_string(p, &p->members[at].key, &p->members[at].key_len)
+            < 0) {
             goto error;
         }
         p->members_len++;
@@ -878,7 +880,8 @@ parse_object(parser *p, embedcfg_json_value *v)
         goto error;
     }
 
-    if (take_entries(&members, p->members + base, n, sizeof(*p->members)) < 0) {
+    if (take_entries(&members, p->members + base, n, sizeof(*p->members))
+        < 0) {
         set_oom(p, v->offset);
         return -1;
     }
@@ -995,7 +998,8 @@ void
 embedcfg_json_free(embedcfg_json_value *value)
 {
     if (value != NULL) {
-        tree *t = (tree *)(void *)value;  /* the value is a tree's first member */
+        tree *t =
+            (tree *)(void *)value; /* the value is a tree's first member */
 
         free_value(&t->value);
         EMBEDCFG_JSON_FREE(t->strings);

@@ -25,7 +25,8 @@ extern "C" {
  * valid until embedcfg_free(h): the handle's values point into it instead
  * of copying its strings. */
 struct embedcfg_json_value;
-int embedcfg__load_parsed(struct embedcfg_handle *h, const struct embedcfg_json_value *doc,
+int embedcfg__load_parsed(struct embedcfg_handle *h,
+                          const struct embedcfg_json_value *doc,
                           const char *file, const char *config_dir);
 
 /* Every entry point the launcher calls, handed over in one dlsym() of
@@ -38,8 +39,9 @@ typedef struct {
     const char *(*get_error)(const struct embedcfg_handle *);
     int (*get_exit_code)(const struct embedcfg_handle *, int *);
     int (*set_origin)(struct embedcfg_handle *, const char *);
-    int (*load_parsed)(struct embedcfg_handle *, const struct embedcfg_json_value *,
-                       const char *, const char *);
+    int (*load_parsed)(struct embedcfg_handle *,
+                       const struct embedcfg_json_value *, const char *,
+                       const char *);
     int (*has_option)(const struct embedcfg_handle *, const char *);
     int (*append_strlist)(struct embedcfg_handle *, const char *, size_t,
                           const char *const *);

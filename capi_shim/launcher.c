@@ -208,7 +208,8 @@ read_head(const char *path, const char *origin,
 {
     char *data = NULL;
     size_t len = 0;
-    char err[2048]; /* path-security messages name a path, owner, mode and fix */
+    char err
+        [2048]; /* path-security messages name a path, owner, mode and fix */
     embedcfg_json_value *doc = NULL;
     embedcfg_json_error jerr;
     const embedcfg_json_value *v;
@@ -232,7 +233,8 @@ read_head(const char *path, const char *origin,
         goto done;
     }
     v = embedcfg_json_object_get(doc, "embedded");
-    *embedded = embedcfg_json_type_of(v) == EMBEDCFG_JSON_BOOL && embedcfg_json_bool_value(v);
+    *embedded = embedcfg_json_type_of(v) == EMBEDCFG_JSON_BOOL
+                && embedcfg_json_bool_value(v);
     v = embedcfg_json_object_get(doc, "requires_python");
     if (v != NULL) {
         if (embedcfg_json_type_of(v) != EMBEDCFG_JSON_STRING) {
@@ -551,7 +553,7 @@ done:
     if (h != NULL) {
         api.free_(h);
     }
-    embedcfg_json_free(doc);  /* after the handle, whose values point into it */
+    embedcfg_json_free(doc); /* after the handle, whose values point into it */
     EMBEDCFG_FREE(shim_path);
     EMBEDCFG_FREE(requires);
     EMBEDCFG_FREE(lib);

@@ -78,7 +78,7 @@ typedef struct {
     const embedcfg_choice *choices;          /* NULL-terminated, or NULL */
     const embedcfg_value_since *values_since; /* {0, 0}-terminated, or NULL */
     int path;                 /* a path: anchors expanded, must be absolute */
-    const char *env;          /* the PYTHON* variable CPython reads for it, or NULL */
+    const char *env; /* the PYTHON* variable CPython reads for it, or NULL */
     size_t pre_offset;        /* offsetof(PyPreConfig, name) or NO_MEMBER */
     size_t cfg_offset;        /* offsetof(PyConfig, name) or NO_MEMBER */
 } embedcfg_spec;

@@ -139,7 +139,10 @@ mode_text(mode_t mode, char out[11])
     static const char rwx[] = "rwxrwxrwx";
     int i;
 
-    out[0] = S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : S_ISREG(mode) ? '-' : '?';
+    out[0] = S_ISDIR(mode)   ? 'd'
+             : S_ISLNK(mode) ? 'l'
+             : S_ISREG(mode) ? '-'
+                             : '?';
     for (i = 0; i < 9; i++) {
         out[1 + i] = (mode & (mode_t)(0400 >> i)) ? rwx[i] : '-';
     }
@@ -529,7 +532,8 @@ resolved(const char *path)
     if (head_len == 1) {
         head_len = 0;  /* "/" : the rest starts with its own slash */
     }
-    out = join3(real, "", path + head_len);  /* normalize() drops a doubled '/' */
+    out =
+        join3(real, "", path + head_len); /* normalize() drops a doubled '/' */
     free(real);  /* realpath()'s, from malloc */
     EMBEDCFG_FREE(head);
     return out;
@@ -610,7 +614,7 @@ check_pyvenv(const char *label, const char *dir, msgbuf *m)
     for (pass = 0; pass < 2; pass++) {
         size_t base_len = pass == 0 ? len : parent_len(candidate, len);
 
-        if (pass == 1 && len == 1) {  /* the directory is "/": its own parent */
+        if (pass == 1 && len == 1) { /* the directory is "/": its own parent */
             break;
         }
         if (base_len == 1) {
@@ -878,7 +882,7 @@ add_item(item_list *l, const item_label *lab,
     }
     if (row->library_names_allowed && value[0] != '$'
         && strchr(value, '/') == NULL) {
-        return 0;  /* a library name: dlopen searches the system directories only */
+        return 0; /* a library name: dlopen searches the system directories only */
     }
     if (kind == EMBEDCFG_PATHSEC_CONTENTS && is_archive(value, len)) {
         kind = EMBEDCFG_PATHSEC_FILE;  /* an archive on the path is a file */

@@ -36,7 +36,8 @@ extern "C" {
 #define EMBEDCFG_PATHSEC_CONTENTS 1 /* a directory whose entries are loaded */
 
 typedef struct {
-    const char *what; /* for messages: "options.module_search_paths[0]" (NULL ok) */
+    const char
+        *what; /* for messages: "options.module_search_paths[0]" (NULL ok) */
     const char *path; /* expanded, absolute */
     int kind;         /* EMBEDCFG_PATHSEC_FILE or EMBEDCFG_PATHSEC_CONTENTS */
 } embedcfg_pathsec_item;

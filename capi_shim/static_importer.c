@@ -139,17 +139,21 @@ embedcfg_static_table_check(const embedcfg_static_entry *table, size_t n,
     }
     err[0] = '\0';
     if (table == NULL && n > 0) {
-        snprintf(err, err_size, "the table is NULL but has %lu entries", (unsigned long)n);
+        snprintf(err, err_size, "the table is NULL but has %lu entries",
+                 (unsigned long)n);
         return -1;
     }
     for (i = 0; i < n; i++) {
         if (table[i].name == NULL || !valid_name(table[i].name)) {
-            snprintf(err, err_size, "entry %lu: '%s' is not a dotted module name",
-                     (unsigned long)i, table[i].name != NULL ? table[i].name : "(null)");
+            snprintf(err, err_size,
+                     "entry %lu: '%s' is not a dotted module name",
+                     (unsigned long)i,
+                     table[i].name != NULL ? table[i].name : "(null)");
             return -1;
         }
         if (table[i].init == NULL) {
-            snprintf(err, err_size, "entry %lu ('%s'): the init function is NULL",
+            snprintf(err, err_size,
+                     "entry %lu ('%s'): the init function is NULL",
                      (unsigned long)i, table[i].name);
             return -1;
         }
@@ -157,13 +161,15 @@ embedcfg_static_table_check(const embedcfg_static_entry *table, size_t n,
             int c = strcmp(table[i - 1].name, table[i].name);
 
             if (c == 0) {
-                snprintf(err, err_size, "entry %lu: module '%s' is listed twice",
+                snprintf(err, err_size,
+                         "entry %lu: module '%s' is listed twice",
                          (unsigned long)i, table[i].name);
                 return -1;
             }
             if (c > 0) {
                 snprintf(err, err_size,
-                         "entry %lu: '%s' sorts before '%s': the table must be sorted"
+                         "entry %lu: '%s' sorts before '%s': the table must "
+                         "be sorted"
                          " by strcmp (embedcfg bake writes it so)",
                          (unsigned long)i, table[i].name, table[i - 1].name);
                 return -1;
@@ -214,8 +220,8 @@ importer_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
         PyObject *path = NULL;
         PyObject *target = NULL;
 
-        if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", names, &name,
-                                         &path, &target)) {
+        if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", names,
+                                         &name, &path, &target)) {
             return NULL;
         }
     }
@@ -229,9 +235,10 @@ importer_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
     if (call_args == NULL) {
         return NULL;
     }
-    spec = PyObject_Call(self->spec_class, call_args,
-                         has_children(self->table, self->n, i) ? self->kw_package
-                                                               : self->kw_module);
+    spec =
+        PyObject_Call(self->spec_class, call_args,
+                      has_children(self->table, self->n, i) ? self->kw_package
+                                                            : self->kw_module);
     Py_DECREF(call_args);
     return spec;
 }
@@ -248,8 +255,8 @@ unreported_exception(PyObject *name)
     if (tb != NULL && value != NULL) {
         PyException_SetTraceback(value, tb);
     }
-    PyErr_Format(PyExc_SystemError, "initialization of %U raised unreported exception",
-                 name);
+    PyErr_Format(PyExc_SystemError,
+                 "initialization of %U raised unreported exception", name);
     PyErr_Fetch(&type2, &value2, &tb2);
     PyErr_NormalizeException(&type2, &value2, &tb2);
     if (value != NULL && value2 != NULL) {
@@ -306,7 +313,8 @@ fix_dotted_name(PyObject *module, PyObject *fullname)
         PyObject *owner;
         int rename;
 
-        if (!PyCFunction_Check(value) || PyCFunction_GetSelf(value) != module) {
+        if (!PyCFunction_Check(value)
+            || PyCFunction_GetSelf(value) != module) {
             continue;
         }
         owner = PyObject_GetAttrString(value, "__module__");
@@ -316,7 +324,8 @@ fix_dotted_name(PyObject *module, PyObject *fullname)
         }
         rename = PyUnicode_Check(owner) && PyUnicode_Compare(owner, last) == 0;
         Py_DECREF(owner);
-        if (rename && PyObject_SetAttrString(value, "__module__", fullname) < 0) {
+        if (rename
+            && PyObject_SetAttrString(value, "__module__", fullname) < 0) {
             PyErr_Clear();  /* best effort: only the reported module name */
         }
     }
@@ -333,7 +342,8 @@ single_phase(importer_state *self, PyObject *module, PyObject *name)
     if (!PyModule_Check(module)) {
         Py_DECREF(module);
         PyErr_Format(PyExc_SystemError,
-                     "initialization of %U did not return an extension module", name);
+                     "initialization of %U did not return an extension module",
+                     name);
         return NULL;
     }
     if (fix_dotted_name(module, name) < 0) {
@@ -350,7 +360,8 @@ single_phase(importer_state *self, PyObject *module, PyObject *name)
     }
     /* What CPython's import does for single-phase modules: make the module
      * reachable through PyState_FindModule(def)... */
-    if (PyState_FindModule(def) != module && PyState_AddModule(module, def) < 0) {
+    if (PyState_FindModule(def) != module
+        && PyState_AddModule(module, def) < 0) {
         Py_DECREF(module);
         return NULL;
     }
@@ -394,7 +405,8 @@ importer_create_module(PyObject *op, PyObject *spec)
 
         if (copy != NULL) {
             result = PyModule_NewObject(name);
-            if (result != NULL && PyDict_Update(PyModule_GetDict(result), copy) < 0) {
+            if (result != NULL
+                && PyDict_Update(PyModule_GetDict(result), copy) < 0) {
                 Py_CLEAR(result);
             }
             Py_DECREF(name);
@@ -407,8 +419,10 @@ importer_create_module(PyObject *op, PyObject *spec)
     result = e->init();
     if (result == NULL) {
         if (!PyErr_Occurred()) {
-            PyErr_Format(PyExc_SystemError,
-                         "initialization of %U failed without raising an exception", name);
+            PyErr_Format(
+                PyExc_SystemError,
+                "initialization of %U failed without raising an exception",
+                name);
         }
         goto error;
     }
@@ -420,7 +434,8 @@ importer_create_module(PyObject *op, PyObject *spec)
     if (PyObject_TypeCheck(result, &PyModuleDef_Type)) {
         /* PEP 489: the def is static, PyModuleDef_Init returned no new
          * reference to it. */
-        PyObject *module = PyModule_FromDefAndSpec((PyModuleDef *)result, spec);
+        PyObject *module =
+            PyModule_FromDefAndSpec((PyModuleDef *)result, spec);
 
         Py_DECREF(name);
         return module;
@@ -467,7 +482,8 @@ importer_is_package(PyObject *op, PyObject *name)
     size_t i = 0;
 
     if (lookup(self, name, &i) == NULL) {
-        return PyErr_Format(PyExc_ImportError, "%R is not a static module", name);
+        return PyErr_Format(PyExc_ImportError, "%R is not a static module",
+                            name);
     }
     return PyBool_FromLong(has_children(self->table, self->n, i));
 }
@@ -553,7 +569,8 @@ copy_table(const embedcfg_static_entry *table, size_t n)
 
         if (table[i].name == NULL) {
             PyErr_Format(PyExc_ValueError,
-                         "embedcfg static module table: entry %zu has no name", i);
+                         "embedcfg static module table: entry %zu has no name",
+                         i);
             return NULL;
         }
         len = strlen(table[i].name) + 1;
@@ -592,25 +609,26 @@ static PyMethodDef importer_methods[] = {
      "Run the PEP 489 exec slots of a multi-phase module."},
     {"is_package", importer_is_package, METH_O,
      "True when the table holds submodules of the module."},
-    {"get_code", importer_no_code, METH_O, "None: static modules have no code object."},
-    {"get_source", importer_no_code, METH_O, "None: static modules have no source."},
+    {"get_code", importer_no_code, METH_O,
+     "None: static modules have no code object."},
+    {"get_source", importer_no_code, METH_O,
+     "None: static modules have no source."},
     {"invalidate_caches", importer_invalidate_caches, METH_NOARGS,
      "Nothing to invalidate: the table is fixed."},
-    {NULL, NULL, 0, NULL}
-};
+    {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef importer_def = {
     PyModuleDef_HEAD_INIT,
     "embedcfg.static_importer",
-    "Finds and loads statically linked extension modules through a table sorted at\n"
+    "Finds and loads statically linked extension modules through a table "
+    "sorted at\n"
     "build time (embedcfg): a sys.meta_path finder and loader.",
     (Py_ssize_t)sizeof(importer_state),
     importer_methods,
     NULL,
     importer_traverse,
     importer_clear,
-    importer_free
-};
+    importer_free};
 
 static PyObject *
 kwargs_dict(int package)
@@ -645,7 +663,8 @@ embedcfg_static_importer_new(const embedcfg_static_entry *table,
     embedcfg_static_entry *owned = NULL;
 
     if (table == NULL && n > 0) {
-        PyErr_SetString(PyExc_ValueError, "embedcfg static module table: NULL");
+        PyErr_SetString(PyExc_ValueError,
+                        "embedcfg static module table: NULL");
         return NULL;
     }
     if (flags & EMBEDCFG_STATIC_COPY) {
@@ -659,7 +678,8 @@ embedcfg_static_importer_new(const embedcfg_static_entry *table,
         char err[512];
 
         if (embedcfg_static_table_check(table, n, err, sizeof err) < 0) {
-            PyErr_Format(PyExc_ValueError, "embedcfg static module table: %s", err);
+            PyErr_Format(PyExc_ValueError, "embedcfg static module table: %s",
+                         err);
             PyMem_Free(owned);
             return NULL;
         }
@@ -677,16 +697,19 @@ embedcfg_static_importer_new(const embedcfg_static_entry *table,
     self->kw_package = kwargs_dict(1);
     self->str_name = PyUnicode_InternFromString("name");
     /* importlib's own ModuleSpec, from sys.modules (no import machinery) */
-    bootstrap = PyDict_GetItemString(PyImport_GetModuleDict(), "_frozen_importlib");
+    bootstrap =
+        PyDict_GetItemString(PyImport_GetModuleDict(), "_frozen_importlib");
     if (bootstrap != NULL) {
         self->spec_class = PyObject_GetAttrString(bootstrap, "ModuleSpec");
     }
     else if (!PyErr_Occurred()) {
-        PyErr_SetString(PyExc_RuntimeError, "embedcfg static importer: importlib is not"
-                        " initialized (_frozen_importlib is not in sys.modules)");
+        PyErr_SetString(
+            PyExc_RuntimeError,
+            "embedcfg static importer: importlib is not"
+            " initialized (_frozen_importlib is not in sys.modules)");
     }
-    if (self->kw_module == NULL || self->kw_package == NULL || self->str_name == NULL
-        || self->spec_class == NULL) {
+    if (self->kw_module == NULL || self->kw_package == NULL
+        || self->str_name == NULL || self->spec_class == NULL) {
         Py_DECREF(module);
         return NULL;
     }
@@ -704,8 +727,8 @@ embedcfg_static_importer_install(const embedcfg_static_entry *table, size_t n,
 }
 
 int
-embedcfg__static_importer_install_core(const embedcfg_static_entry *table, size_t n,
-                                       unsigned int flags)
+embedcfg__static_importer_install_core(const embedcfg_static_entry *table,
+                                       size_t n, unsigned int flags)
 {
     PyObject *meta_path;
     PyObject *finder;
@@ -714,8 +737,9 @@ embedcfg__static_importer_install_core(const embedcfg_static_entry *table, size_
 
     meta_path = PySys_GetObject("meta_path");  /* borrowed */
     if (meta_path == NULL || !PyList_Check(meta_path)) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "embedcfg static importer: sys.meta_path is not a list");
+        PyErr_SetString(
+            PyExc_RuntimeError,
+            "embedcfg static importer: sys.meta_path is not a list");
         return -1;
     }
     for (i = 0; i < PyList_GET_SIZE(meta_path); i++) {

@@ -74,15 +74,17 @@ void embedcfg_static_table_sort(embedcfg_static_entry *table, size_t n);
 
 /* The entry named `name` (len bytes, no NUL needed), or NULL: a binary
  * search.  Needs no interpreter. */
-const embedcfg_static_entry *embedcfg_static_table_find(
-    const embedcfg_static_entry *table, size_t n, const char *name, size_t len);
+const embedcfg_static_entry *
+embedcfg_static_table_find(const embedcfg_static_entry *table, size_t n,
+                           const char *name, size_t len);
 
 /* A new finder/loader object over `table` (a new reference), or NULL with a
  * Python exception set.  For hosts that place it in sys.meta_path
  * themselves.  Needs an initialized interpreter and an attached thread
  * state (the GIL). */
-struct _object *embedcfg_static_importer_new(const embedcfg_static_entry *table,
-                                             size_t n, unsigned int flags);
+struct _object *
+embedcfg_static_importer_new(const embedcfg_static_entry *table, size_t n,
+                             unsigned int flags);
 
 /* Create the finder and insert it at the front of sys.meta_path (before
  * BuiltinImporter; EMBEDCFG_STATIC_APPEND: at the end).  Call it after
@@ -91,15 +93,15 @@ struct _object *embedcfg_static_importer_new(const embedcfg_static_entry *table,
  * through ctypes.PyDLL, which then raises the exception).  Installing the
  * same table twice is a no-op.  0 on success; -1 with a Python exception set,
  * or -1 without one when no interpreter is initialized. */
-int embedcfg_static_importer_install(const embedcfg_static_entry *table, size_t n,
-                                     unsigned int flags);
+int embedcfg_static_importer_install(const embedcfg_static_entry *table,
+                                     size_t n, unsigned int flags);
 
 /* Internal (the shim's): the same, without the Py_IsInitialized() check,
  * for the moment between the core and the main phase of init, when
  * importlib and sys.meta_path exist but site has not run yet.  The caller
  * guarantees that moment and holds the GIL. */
-int embedcfg__static_importer_install_core(const embedcfg_static_entry *table, size_t n,
-                                           unsigned int flags);
+int embedcfg__static_importer_install_core(const embedcfg_static_entry *table,
+                                           size_t n, unsigned int flags);
 
 #ifdef __cplusplus
 }
