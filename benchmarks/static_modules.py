@@ -48,7 +48,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys

@@ -3,9 +3,10 @@
 Everything about the *shape* of a document that more than one part of
 embedcfg needs is stated here, once: its keys and their types (read off the
 attrs model, whose fields carry their description in ``metadata``, see
-:func:`embedcfg._keys.key`), the closed sets of values, which values are paths and how they
-are anchored and used, the reading limits, the supported CPython range, and
-the mapping of the pycache policy onto options (:func:`pycache_options`).
+:func:`embedcfg._keys.key`), the closed sets of values, which values are
+paths and how they are anchored and used, the reading limits, the supported
+CPython range, and the mapping of the pycache policy onto options
+(:func:`pycache_options`).
 The option table (:mod:`embedcfg.options`) is the same for ``[options]``.
 
 What follows from it: the JSON Schema (:mod:`embedcfg.schema`), the semantic
@@ -64,6 +65,7 @@ ARCHIVE_SUFFIXES = (".zip", ".egg", ".whl")
 
 #: The options that each say what the interpreter runs; CPython runs only one.
 RUN_OPTIONS = ("run_command", "run_module", "run_filename")
+
 
 @attrs.frozen
 class Key:
