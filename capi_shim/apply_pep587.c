@@ -192,6 +192,7 @@ fill_config(embedcfg_handle *h, PyConfig *config)
             continue;
         }
         member = (char *)config + spec->cfg_offset;
+        status = PyStatus_Ok();  /* the integer members cannot fail */
         switch (spec->ctype) {
         case EMBEDCFG_CT_BOOL:
         case EMBEDCFG_CT_INT:
@@ -214,12 +215,6 @@ fill_config(embedcfg_handle *h, PyConfig *config)
 
             chars = decode_into(text, strlen(text), chars);
             status = PyConfig_SetString(config, (wchar_t **)(void *)member, w);
-            if (PyStatus_Exception(status)) {
-                snprintf(during, sizeof(during), "during setting %s",
-                         spec->name);
-                status_failed(h, status, during);
-                goto done;
-            }
             break;
         }
         case EMBEDCFG_CT_WSTR_LIST: {
@@ -233,14 +228,13 @@ fill_config(embedcfg_handle *h, PyConfig *config)
             status = PyConfig_SetWideStringList(
                 config, (PyWideStringList *)(void *)member,
                 (Py_ssize_t)v->len, items);
-            if (PyStatus_Exception(status)) {
-                snprintf(during, sizeof(during), "during setting %s",
-                         spec->name);
-                status_failed(h, status, during);
-                goto done;
-            }
             break;
         }
+        }
+        if (PyStatus_Exception(status)) {
+            snprintf(during, sizeof(during), "during setting %s", spec->name);
+            status_failed(h, status, during);
+            goto done;
         }
     }
     /* As PEP 741 does: giving the path sets it, giving a seed uses it. */
