@@ -83,3 +83,39 @@ def test_static_modules_benchmark_runs() -> None:
     if counting:
         assert "instructions per import, importing all N=100 (callgrind): inittab" \
             in proc.stdout, proc.stdout
+
+
+def test_cold_start_benchmark_runs(shim_cache: Path) -> None:
+    """benchmarks/cold_start.py keeps working with one start of each row
+    (PyInstaller left out: it installs from the package index): every row is
+    measured, loads the whole application and is compared to the baseline,
+    and the target and size lines are printed."""
+    found = installed_pythons()
+    if not found:
+        pytest.skip("no pyenv CPython with a shared libpython is installed")
+    python = found.get((3, 11), list(found.values())[-1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["EMBEDCFG_CACHE_DIR"] = str(shim_cache)
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cold_start.py"),
+                           "--starts", "1", "--no-pyinstaller", "--python", str(python)],
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "started through: launcher" in out, out
+    table = out[out.index("  CPU time "):]
+    for row in ("no cache", "precompile + readonly", "warm __pycache__", "packed app",
+                "packed app + stdlib", "zipimport"):
+        line = next(x for x in table.splitlines() if x.startswith(f"  {row:<22} "))
+        assert " ms " in line, out  # measured, not "needs the launcher"
+    assert f"  {'PyInstaller onedir':<22} left out (--no-pyinstaller)" in table, out
+    loaded = out[out.index("loaded (one start of each row"):out.index("  CPU time ")]
+    assert "packed app + stdlib    +0 " in loaded, out
+    assert "json: embedcfg.archive_importer" in loaded, out
+    assert "json: zipimporter" in loaded, out
+    for line in ("target: precompile + readonly <= 1.05x warm __pycache__ (CPU medians): ",
+                 "target: packed app + stdlib <= 0.80x warm __pycache__ (CPU medians): ",
+                 "target: packed app + stdlib <= 0.80x PyInstaller onedir (CPU medians): not"
+                 " measured (PyInstaller onedir: left out (--no-pyinstaller))",
+                 "on disk: embedcfg bundle equivalent (packed app + stdlib) ",
+                 "on disk: PyInstaller dist/: left out (--no-pyinstaller)"):
+        assert line in out, out

@@ -1,0 +1,94 @@
+"""A PyInstaller onedir build for the benchmarks, made by the target interpreter.
+
+PyInstaller freezes the interpreter that runs it, so it is installed
+(``pip install pyinstaller``, from the package index) into a venv of the
+target interpreter, kept in a cache directory: one venv per interpreter,
+created once, then reused. The build itself runs offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+
+class Unavailable(Exception):
+    """PyInstaller cannot be installed or cannot build; the message says why."""
+
+
+def _env() -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["LANG"] = "C.UTF-8"
+    return env
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def venv(python: str, cache: Path) -> Tuple[Path, str]:
+    """The Python of a venv of ``python`` with PyInstaller installed, and
+    PyInstaller's version. Creates the venv in ``cache`` the first time
+    (atomically: a half-made venv is never used)."""
+    real = os.path.realpath(python)
+    final = cache / f"pyinstaller-{hashlib.sha256(real.encode()).hexdigest()[:16]}"
+    exe = final / "bin" / "python"
+    if not (final / "ready").is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".pyinstaller-", dir=cache))
+        try:
+            steps = ([python, "-m", "venv", str(tmp)],
+                     [str(tmp / "bin" / "python"), "-m", "pip", "install", "-q",
+                      "--disable-pip-version-check", "pyinstaller"])
+            for cmd in steps:
+                try:
+                    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(),
+                                          timeout=900, check=False)
+                except subprocess.TimeoutExpired:
+                    raise Unavailable(f"{' '.join(cmd[-2:])} took more than 15 minutes")
+                if proc.returncode != 0:
+                    raise Unavailable(f"{' '.join(cmd[-2:])} failed: {_last_line(proc.stderr)}")
+            (tmp / "ready").write_text(real + "\n")
+            try:
+                os.rename(tmp, final)
+            except OSError:
+                if not (final / "ready").is_file():  # not another process's venv: a real error
+                    raise
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    proc = subprocess.run([str(exe), "-m", "PyInstaller", "--version"], capture_output=True,
+                          text=True, env=_env(), check=False)
+    if proc.returncode != 0:
+        raise Unavailable(f"PyInstaller in {final} does not run: {_last_line(proc.stderr)}")
+    return exe, proc.stdout.strip()
+
+
+def onedir(venv_python: Path, entry: Path, paths: Sequence[Path], hidden: Sequence[str],
+           work: Path) -> Tuple[Path, Path, float]:
+    """Build ``entry`` as a onedir application in ``work``: its executable,
+    its dist directory and the build's wall-clock seconds."""
+    cmd: List[str] = [str(venv_python), "-m", "PyInstaller", "--noconfirm", "--onedir",
+                      "--name", "app", "--log-level", "WARN",
+                      "--distpath", str(work / "dist"), "--workpath", str(work / "build"),
+                      "--specpath", str(work)]
+    for path in paths:
+        cmd += ["--paths", str(path)]
+    for name in hidden:
+        cmd += ["--hidden-import", name]
+    start = time.perf_counter()
+    proc = subprocess.run([*cmd, str(entry)], capture_output=True, text=True, env=_env(),
+                          timeout=1800, check=False)
+    elapsed = time.perf_counter() - start
+    executable = work / "dist" / "app" / "app"
+    if proc.returncode != 0 or not executable.is_file():
+        raise Unavailable(f"the PyInstaller build failed ({proc.returncode}):"
+                          f" {_last_line(proc.stderr)}")
+    return executable, work / "dist" / "app", elapsed
