@@ -35,15 +35,18 @@ start of each row first writes which modules it loaded and by which loader:
 every row must load the whole application, and the output says how each
 differs from the baseline. The table gives, in CPU time (user + system of
 the started process: steady on a shared machine), the median, the minimum,
-the ratio to ``warm __pycache__`` and to ``PyInstaller onedir``, the wall-clock
-median, and with ``--callgrind`` the instructions of one start (noise-free).
+the ratio to ``warm __pycache__`` and to ``PyInstaller onedir``, the median
+system time (the kernel's share: file system calls, page faults; Linux splits
+user and system time by tick samples, so it is indicative), the wall-clock
+median, and with ``--callgrind`` the instructions of one start (noise-free;
+PyInstaller's bootloader re-executes itself: only its last image is counted).
 The targets: precompile + readonly within 1.05x of the warm cache (issue 5);
 packed app + stdlib at most 0.80x of the warm cache and of PyInstaller onedir.
 Last, the on-disk size of the embedcfg bundle equivalent (launcher, shim,
 archive, lib-dynload, a copy of libpython) beside PyInstaller's ``dist/``.
 
     python benchmarks/cold_start.py [--python PYTHON|3.14] [--starts 20] [--plain]
-        [--no-pyinstaller] [--callgrind]
+        [--no-pyinstaller] [--callgrind] [--keep]
 """
 
 from __future__ import annotations
@@ -321,8 +324,8 @@ def run_once(cmd: Sequence[str], report: Optional[Path] = None) -> Tuple[int, st
     return proc.returncode, proc.stderr.decode(errors="replace")
 
 
-def timed(cmd: Sequence[str]) -> Tuple[float, float]:
-    """Wall-clock seconds and CPU seconds (user + system) of one start.
+def timed(cmd: Sequence[str]) -> Tuple[float, float, float]:
+    """Wall-clock seconds, CPU seconds (user + system) and system seconds of one start.
 
     CPU time is far steadier than wall-clock time on a shared machine: it
     does not count the time the process waited for a core."""
@@ -337,7 +340,7 @@ def timed(cmd: Sequence[str]) -> Tuple[float, float]:
     proc.stderr.close()
     if proc.returncode != 0:
         raise SystemExit(f"start failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return elapsed, usage.ru_utime + usage.ru_stime
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_stime
 
 
 BASELINE = "warm __pycache__"
@@ -357,6 +360,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     help="leave out the PyInstaller row (it installs PyInstaller with pip)")
     ap.add_argument("--callgrind", action="store_true",
                     help="also count the instructions of one start of each row")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work directory (the trees, archives, documents and"
+                    " builds, to profile a row by hand) and print where it is")
     args = ap.parse_args(argv)
     if args.starts < 1:
         ap.error("--starts must be at least 1")
@@ -365,7 +371,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return _run(args, work)
     finally:
-        if work.exists():
+        if args.keep:
+            print(f"kept: {work}")
+        elif work.exists():
             set_writable(work, True)
             shutil.rmtree(work, ignore_errors=True)
 
@@ -492,20 +500,23 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     names = [r for r in ROWS if r in cmds]
     wall: Dict[str, List[float]] = {k: [] for k in names}
     cpu: Dict[str, List[float]] = {k: [] for k in names}
+    system: Dict[str, List[float]] = {k: [] for k in names}
     for i in range(args.starts):
         # interleaved, in a rotating order: no row always follows the expensive one
         k = i % len(names)
         for name in names[k:] + names[:k]:
-            w, c = timed(cmds[name])
+            w, c, kernel = timed(cmds[name])
             wall[name].append(w)
             cpu[name].append(c)
+            system[name].append(kernel)
     for n in ("nocache", "precompiled"):
         if snapshot(trees[n]) != before[n]:
             raise SystemExit(f"the read-only tree {n} was written to")
     counts: Dict[str, Optional[int]] = {}
     if args.callgrind:
         for name in names:
-            counts[name] = _callgrind.instructions(cmds[name], env=clean_env())
+            counts[name] = _callgrind.instructions(cmds[name], env=clean_env(),
+                                                   follow_exec=name == PYINSTALLER)
 
     print(f"embedcfg cold start: {modules} modules ({lines} lines, {size // 1024} KiB of"
           f" source) + {len(STDLIB)} stdlib imports, {args.starts} starts each")
@@ -529,7 +540,8 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     base = med[BASELINE]
     pyi = med.get(PYINSTALLER)
     print(f"  {'CPU time':<22} {'median':>9} {'min':>9} {'/ warm':>7} {'/ PyInst':>9}"
-          f" {'wall median':>12}" + (f" {'instructions':>14}" if args.callgrind else ""))
+          f" {'of it sys':>10} {'wall median':>12}"
+          + (f" {'instructions':>14}" if args.callgrind else ""))
     for name in ROWS:
         if name not in cmds:
             print(f"  {name:<22} {absent[name]}")
@@ -538,6 +550,7 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         count = counts.get(name)
         print(f"  {name:<22} {med[name] * 1000:6.1f} ms {min(cpu[name]) * 1000:6.1f} ms"
               f" {med[name] / base:6.3f}x {ratio_pyi:>9}"
+              f" {statistics.median(system[name]) * 1000:7.1f} ms"
               f" {statistics.median(wall[name]) * 1000:9.1f} ms"
               + (f" {count:14,}" if count is not None else
                  (f" {'(no valgrind)':>14}" if args.callgrind else "")))
