@@ -562,6 +562,7 @@ def _run(args: argparse.Namespace, work: Path) -> int:
             return label + f"not measured ({missing}: {absent[missing]})"
         ratio = med[row] / med[ref]
         text = label + f"{ratio:.3f}x, {'met' if ratio <= limit else 'NOT met'}"
+        text += f"; CPU minimums {min(cpu[row]) / min(cpu[ref]):.3f}x"
         if counts.get(row) and counts.get(ref):
             text += f"; instructions {counts[row] / counts[ref]:.3f}x"  # type: ignore[operator]
         return text
