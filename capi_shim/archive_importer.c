@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "handle.h"
+#include "importer.h"
 #include "jsonparse.h"
 #include "paths.h"
 #include "archive_importer.h"
@@ -141,6 +142,8 @@ embedcfg__free_archives(embedcfg_handle *h)
 
 /* --- the finder / loader --------------------------------------------------- */
 
+#define WHO "embedcfg archive importer"  /* in messages */
+
 typedef struct {
     embedcfg_archive archive;   /* owns the mapping */
     char *cpath;                /* the archive's path (PyMem) */
@@ -160,18 +163,11 @@ state_of(PyObject *op)
 static int
 lookup(finder_state *self, PyObject *name, embedcfg_archive_module *m)
 {
-    Py_ssize_t len;
-    const char *utf8;
+    size_t len = 0;
+    const char *utf8 = embedcfg__module_name_utf8(name, &len);
 
-    if (!PyUnicode_Check(name)) {
-        return 0;
-    }
-    utf8 = PyUnicode_AsUTF8AndSize(name, &len);
-    if (utf8 == NULL) {
-        PyErr_Clear();
-        return 0;
-    }
-    return embedcfg_archive_find(&self->archive, utf8, (size_t)len, m);
+    return utf8 != NULL
+           && embedcfg_archive_find(&self->archive, utf8, len, m);
 }
 
 static int
@@ -224,19 +220,14 @@ static PyObject *
 finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
 {
     finder_state *self = state_of(op);
-    char *names[] = {"fullname", "path", "target", NULL};
-    PyObject *name;
-    PyObject *path = NULL;
-    PyObject *target = NULL;
+    PyObject *name = embedcfg__find_spec_fullname(args, kwargs);
     PyObject *origin = NULL;
     PyObject *cached = NULL;
-    PyObject *call_args = NULL;
     PyObject *kw = NULL;
     PyObject *spec = NULL;
     embedcfg_archive_module m;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", names,
-                                     &name, &path, &target)) {
+    if (name == NULL) {
         return NULL;
     }
     if (!lookup(self, name, &m)) {
@@ -244,16 +235,15 @@ finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
     }
     origin = virtual_path(self, &m, file_tail(&m, 0));
     cached = virtual_path(self, &m, file_tail(&m, 1));
-    call_args = PyTuple_Pack(2, name, op);
     kw = PyDict_New();
-    if (origin == NULL || cached == NULL || call_args == NULL || kw == NULL
+    if (origin == NULL || cached == NULL || kw == NULL
         || PyDict_SetItemString(kw, "origin", origin) < 0
         || PyDict_SetItemString(kw, "is_package",
                                 m.is_package ? Py_True : Py_False)
                < 0) {
         goto done;
     }
-    spec = PyObject_Call(self->spec_class, call_args, kw);
+    spec = embedcfg__new_spec(self->spec_class, name, op, kw);
     if (spec == NULL) {
         goto done;
     }
@@ -284,7 +274,6 @@ finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
 done:
     Py_XDECREF(origin);
     Py_XDECREF(cached);
-    Py_XDECREF(call_args);
     Py_XDECREF(kw);
     return spec;
 }
@@ -458,14 +447,6 @@ finder_get_data(PyObject *op, PyObject *arg)
     return result;
 }
 
-static PyObject *
-finder_invalidate_caches(PyObject *op, PyObject *unused)
-{
-    (void)op;
-    (void)unused;
-    Py_RETURN_NONE;
-}
-
 static int
 finder_traverse(PyObject *op, visitproc visit, void *arg)
 {
@@ -527,7 +508,7 @@ static PyMethodDef finder_methods[] = {
     {"is_package", finder_is_package, METH_O, "True for a package."},
     {"get_data", finder_get_data, METH_O,
      "The bytes of a package data file, by its virtual path."},
-    {"invalidate_caches", finder_invalidate_caches, METH_NOARGS,
+    {"invalidate_caches", embedcfg__return_none, METH_NOARGS,
      "Nothing to invalidate: the archive is fixed."},
     {NULL, NULL, 0, NULL}};
 
@@ -543,23 +524,6 @@ static struct PyModuleDef finder_def = {
     finder_traverse,
     finder_clear,
     finder_free};
-
-static PyObject *
-attr_of_module(const char *module, const char *attr)
-{
-    PyObject *m = PyDict_GetItemString(PyImport_GetModuleDict(), module);
-
-    if (m == NULL) {
-        if (!PyErr_Occurred()) {
-            PyErr_Format(PyExc_RuntimeError,
-                         "embedcfg archive importer: %s is not in"
-                         " sys.modules (importlib is not initialized)",
-                         module);
-        }
-        return NULL;
-    }
-    return PyObject_GetAttrString(m, attr);
-}
 
 /* A finder over item's archive, which it takes (item's is zeroed). */
 static PyObject *
@@ -584,17 +548,21 @@ finder_new(embedcfg__archive_item *item)
     self->archive = item->archive;
     memset(&item->archive, 0, sizeof item->archive);
     self->path = PyUnicode_DecodeFSDefault(self->cpath);
-    self->spec_class = attr_of_module("_frozen_importlib", "ModuleSpec");
+    self->spec_class =
+        embedcfg__importlib_attr("_frozen_importlib", "ModuleSpec", WHO);
     self->decode_source = self->spec_class != NULL
-        ? attr_of_module("_frozen_importlib_external", "decode_source") : NULL;
+        ? embedcfg__importlib_attr("_frozen_importlib_external",
+                                   "decode_source", WHO)
+        : NULL;
     self->fix_co_filename = self->decode_source != NULL
-        ? attr_of_module("_imp", "_fix_co_filename") : NULL;
+        ? embedcfg__importlib_attr("_imp", "_fix_co_filename", WHO) : NULL;
     if (self->path == NULL || self->fix_co_filename == NULL) {
         Py_DECREF(module);
         return NULL;
     }
     /* the running interpreter's own magic number: the last word */
-    magic = attr_of_module("_frozen_importlib_external", "MAGIC_NUMBER");
+    magic = embedcfg__importlib_attr("_frozen_importlib_external",
+                                     "MAGIC_NUMBER", WHO);
     if (magic == NULL) {
         Py_DECREF(module);
         return NULL;
@@ -625,13 +593,12 @@ embedcfg__install_archives(embedcfg_handle *h)
     if (h->n_archives == 0) {
         return 0;
     }
-    meta_path = PySys_GetObject("meta_path");  /* borrowed */
-    path_finder = attr_of_module("_frozen_importlib_external", "PathFinder");
-    if (meta_path == NULL || !PyList_Check(meta_path) || path_finder == NULL) {
-        Py_XDECREF(path_finder);
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
-        }
+    meta_path = embedcfg__meta_path(WHO);
+    path_finder = meta_path != NULL
+        ? embedcfg__importlib_attr("_frozen_importlib_external",
+                                   "PathFinder", WHO)
+        : NULL;
+    if (path_finder == NULL) {
         return embedcfg__fail_exception(h, "installing the archives");
     }
     /* before_path ones go, in document order, where PathFinder is; the
@@ -653,12 +620,8 @@ embedcfg__install_archives(embedcfg_handle *h)
         if (finder == NULL) {
             return embedcfg__fail_exception(h, "installing the archives");
         }
-        if (h->archives[i].after_path) {
-            rc = PyList_Append(meta_path, finder);
-        }
-        else {
-            rc = PyList_Insert(meta_path, before++, finder);
-        }
+        rc = embedcfg__meta_path_add(
+            meta_path, finder, h->archives[i].after_path ? -1 : before++);
         Py_DECREF(finder);
         if (rc < 0) {
             return embedcfg__fail_exception(h, "installing the archives");
