@@ -19,6 +19,7 @@
 #include "jsonparse.h"
 #include "paths.h"
 #include "archive_importer.h"
+#include "archive_resources.h"
 
 /* --- the document (before init) ------------------------------------------ */
 
@@ -151,6 +152,8 @@ typedef struct {
     PyObject *spec_class;       /* importlib's ModuleSpec */
     PyObject *fix_co_filename;  /* _imp._fix_co_filename */
     PyObject *decode_source;    /* importlib's decode_source */
+    PyObject *reader_class;     /* importlib.resources' reader, or NULL
+                                 * until first asked for */
 } finder_state;
 
 static finder_state *
@@ -447,6 +450,32 @@ finder_get_data(PyObject *op, PyObject *arg)
     return result;
 }
 
+/* importlib.resources (archive_resources.c) */
+static PyObject *
+finder_get_resource_reader(PyObject *op, PyObject *name)
+{
+    finder_state *self = state_of(op);
+    embedcfg_archive_module m;
+
+    if (!lookup(self, name, &m)) {
+        Py_RETURN_NONE;
+    }
+    return embedcfg__resource_reader(&self->reader_class, op, self->path,
+                                     &m);
+}
+
+static PyObject *
+finder_data_names(PyObject *op, PyObject *dir)
+{
+    return embedcfg__data_names(&state_of(op)->archive, dir);
+}
+
+static PyObject *
+finder_data_is_file(PyObject *op, PyObject *path)
+{
+    return embedcfg__data_is_file(&state_of(op)->archive, path);
+}
+
 static int
 finder_traverse(PyObject *op, visitproc visit, void *arg)
 {
@@ -457,6 +486,7 @@ finder_traverse(PyObject *op, visitproc visit, void *arg)
         Py_VISIT(self->spec_class);
         Py_VISIT(self->fix_co_filename);
         Py_VISIT(self->decode_source);
+        Py_VISIT(self->reader_class);
     }
     return 0;
 }
@@ -471,6 +501,7 @@ finder_clear(PyObject *op)
         Py_CLEAR(self->spec_class);
         Py_CLEAR(self->fix_co_filename);
         Py_CLEAR(self->decode_source);
+        Py_CLEAR(self->reader_class);
     }
     return 0;
 }
@@ -508,6 +539,12 @@ static PyMethodDef finder_methods[] = {
     {"is_package", finder_is_package, METH_O, "True for a package."},
     {"get_data", finder_get_data, METH_O,
      "The bytes of a package data file, by its virtual path."},
+    {"get_resource_reader", finder_get_resource_reader, METH_O,
+     "importlib.resources' reader of a package's data files."},
+    {"_data_names", finder_data_names, METH_O,
+     "The sorted names directly in a directory of the data files."},
+    {"_data_is_file", finder_data_is_file, METH_O,
+     "True for the path of a data file inside the archive."},
     {"invalidate_caches", embedcfg__return_none, METH_NOARGS,
      "Nothing to invalidate: the archive is fixed."},
     {NULL, NULL, 0, NULL}};
