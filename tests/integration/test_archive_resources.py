@@ -20,7 +20,15 @@ import pytest
 from embedcfg.model import Archive, EmbedConfig
 from embedcfg.pack import pack
 
-from .conftest import Shim, stdlib_paths
+from ..pythons import MINORS
+from .conftest import Shim, minor_id, stdlib_paths
+
+
+def since(first: Tuple[int, int], last: Tuple[int, int] = (3, 99)) -> Any:
+    """Run a test on the CPython minors from ``first`` to ``last`` (the API it checks
+    exists there; what the others do is another test's)."""
+    return pytest.mark.parametrize("shim", [m for m in MINORS if first <= m <= last],
+                                   ids=minor_id, indirect=True)
 
 MAIN = r'''
 import gc, importlib, importlib.resources as ir, json, os, pkgutil, sys
@@ -194,10 +202,9 @@ def test_pkgutil_get_data(got: Dict[str, Any]) -> None:
     assert (got["pkgutil"], got["pkgutil_missing"]) == ("h\u00e9llo\n", "!FileNotFoundError")
 
 
+@since((3, 10))
 def test_files_traversable(shim: Shim, got: Dict[str, Any]) -> None:
     """3.10+: files() is a Traversable over the package's data, sorted, with directories."""
-    if shim.minor < (3, 10):
-        pytest.skip("files() uses the loader from CPython 3.10 on")
     a = got["archive"]
     assert got["traversable"] == [True, f"{a}/rpkg", "rpkg", True, False]
     assert got["iterdir"] == [["bin.dat", False, True], ["data.txt", False, True],
@@ -208,18 +215,16 @@ def test_files_traversable(shim: Shim, got: Dict[str, Any]) -> None:
     assert got["nested"] == ["leaf\n", "leaf\n", True, f"{a}/rpkg/res/a/b.txt"]
 
 
+@since((3, 10))
 def test_files_open_and_read(shim: Shim, got: Dict[str, Any]) -> None:
     """3.10+: open('rb'), open('r', encoding=...) and read_text(encoding=...)."""
-    if shim.minor < (3, 10):
-        pytest.skip("files() uses the loader from CPython 3.10 on")
     assert [got["open_rb"], got["open_r"], got["read_text_enc"]] == [
         "h\u00e9llo\n", "h\u00e9llo\n", "h\u00e9llo\n".encode("utf-8").decode("latin-1")]
 
 
+@since((3, 10))
 def test_files_missing_names_behave_like_pathlib(shim: Shim, got: Dict[str, Any]) -> None:
     """3.10+: missing names, a directory read and a file listed raise what pathlib raises."""
-    if shim.minor < (3, 10):
-        pytest.skip("files() uses the loader from CPython 3.10 on")
     assert {k: got[k] for k in ("missing", "missing_read", "missing_open", "missing_iterdir",
                                 "dir_read", "file_iterdir", "open_write")} == {
         "missing": [False, False], "missing_read": "!FileNotFoundError",
@@ -228,31 +233,28 @@ def test_files_missing_names_behave_like_pathlib(shim: Shim, got: Dict[str, Any]
         "open_write": "!ValueError"}
 
 
+@since((3, 10))
 def test_as_file(shim: Shim, got: Dict[str, Any]) -> None:
     """3.10+: as_file() gives a temporary copy, removed afterwards; 3.12+: of a directory too."""
-    if shim.minor < (3, 10):
-        pytest.skip("files() uses the loader from CPython 3.10 on")
     assert got["as_file"] == ["h\u00e9llo\n", False, True, False]
     if shim.minor >= (3, 12):
         assert got["as_file_dir"] == ["a.txt", "a/b.txt", "deep/er/leaf.txt", "hello.txt"]
 
 
+@since((3, 12))
 def test_files_of_a_module_and_functional_api(shim: Shim, got: Dict[str, Any]) -> None:
     """3.12+: files(module) is the module's directory; 3.13+: read_text(pkg, *names)."""
-    if shim.minor < (3, 12):
-        pytest.skip("files() takes a module from CPython 3.12 on")
     a = got["archive"]
     assert got["files_of_module"] == [f"{a}/rpkg", f"{a}/rpkg"]
     if shim.minor >= (3, 13):
         assert got["functional"] == "h\u00e9llo\n"
 
 
+@since((3, 8), (3, 9))
 def test_files_on_39_and_38(shim: Shim, got: Dict[str, Any]) -> None:
     """3.9: files() ignores the loader (a path inside the archive file); 3.8 has no files()."""
     if shim.minor == (3, 9):
         assert got["files_39"] == ["PosixPath", f"{got['archive']}/rpkg"]
         assert got["files_39_read"] == "!NotADirectoryError"
-    elif shim.minor == (3, 8):
-        assert got["has_files"] is False
     else:
-        pytest.skip("CPython 3.8 and 3.9 only")
+        assert got["has_files"] is False
