@@ -691,6 +691,7 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
         except PackError as e:
             raise BundleError(str(e)) from e
         if not packed.ok:
+            shutil.rmtree(tmp, ignore_errors=True)
             return BundleResult(output=output, name=name, version=version,
                                 failed=packed.failed)
         notes += [f"{path} not packed: {why}" for path, why in packed.skipped
