@@ -194,6 +194,7 @@ suffixes = sorted(EXTENSION_SUFFIXES, key=len, reverse=True)
 
 
 def under(path, top):
+    path, top = os.path.realpath(path), os.path.realpath(top)
     return path == top or path.startswith(top.rstrip("/") + "/")
 
 
@@ -462,7 +463,7 @@ def _roots(cfg: EmbedConfig, config_dir: Optional[str]) -> List[str]:
                               " only exists once bundled); use $CONFIG_DIR/... or an absolute"
                               " path for the application's sources")
         if os.path.isdir(path):
-            out.append(os.path.realpath(path))
+            out.append(path)
     return out
 
 
