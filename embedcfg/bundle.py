@@ -337,7 +337,7 @@ def statement_of(node):
 
 def walk_source(source, file, module, is_package, pointer=""):
     try:
-        tree = ast.parse(source, file)
+        tree = ast.parse(source, file or "<run_command>")
     except (SyntaxError, ValueError):
         return  # embedcfg pack reports it, with the line
     here = module if is_package else module.rpartition(".")[0]

@@ -374,3 +374,68 @@ def test_a_module_that_does_not_compile_writes_nothing(newest: Shim, tmp_path: P
     assert code == cli.EXIT_PROBLEMS and not out.exists()
     assert "broken.py: SyntaxError" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.toml", "src"]
+
+
+def _run_bundle(out: Path, name: str, *args: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run([str(out / "bin" / name), *args], env=clean_env(), cwd=out.parent,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=120, check=False)
+
+
+def test_run_filename_and_run_command_targets(newest: Shim, tmp_path: Path) -> None:
+    """run_filename (the script is copied into the bundle) and run_command run too."""
+    doc = write_app(tmp_path)
+    script = tmp_path / "script.py"
+    script.write_text("import sys, app_pkg.tools\nprint('script', app_pkg.tools.add(1, 2),"
+                      " sys.argv[1:])\n")
+    for key, value in (("run_filename", "$CONFIG_DIR/script.py"),
+                       ("run_command", "import sys, app_pkg; print('command', sys.argv[1:])")):
+        doc.write_text(doc.read_text().split("run_")[0] + f"{key} = {json.dumps(value)}\n")
+        out = tmp_path / key
+        code, _, stderr = bundle_cmd(doc, out, newest.python, "--name", "app")
+        assert code == 0, stderr
+        proc = _run_bundle(out, "app", "a")
+        assert proc.returncode == 0, proc.stderr
+        word = "script 3" if key == "run_filename" else "command"
+        assert proc.stdout == f"{word} ['a']\n"
+    script.unlink()  # the bundle has its own copy
+    assert _run_bundle(tmp_path / "run_filename", "app").stdout == "script 3 []\n"
+
+
+def test_a_document_that_lists_the_stdlib(newest: Shim, tmp_path: Path) -> None:
+    """The target's standard library directories on module_search_paths are
+    recognized: packed, not walked as the application, replaced in the bundle."""
+    from .conftest import stdlib_paths
+
+    doc = write_app(tmp_path)
+    paths = [*stdlib_paths(newest.python), "$CONFIG_DIR/src"]
+    doc.write_text(doc.read_text().replace('["$CONFIG_DIR/src"]', json.dumps(paths)))
+    out = tmp_path / "dist"
+    code, _, stderr = bundle_cmd(doc, out, newest.python)
+    assert code == 0, stderr
+    bundled = json.loads((out / "app.json").read_text())
+    assert all(p.startswith("$ORIGIN/") for p in bundled["options"]["module_search_paths"])
+    assert report(_run_bundle(out, "app"))["tools"] == 5
+
+
+def test_the_apps_own_extension_module(newest: Shim, tmp_path: Path) -> None:
+    """A top-level extension module on the app's search path is copied to
+    lib/ext, found by the import check, and imported from there."""
+    from embedcfg.build import probe
+
+    from .conftest import HERE
+
+    doc = write_app(tmp_path)
+    target = probe(newest.python)
+    so = tmp_path / "src" / "ecfg_single.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-std=c99", *(f"-I{i}" for i in target.includes),
+                    str(HERE / "ext_modules.c"), "-o", str(so)], check=True)
+    main = tmp_path / "src" / "app_main.py"
+    main.write_text("import ecfg_single\n" + main.read_text().replace(
+        '"tools": tools.add(2, 3)', '"tools": ecfg_single.add(2, 3), "ext": origin(ecfg_single)'))
+    out = tmp_path / "dist"
+    code, _, stderr = bundle_cmd(doc, out, newest.python)
+    assert code == 0, stderr
+    got = report(_run_bundle(out, "app"))
+    assert got["tools"] == 5 and os.path.realpath(got["ext"]) == str(out / "lib" / "ext"
+                                                                      / "ecfg_single.so")
