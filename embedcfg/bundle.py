@@ -615,6 +615,7 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     are in the result, and then nothing was written.
     """
     from . import __version__, build
+    from .checks import target_from_requires
     from .codec import dumps
     from .errors import ShimError
     from .pack import PackError, pack, read_archive_file
@@ -644,6 +645,11 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
                           " loads: bundle a CPython built with --enable-shared")
     stdlib, dynload = target.stdlib_dirs[0], target.stdlib_dirs[1]
     version = target.version
+    if cfg.requires_python is not None and version[:2] not in target_from_requires(
+            cfg.requires_python).versions:
+        raise BundleError(f"requires_python {cfg.requires_python!r} does not admit CPython"
+                          f" {'.'.join(map(str, version))} ({exe}), which the bundle would"
+                          " ship; pass --python with one it admits")
     roots = _roots(cfg, config_dir)
     checked = _check(cfg, python=exe, roots=roots, stdlib=stdlib, dynload=dynload,
                      config_dir=config_dir)

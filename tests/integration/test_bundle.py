@@ -439,3 +439,15 @@ def test_the_apps_own_extension_module(newest: Shim, tmp_path: Path) -> None:
     got = report(_run_bundle(out, "app"))
     assert got["tools"] == 5 and os.path.realpath(got["ext"]) == str(out / "lib" / "ext"
                                                                       / "ecfg_single.so")
+
+
+def test_requires_python_is_checked_against_the_target(newest: Shim, tmp_path: Path) -> None:
+    """A target that requires_python does not admit: exit 1 before anything is written."""
+    doc = write_app(tmp_path)
+    below = f"<{newest.minor[0]}.{newest.minor[1]}"
+    doc.write_text(doc.read_text().replace("version = 1\n",
+                                           f'version = 1\nrequires_python = "{below}"\n'))
+    code, _, stderr = bundle_cmd(doc, tmp_path / "dist", newest.python)
+    assert code == cli.EXIT_PROBLEMS and not (tmp_path / "dist").exists()
+    assert f"requires_python '{below}' does not admit CPython" in stderr, stderr
+    assert "--python" in stderr
