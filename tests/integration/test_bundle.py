@@ -451,3 +451,61 @@ def test_requires_python_is_checked_against_the_target(newest: Shim, tmp_path: P
     assert code == cli.EXIT_PROBLEMS and not (tmp_path / "dist").exists()
     assert f"requires_python '{below}' does not admit CPython" in stderr, stderr
     assert "--python" in stderr
+
+
+GUARDS = '''\
+import typing
+try:
+    import gone_1
+except ImportError:
+    pass
+try:
+    import gone_2
+except (ValueError, ModuleNotFoundError) as e:
+    pass
+try:
+    import gone_3
+except:
+    pass
+if typing.TYPE_CHECKING:
+    import gone_4
+else:
+    import needed_1
+try:
+    pass
+except ImportError:
+    import needed_2
+else:
+    import needed_3
+try:
+    import needed_4
+except ValueError:
+    pass
+def later():
+    import needed_5
+import os.path, xml.etree.ElementTree
+from xml import etree, sax
+from xml.nothere import thing
+'''
+
+
+def test_which_imports_are_guarded(newest: Shim, tmp_path: Path) -> None:
+    """try/except ImportError, ModuleNotFoundError or bare, and TYPE_CHECKING
+    guard an import; an else branch, a handler, other exceptions and a
+    function body do not. Names below a module that is no package (os.path)
+    are not judged; a missing submodule of a stdlib package is."""
+    from embedcfg.bundle import check_imports
+    from embedcfg.model import EmbedConfig
+
+    from .conftest import stdlib_paths
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "guards.py").write_text(GUARDS)
+    cfg = EmbedConfig().with_options(module_search_paths=[str(src)], run_module="guards")
+    stdlib, dynload = stdlib_paths(newest.python)
+    missing = check_imports(cfg, python=newest.python, roots=[str(src)], stdlib=stdlib,
+                            dynload=dynload, config_dir=str(tmp_path))
+    assert [(m.module, m.line) for m in missing] == [
+        ("needed_1", 17), ("needed_2", 21), ("needed_3", 23), ("needed_4", 25),
+        ("needed_5", 29), ("xml.nothere", 32)]
