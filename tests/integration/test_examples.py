@@ -1,7 +1,7 @@
 """The examples with a program (examples/c-host, examples/pybind11-host,
-examples/attach, examples/readonly-image, examples/bundle-app): each is built and run by its
-documented command, with a real compiler and real interpreters, in fresh
-processes."""
+examples/attach, examples/readonly-image, examples/bundle-app): each is built
+and run by its documented command, with a real compiler and real
+interpreters, in fresh processes."""
 
 from __future__ import annotations
 
