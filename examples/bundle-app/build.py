@@ -1,6 +1,6 @@
 """Build (and run) bundle-app: the wordstats application as one relocatable directory.
 
-    python examples/bundle-app/build.py                # build examples/bundle-app/build/wordstats/
+    python examples/bundle-app/build.py                 # build examples/bundle-app/build/
     python examples/bundle-app/build.py --run -- TEXT   # build, then run it on TEXT
     python examples/bundle-app/build.py --python ~/.pyenv/versions/3.8.18/bin/python3.8 --run
 
