@@ -48,12 +48,15 @@ import stat
 import subprocess
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional, TextIO, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, TextIO, Tuple
 
 import attrs
 
 from .document import expand
 from .model import Archive, ArchivePosition, EmbedConfig
+
+if TYPE_CHECKING:
+    from .pack import ArchiveInfo
 
 __all__ = [
     "MARKER",
@@ -254,6 +257,10 @@ for name in sorted(os.listdir(job["dynload"])) if os.path.isdir(job["dynload"]) 
         available.add(module)
 available.update(modules)
 packages = set(n for n, (p, is_package, a) in modules.items() if is_package)
+for name, is_package in job["archived"]:  # the document's own archives
+    available.add(name)
+    if is_package:
+        packages.add(name)
 
 
 def is_guard(handler):
@@ -413,20 +420,25 @@ def _entry(cfg: EmbedConfig, config_dir: Optional[str]) -> Dict[str, str]:
 
 
 def check_imports(cfg: EmbedConfig, *, python: str, roots: List[str], stdlib: str,
-                  dynload: str, config_dir: Optional[str]) -> Tuple[MissingImport, ...]:
+                  dynload: str, config_dir: Optional[str],
+                  archived: Sequence[Tuple[str, bool]] = ()) -> Tuple[MissingImport, ...]:
     """Every import of the application (from its run target, transitively)
-    that the bundle could not satisfy; the check of :func:`bundle`."""
+    that the bundle could not satisfy, given its search path ``roots``, the
+    target's ``stdlib`` and ``dynload`` directories and the modules of the
+    document's own archives, ``archived`` (name, is a package); the check of
+    :func:`bundle`."""
     return _check(cfg, python=python, roots=roots, stdlib=stdlib, dynload=dynload,
-                  config_dir=config_dir).missing
+                  config_dir=config_dir, archived=archived).missing
 
 
 def _check(cfg: EmbedConfig, *, python: str, roots: List[str], stdlib: str, dynload: str,
-           config_dir: Optional[str]) -> _Checked:
+           config_dir: Optional[str], archived: Sequence[Tuple[str, bool]] = ()) -> _Checked:
     from ._probe import clean_environ
     from .pack import STDLIB_EXCLUDED_DIRS
 
     job = {"roots": roots, "stdlib": stdlib, "dynload": dynload,
-           "stdlib_excluded": list(STDLIB_EXCLUDED_DIRS), "entry": _entry(cfg, config_dir)}
+           "stdlib_excluded": list(STDLIB_EXCLUDED_DIRS), "entry": _entry(cfg, config_dir),
+           "archived": [list(a) for a in archived]}
     try:
         proc = subprocess.run([python, "-I", "-S", "-B", "-c", _CHECKER],
                               input=json.dumps(job), capture_output=True, text=True,
@@ -478,6 +490,25 @@ def _refuse_other_paths(cfg: EmbedConfig) -> None:
                           " relocate (only lib, archives, options.home,"
                           " options.module_search_paths and options.run_filename are"
                           " rewritten); remove it from the document to bundle it")
+
+
+def _archive_files(cfg: EmbedConfig,
+                   config_dir: Optional[str]) -> List[Tuple[str, "ArchiveInfo"]]:
+    """The document's own archives: each file, read and checked."""
+    from .pack import ArchiveError, read_archive_file
+
+    found = []
+    for i, archive in enumerate(cfg.archives):
+        source = expand(archive.path, origin=None, config_dir=config_dir)
+        if source is None:
+            raise BundleError(f"archives[{i}].path: {archive.path!r} cannot be expanded at"
+                              " bundle time; use $CONFIG_DIR/... or an absolute path")
+        try:
+            found.append((source, read_archive_file(source, what=f"archives[{i}].path:"
+                                                              f" {source}")))
+        except ArchiveError as e:
+            raise BundleError(str(e)) from e
+    return found
 
 
 def _check_output(output: str, force: bool) -> None:
@@ -540,44 +571,52 @@ def set_runpath(path: str, runpath: str) -> bool:
 
     with open(path, "r+b") as f:
         blob = f.read()
-        if blob[:4] != b"\x7fELF" or blob[4] != 2 or blob[5] != 1:
-            return False
-        phoff, = struct.unpack_from("<Q", blob, 0x20)
-        phentsize, phnum = struct.unpack_from("<HH", blob, 0x36)
-        segments = [struct.unpack_from("<IIQQQQQQ", blob, phoff + i * phentsize)
-                    for i in range(phnum)]
-        dynamic = [s for s in segments if s[0] == 2]  # PT_DYNAMIC
-        if not dynamic:
-            return False
-        entries = []
-        offset = dynamic[0][2]
-        while offset + 16 <= len(blob):
-            tag, value = struct.unpack_from("<qQ", blob, offset)
-            if tag == 0:
-                break
-            entries.append((tag, value))
-            offset += 16
-        strtab = [v for t, v in entries if t == _DT_STRTAB]
-        if not strtab:
-            return False
-        loads = [s for s in segments if s[0] == 1 and s[3] <= strtab[0] < s[3] + s[5]]
-        if not loads:
-            return False
-        base = strtab[0] - loads[0][3] + loads[0][2]
-        changed = False
-        for tag, value in entries:
-            if tag not in (_DT_RPATH, _DT_RUNPATH):
-                continue
-            start = base + value
-            end = blob.index(b"\0", start)
-            old = end - start
+        try:
+            spans = _runpath_spans(blob)
+        except (struct.error, ValueError, IndexError):
+            return False  # not an ELF file this reader understands: left as it is
+        for start, old in spans:
             new = runpath.encode() if len(runpath) <= old else b"$ORIGIN"
             if len(new) > old:
                 continue  # shorter than "$ORIGIN": a system directory, left alone
             f.seek(start)
             f.write(new + b"\0" * (old - len(new)))
-            changed = True
-        return changed
+        return bool(spans)
+
+
+def _runpath_spans(blob: bytes) -> List[Tuple[int, int]]:
+    """(file offset, length) of each RPATH and RUNPATH string of an ELF64
+    little-endian object (none for anything else)."""
+    import struct
+
+    if blob[:4] != b"\x7fELF" or blob[4] != 2 or blob[5] != 1:
+        return []
+    phoff, = struct.unpack_from("<Q", blob, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", blob, 0x36)
+    segments = [struct.unpack_from("<IIQQQQQQ", blob, phoff + i * phentsize)
+                for i in range(phnum)]
+    dynamic = [s for s in segments if s[0] == 2]  # PT_DYNAMIC
+    if not dynamic:
+        return []
+    entries = []
+    offset = dynamic[0][2]
+    while offset + 16 <= len(blob):
+        tag, value = struct.unpack_from("<qQ", blob, offset)
+        if tag == 0:
+            break
+        entries.append((tag, value))
+        offset += 16
+    strtab = [v for t, v in entries if t == _DT_STRTAB]
+    loads = [s for s in segments if strtab and s[0] == 1 and s[3] <= strtab[0] < s[3] + s[5]]
+    if not loads:
+        return []
+    base = strtab[0] - loads[0][3] + loads[0][2]
+    spans = []
+    for tag, value in entries:
+        if tag in (_DT_RPATH, _DT_RUNPATH):
+            start = base + value
+            spans.append((start, blob.index(b"\0", start) - start))
+    return spans
 
 
 def _rewrite(cfg: EmbedConfig, *, name: str, version: Tuple[int, int, int], libname: str,
@@ -618,7 +657,7 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     from .checks import target_from_requires
     from .codec import dumps
     from .errors import ShimError
-    from .pack import PackError, pack, read_archive_file
+    from .pack import PackError, pack
 
     if not _NAME.match(name) or name == build.LAUNCHER_NAME:
         raise BundleRefused(f"--name {name!r}: use letters, digits, '.', '_' and '-' (not"
@@ -651,8 +690,16 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
                           f" {'.'.join(map(str, version))} ({exe}), which the bundle would"
                           " ship; pass --python with one it admits")
     roots = _roots(cfg, config_dir)
+    archive_files = _archive_files(cfg, config_dir)
+    for i, (source, info) in enumerate(archive_files):
+        if info.magic.hex() != target.pyc_magic:
+            raise BundleError(f"archives[{i}].path: {source} was packed for CPython"
+                              f" {info.version[0]}.{info.version[1]}, not for the bundle's"
+                              f" {version[0]}.{version[1]}: pack it again with --python"
+                              f" {exe}")
+    archived = [(m.name, m.is_package) for _, info in archive_files for m in info.modules]
     checked = _check(cfg, python=exe, roots=roots, stdlib=stdlib, dynload=dynload,
-                     config_dir=config_dir)
+                     config_dir=config_dir, archived=archived)
     if checked.missing:
         return BundleResult(output=output, name=name, version=version, missing=checked.missing)
     nested = [e for e in checked.extensions if e[2]]
@@ -705,12 +752,7 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
                   if not _under(path, stdlib) and not _under(path, dynload)]
         archives = [Archive(path=f"$ORIGIN/../lib/{name}.pack",
                             position=ArchivePosition.BEFORE_PATH)]
-        for i, archive in enumerate(cfg.archives):
-            source = expand(archive.path, origin=None, config_dir=config_dir)
-            if source is None:
-                raise BundleError(f"archives[{i}].path: {archive.path!r} cannot be expanded at"
-                                  " bundle time; use $CONFIG_DIR/... or an absolute path")
-            read_archive_file(source, what=f"archives[{i}].path: {source}")
+        for i, (archive, (source, _)) in enumerate(zip(cfg.archives, archive_files)):
             copied = f"archive{i}-{os.path.basename(source)}"
             shutil.copy2(source, os.path.join(lib_dir, copied))
             archives.append(attrs.evolve(archive, path=f"$ORIGIN/../lib/{copied}"))

@@ -509,3 +509,37 @@ def test_which_imports_are_guarded(newest: Shim, tmp_path: Path) -> None:
     assert [(m.module, m.line) for m in missing] == [
         ("needed_1", 17), ("needed_2", 21), ("needed_3", 23), ("needed_4", 25),
         ("needed_5", 29), ("xml.nothere", 32)]
+
+
+def test_the_documents_own_archive(newest: Shim, tmp_path: Path) -> None:
+    """An archive the document already imports from is checked, copied in,
+    and its modules satisfy the import check; one packed for another CPython
+    is refused."""
+    from embedcfg.model import EmbedConfig
+    from embedcfg.pack import pack
+    from tests.pythons import installed_pythons
+
+    doc = write_app(tmp_path)
+    extra = tmp_path / "extra"
+    (extra / "plugin").mkdir(parents=True)
+    (extra / "plugin" / "__init__.py").write_text("NAME = 'plugin from its own archive'\n")
+    packed = pack(EmbedConfig().with_options(module_search_paths=[str(extra)]),
+                  str(tmp_path / "plugins.pack"), python=newest.python)
+    assert packed.ok, packed.summary()
+    shutil.rmtree(extra)
+    main = tmp_path / "src" / "app_main.py"
+    main.write_text("import plugin\n" + main.read_text().replace(
+        '"sqrt":', '"plugin": plugin.NAME, "sqrt":'))
+    doc.write_text(doc.read_text().replace(
+        "[options]", '[[archives]]\npath = "$CONFIG_DIR/plugins.pack"\n\n[options]'))
+    out = tmp_path / "dist"
+    code, _, stderr = bundle_cmd(doc, out, newest.python)
+    assert code == 0, stderr
+    (tmp_path / "plugins.pack").rename(tmp_path / "moved.pack")
+    assert report(_run_bundle(out, "app"))["plugin"] == "plugin from its own archive"
+    others = [str(p) for m, p in sorted(installed_pythons().items()) if m != newest.minor]
+    if others:
+        assert pack(EmbedConfig().with_options(module_search_paths=[str(tmp_path / "src")]),
+                    str(tmp_path / "plugins.pack"), python=others[0]).ok
+        code, _, stderr = bundle_cmd(doc, tmp_path / "other", newest.python)
+        assert code == cli.EXIT_PROBLEMS and "pack it again with --python" in stderr, stderr
