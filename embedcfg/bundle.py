@@ -56,7 +56,8 @@ from .document import expand
 from .model import Archive, ArchivePosition, EmbedConfig
 
 if TYPE_CHECKING:
-    from .pack import ArchiveInfo
+    from .build import Built, Target
+    from .pack import ArchiveInfo, PackResult
 
 __all__ = [
     "MARKER",
@@ -619,7 +620,7 @@ def _runpath_spans(blob: bytes) -> List[Tuple[int, int]]:
     return spans
 
 
-def _rewrite(cfg: EmbedConfig, *, name: str, version: Tuple[int, int, int], libname: str,
+def _rewrite(cfg: EmbedConfig, *, version: Tuple[int, int, int], libname: str,
              archives: List[Archive], has_ext: bool, run_filename: Optional[str]) -> EmbedConfig:
     minor = f"python{version[0]}.{version[1]}"
     paths = [f"$ORIGIN/../lib/{minor}/lib-dynload"] + (["$ORIGIN/../lib/ext"] if has_ext else [])
@@ -653,11 +654,9 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     be bundled; imports that cannot be found and modules that do not compile
     are in the result, and then nothing was written.
     """
-    from . import __version__, build
+    from . import build
     from .checks import target_from_requires
-    from .codec import dumps
     from .errors import ShimError
-    from .pack import PackError, pack
 
     if not _NAME.match(name) or name == build.LAUNCHER_NAME:
         raise BundleRefused(f"--name {name!r}: use letters, digits, '.', '_' and '-' (not"
@@ -674,7 +673,6 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     if config_dir is not None:
         config_dir = os.path.realpath(config_dir)  # as the shim expands $CONFIG_DIR
     try:
-        built = build.build(python, stderr=log)
         target = build.probe(python)
     except ShimError as e:
         raise BundleError(str(e)) from e
@@ -717,59 +715,23 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
                      " change it; set use_environment = false to make the bundle"
                      " self-contained")
 
+    try:
+        built = build.build(python, stderr=log)
+    except ShimError as e:
+        raise BundleError(str(e)) from e
     parent = os.path.dirname(output)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(output)}-", dir=parent)
     try:
-        bin_dir, lib_dir = os.path.join(tmp, "bin"), os.path.join(tmp, "lib")
-        os.makedirs(bin_dir)
-        os.makedirs(lib_dir)
-        shutil.copy2(built.launcher, os.path.join(bin_dir, build.LAUNCHER_NAME))
-        shutil.copy2(built.shim, os.path.join(bin_dir, build.SHIM_NAME))
-        wrapper = os.path.join(bin_dir, name)
-        with open(wrapper, "w", encoding="utf-8") as f:
-            f.write(_WRAPPER.format(name=name, launcher=build.LAUNCHER_NAME))
-        os.chmod(wrapper, 0o755)
-        libname = os.path.basename(target.libpython)
-        _copy_library(os.path.realpath(target.libpython), os.path.join(lib_dir, libname),
-                      "$ORIGIN")
-        minor = f"python{version[0]}.{version[1]}"
-        _copy_tree(dynload, os.path.join(lib_dir, minor, "lib-dynload"), "$ORIGIN/../..")
-        for ext_name, path, _ in checked.extensions:
-            os.makedirs(os.path.join(lib_dir, "ext"), exist_ok=True)
-            _copy_library(path, os.path.join(lib_dir, "ext", os.path.basename(path)),
-                          "$ORIGIN/..")
-        try:
-            packed = pack(cfg, os.path.join(lib_dir, f"{name}.pack"), python=exe,
-                          config_dir=config_dir, include_stdlib=True, with_source=with_source)
-        except PackError as e:
-            raise BundleError(str(e)) from e
+        packed = _write(tmp, cfg, name=name, built=built, target=target, python=exe,
+                        config_dir=config_dir, with_source=with_source, checked=checked,
+                        archive_files=archive_files)
         if not packed.ok:
             shutil.rmtree(tmp, ignore_errors=True)
             return BundleResult(output=output, name=name, version=version,
                                 failed=packed.failed)
         notes += [f"{path} not packed: {why}" for path, why in packed.skipped
                   if not _under(path, stdlib) and not _under(path, dynload)]
-        archives = [Archive(path=f"$ORIGIN/../lib/{name}.pack",
-                            position=ArchivePosition.BEFORE_PATH)]
-        for i, (archive, (source, _)) in enumerate(zip(cfg.archives, archive_files)):
-            copied = f"archive{i}-{os.path.basename(source)}"
-            shutil.copy2(source, os.path.join(lib_dir, copied))
-            archives.append(attrs.evolve(archive, path=f"$ORIGIN/../lib/{copied}"))
-        run_filename = None
-        if isinstance(cfg.options.get("run_filename"), str):
-            script = _entry(cfg, config_dir)["value"]
-            os.makedirs(os.path.join(lib_dir, "main"))
-            shutil.copy2(script, os.path.join(lib_dir, "main", os.path.basename(script)))
-            run_filename = f"$ORIGIN/../lib/main/{os.path.basename(script)}"
-        rewritten = _rewrite(cfg, name=name, version=version, libname=libname,
-                             archives=archives, has_ext=bool(checked.extensions),
-                             run_filename=run_filename)
-        with open(os.path.join(tmp, f"{name}.json"), "w", encoding="utf-8") as f:
-            f.write(dumps(rewritten, "json"))
-        with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as f:
-            f.write(json.dumps({"embedcfg": __version__, "name": name,
-                                "python": ".".join(map(str, version))}, indent=2) + "\n")
         os.chmod(tmp, 0o755)  # mkdtemp's 0700 would keep other users out of the bundle
         files = _files(tmp)
         _replace(tmp, output)
@@ -778,6 +740,64 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
         raise
     return BundleResult(output=output, name=name, version=version, files=tuple(files),
                         notes=tuple(notes))
+
+
+def _write(tmp: str, cfg: EmbedConfig, *, name: str, built: "Built", target: "Target",
+           python: str, config_dir: Optional[str], with_source: bool, checked: _Checked,
+           archive_files: List[Tuple[str, "ArchiveInfo"]]) -> "PackResult":
+    """Fill the directory ``tmp`` with the bundle; the archive's
+    :class:`~embedcfg.pack.PackResult` (when it is not ``ok``, ``tmp`` is
+    incomplete)."""
+    from . import __version__, build
+    from .codec import dumps
+    from .pack import PackError, pack
+
+    assert target.libpython is not None
+    version = target.version
+    bin_dir, lib_dir = os.path.join(tmp, "bin"), os.path.join(tmp, "lib")
+    os.makedirs(bin_dir)
+    os.makedirs(lib_dir)
+    shutil.copy2(built.launcher, os.path.join(bin_dir, build.LAUNCHER_NAME))
+    shutil.copy2(built.shim, os.path.join(bin_dir, build.SHIM_NAME))
+    wrapper = os.path.join(bin_dir, name)
+    with open(wrapper, "w", encoding="utf-8") as f:
+        f.write(_WRAPPER.format(name=name, launcher=build.LAUNCHER_NAME))
+    os.chmod(wrapper, 0o755)
+    libname = os.path.basename(target.libpython)
+    _copy_library(os.path.realpath(target.libpython), os.path.join(lib_dir, libname),
+                  "$ORIGIN")
+    minor = f"python{version[0]}.{version[1]}"
+    _copy_tree(target.stdlib_dirs[1], os.path.join(lib_dir, minor, "lib-dynload"),
+               "$ORIGIN/../..")
+    for _, path, _ in checked.extensions:
+        os.makedirs(os.path.join(lib_dir, "ext"), exist_ok=True)
+        _copy_library(path, os.path.join(lib_dir, "ext", os.path.basename(path)), "$ORIGIN/..")
+    try:
+        packed = pack(cfg, os.path.join(lib_dir, f"{name}.pack"), python=python,
+                      config_dir=config_dir, include_stdlib=True, with_source=with_source)
+    except PackError as e:
+        raise BundleError(str(e)) from e
+    if not packed.ok:
+        return packed
+    archives = [Archive(path=f"$ORIGIN/../lib/{name}.pack", position=ArchivePosition.BEFORE_PATH)]
+    for i, (archive, (source, _)) in enumerate(zip(cfg.archives, archive_files)):
+        copied = f"archive{i}-{os.path.basename(source)}"
+        shutil.copy2(source, os.path.join(lib_dir, copied))
+        archives.append(attrs.evolve(archive, path=f"$ORIGIN/../lib/{copied}"))
+    run_filename = None
+    if isinstance(cfg.options.get("run_filename"), str):
+        script = _entry(cfg, config_dir)["value"]
+        os.makedirs(os.path.join(lib_dir, "main"))
+        shutil.copy2(script, os.path.join(lib_dir, "main", os.path.basename(script)))
+        run_filename = f"$ORIGIN/../lib/main/{os.path.basename(script)}"
+    rewritten = _rewrite(cfg, version=version, libname=libname, archives=archives,
+                         has_ext=bool(checked.extensions), run_filename=run_filename)
+    with open(os.path.join(tmp, f"{name}.json"), "w", encoding="utf-8") as f:
+        f.write(dumps(rewritten, "json"))
+    with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as f:
+        f.write(json.dumps({"embedcfg": __version__, "name": name,
+                            "python": ".".join(map(str, version))}, indent=2) + "\n")
+    return packed
 
 
 def _replace(new: str, output: str) -> None:
