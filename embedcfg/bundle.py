@@ -17,7 +17,9 @@ path it is copied to, without reading anything outside it::
       .embedcfg-bundle         what wrote the directory (marks it as a bundle)
 
 ``bin/NAME`` is a POSIX shell script because the launcher takes its document
-as its first argument; ``$ORIGIN`` is ``bin/``, where the launcher is. The
+as its first argument; ``$ORIGIN`` is ``bin/``, where the launcher is (not
+the bundle's top: CPython looks for a ``pyvenv.cfg`` beside the program and
+in the directory above it, which must be inside the bundle too). The
 document sets ``home`` to ``$ORIGIN/..`` (the bundle itself): without it,
 CPython's path calculation searches the directories above the program for
 its landmarks and falls back to the prefix it was configured with, on this
