@@ -76,7 +76,7 @@ embedcfg__check_running_version(embedcfg_handle *h)
 
 /* The isolated profile does not configure the locale; without UTF-8 mode the
  * encodings come out ASCII even under a UTF-8 locale.  Unless the document
- * decides, isolated means UTF-8 (see docs/explanation/shim.md). */
+ * decides, isolated means UTF-8 (see docs/explanation/shim.rst). */
 int
 embedcfg__wants_utf8_default(embedcfg_handle *h)
 {
@@ -211,12 +211,14 @@ embedcfg_initialize(embedcfg_handle *h)
         return -1;
     }
 #if PY_VERSION_HEX >= 0x030E0000
-    rc = embedcfg__initialize_pep741(h);
+    /* PyInitConfig has no way back into init after its core phase */
+    rc = embedcfg__importers_in_gap(h) ? embedcfg__initialize_pep587(h)
+                                       : embedcfg__initialize_pep741(h);
 #else
     rc = embedcfg__initialize_pep587(h);
 #endif
-    /* Archives after init, before the application runs: see
-     * docs/reference/archive.rst for why not earlier yet. */
+    /* "after_path" archives, once init has put importlib's PathFinder on
+     * sys.meta_path (docs/explanation/shim.rst: when the importers go in) */
     return rc < 0 ? -1 : embedcfg__install_archives(h);
 }
 

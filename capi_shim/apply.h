@@ -32,10 +32,17 @@ void embedcfg__restore_executable_variable(char *saved);
  * PyPreConfig options (apply_pep587.c; 3.14's path needs it too). */
 int embedcfg__preinitialize(embedcfg_handle *h);
 
+/* Initialize through PyConfig (PEP 587): the path of 3.8-3.13, and of a
+ * 3.14 document whose importers go in between the core and the main phase
+ * of init, which PyInitConfig cannot stop at. */
+int embedcfg__initialize_pep587(embedcfg_handle *h);
+
+/* Whether init stops after its core phase for the importers: indexed
+ * static modules or a "before_path" archive. */
+int embedcfg__importers_in_gap(const embedcfg_handle *h);
+
 #if PY_VERSION_HEX >= 0x030E0000
 int embedcfg__initialize_pep741(embedcfg_handle *h);
-#else
-int embedcfg__initialize_pep587(embedcfg_handle *h);
 #endif
 
 #endif /* EMBEDCFG_APPLY_H */

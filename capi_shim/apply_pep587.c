@@ -1,12 +1,14 @@
 /* PEP 587: PyPreConfig and PyConfig filled through the generated option
  * table (embedcfg_options.h: offsetof under PY_VERSION_HEX and build
  * guards), preconfig first.  embedcfg_fill_pyconfig on every version; the
- * initialization itself on 3.8-3.13 (3.14+: apply_pep741.c). */
+ * initialization itself on 3.8-3.13, and on 3.14 when the importers go in
+ * between the core and the main phase (otherwise apply_pep741.c). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 #include "apply.h"
+#include "archive_importer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,7 +309,30 @@ embedcfg_fill_pyconfig(embedcfg_handle *h, void *config)
     return 0;
 }
 
-#if PY_VERSION_HEX < 0x030E0000
+int
+embedcfg__importers_in_gap(const embedcfg_handle *h)
+{
+    return (embedcfg__uses_indexed(h) && h->n_modules > 0)
+           || embedcfg__has_archives_before_path(h);
+}
+
+/* The main phase of init, after the importers went in: PEP 587's
+ * _Py_InitializeMain on 3.8-3.13; 3.14 has no such function, but a second
+ * Py_InitializeFromConfig with _init_main set, on a core-initialized
+ * interpreter, reconfigures it with the same configuration and runs the
+ * main phase (pylifecycle.c: pyinit_core_reconfigure, then pyinit_main). */
+static PyStatus
+initialize_main(PyConfig *config)
+{
+#if PY_VERSION_HEX >= 0x030E0000
+    config->_init_main = 1;
+    return Py_InitializeFromConfig(config);
+#else
+    (void)config;
+    return _Py_InitializeMain();
+#endif
+}
+
 int
 embedcfg__initialize_pep587(embedcfg_handle *h)
 {
@@ -334,13 +359,14 @@ embedcfg__initialize_pep587(embedcfg_handle *h)
     if (fill_config(h, &config) < 0 || register_modules(h) < 0) {
         goto done;
     }
-    /* The indexed importer goes in between the core and the main phase of
-     * init (PEP 587's multi-phase initialization): importlib exists then,
-     * site and sitecustomize have not run, so static modules are importable
-     * during init as inittab modules are.  A document that stops after the
-     * core phase (_init_main = false) keeps stopping there. */
-    main_phase = embedcfg__uses_indexed(h) && h->n_modules > 0
-                 && config._init_main;
+    /* The importers go in between the core and the main phase of init
+     * (PEP 587's multi-phase initialization): importlib's core half exists
+     * then, and nothing but built-in and frozen modules has been imported;
+     * the main phase then imports encodings, io, site and sitecustomize
+     * through them, so a packed standard library and static modules serve
+     * init as inittab modules do.  A document that stops after the core
+     * phase (_init_main = false) keeps stopping there. */
+    main_phase = embedcfg__importers_in_gap(h) && config._init_main;
     if (main_phase) {
         config._init_main = 0;
     }
@@ -349,8 +375,11 @@ embedcfg__initialize_pep587(embedcfg_handle *h)
     if (!PyStatus_Exception(status)) {
         /* init returns with the GIL held by this thread */
         rc = embedcfg__install_static(h);
+        if (rc == 0) {
+            rc = embedcfg__install_archives(h);
+        }
         if (rc == 0 && main_phase) {
-            status = _Py_InitializeMain();
+            status = initialize_main(&config);
         }
     }
     embedcfg__restore_executable_variable(saved);
@@ -364,4 +393,3 @@ done:
     PyConfig_Clear(&config);
     return rc;
 }
-#endif

@@ -1,6 +1,7 @@
 /* PEP 741 (3.14+): the handle forwarded to PyInitConfig, which checks
  * and applies each option itself.  Compiled to nothing before 3.14
- * (apply_pep587.c initializes there). */
+ * (apply_pep587.c initializes there, and on 3.14 a document whose importers
+ * go in between init's core and main phases). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -10,8 +11,7 @@
 #include <stdio.h>
 
 #if PY_VERSION_HEX >= 0x030E0000
-/* PEP 741.  Small on purpose: it cannot be run on the machines this shim is
- * tested on (see docs/explanation/shim.md). */
+/* PEP 741: the tests run it on CPython 3.14 (docs/explanation/shim.rst). */
 static int
 initconfig_failed(embedcfg_handle *h, PyInitConfig *c,
                   const char *during)
@@ -111,7 +111,9 @@ embedcfg__initialize_pep741(embedcfg_handle *h)
             goto done;
         }
     }
-    for (k = 0; !embedcfg__uses_indexed(h) && k < h->n_modules; k++) {
+    /* indexed static modules never come here: they go in between init's
+     * phases, which only PyConfig can do (embedcfg__importers_in_gap) */
+    for (k = 0; k < h->n_modules; k++) {
         if (PyInitConfig_AddModule(c, h->modules[k].name,
                                    h->modules[k].init) < 0) {
             initconfig_failed(h, c, "registering the inittab");
@@ -127,8 +129,7 @@ embedcfg__initialize_pep741(embedcfg_handle *h)
         initconfig_failed(h, c, "initializing CPython");
         goto done;
     }
-    /* init returns with the GIL held by this thread */
-    rc = embedcfg__install_static(h);
+    rc = 0;  /* init returns with the GIL held by this thread */
 
 done:
     PyInitConfig_Free(c);

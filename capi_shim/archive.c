@@ -525,3 +525,23 @@ embedcfg_archive_find_data(const embedcfg_archive *a, const char *name,
     embedcfg_archive_data_at(a, (uint32_t)i, &n, &n_len, data, data_len);
     return 1;
 }
+
+int
+embedcfg_archive_peek_flags(const char *path, uint32_t *flags)
+{
+    unsigned char h[EMBEDCFG_ARCHIVE_HEADER_SIZE];
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    if (f == NULL) {
+        return -1;
+    }
+    n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (n != sizeof h || memcmp(h, signature, sizeof signature) != 0
+        || u32_at(h + 8) != EMBEDCFG_ARCHIVE_FORMAT) {
+        return -1;
+    }
+    *flags = u32_at(h + 20);
+    return 0;
+}

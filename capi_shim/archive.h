@@ -96,6 +96,12 @@ void embedcfg_archive_data_at(const embedcfg_archive *a, uint32_t i,
                               const char **name, size_t *name_len,
                               const unsigned char **data, size_t *data_len);
 
+/* The header flags of the archive at `path` (64 bytes read: no other
+ * check), for a caller that only needs to know what was packed; -1 when it
+ * is not a readable archive of this format (embedcfg_archive_open says
+ * why). */
+int embedcfg_archive_peek_flags(const char *path, uint32_t *flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -125,6 +125,19 @@ embedcfg__load_archives(embedcfg_handle *h, const embedcfg_json_value *list)
     return 0;
 }
 
+int
+embedcfg__has_archives_before_path(const embedcfg_handle *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n_archives; i++) {
+        if (!h->archives[i].after_path) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void
 embedcfg__free_archives(embedcfg_handle *h)
 {
@@ -140,6 +153,8 @@ embedcfg__free_archives(embedcfg_handle *h)
 }
 
 /* --- the finder / loader --------------------------------------------------- */
+
+static PyObject *attr_of_module(const char *module, const char *attr);
 
 typedef struct {
     embedcfg_archive archive;   /* owns the mapping */
@@ -394,6 +409,14 @@ finder_get_source(PyObject *op, PyObject *name)
     if (m.source == NULL) {
         Py_RETURN_NONE;  /* packed without --with-source */
     }
+    if (self->decode_source == NULL) {
+        /* importlib's external half: there once init has finished */
+        self->decode_source =
+            attr_of_module("_frozen_importlib_external", "decode_source");
+        if (self->decode_source == NULL) {
+            return NULL;
+        }
+    }
     raw = PyBytes_FromStringAndSize((const char *)m.source,
                                     (Py_ssize_t)m.source_len);
     if (raw == NULL) {
@@ -566,6 +589,7 @@ static PyObject *
 finder_new(embedcfg__archive_item *item)
 {
     PyObject *module = PyModule_Create(&finder_def);
+    PyObject *external;
     PyObject *magic;
     finder_state *self;
     size_t n;
@@ -584,17 +608,23 @@ finder_new(embedcfg__archive_item *item)
     self->archive = item->archive;
     memset(&item->archive, 0, sizeof item->archive);
     self->path = PyUnicode_DecodeFSDefault(self->cpath);
+    /* Between the core and the main phase of init only importlib's core
+     * half is there: nothing else is looked up now (decode_source is, when
+     * get_source first needs it). */
     self->spec_class = attr_of_module("_frozen_importlib", "ModuleSpec");
-    self->decode_source = self->spec_class != NULL
-        ? attr_of_module("_frozen_importlib_external", "decode_source") : NULL;
-    self->fix_co_filename = self->decode_source != NULL
+    self->fix_co_filename = self->spec_class != NULL
         ? attr_of_module("_imp", "_fix_co_filename") : NULL;
     if (self->path == NULL || self->fix_co_filename == NULL) {
         Py_DECREF(module);
         return NULL;
     }
-    /* the running interpreter's own magic number: the last word */
-    magic = attr_of_module("_frozen_importlib_external", "MAGIC_NUMBER");
+    /* The running interpreter's own magic number, the last word: importlib's
+     * constant, in its frozen external half, which the main phase of init
+     * imports; importing it in the gap before is the same import, earlier. */
+    external = PyImport_ImportModule("_frozen_importlib_external");
+    magic = external != NULL
+        ? PyObject_GetAttrString(external, "MAGIC_NUMBER") : NULL;
+    Py_XDECREF(external);
     if (magic == NULL) {
         Py_DECREF(module);
         return NULL;
@@ -614,40 +644,60 @@ finder_new(embedcfg__archive_item *item)
     return module;
 }
 
+/* Where importlib's PathFinder is on sys.meta_path: its length when the
+ * PathFinder is not there yet (between the core and the main phase of init,
+ * which appends it), with *present = 0. */
+static Py_ssize_t
+path_finder_index(PyObject *meta_path, int *present)
+{
+    PyObject *external =
+        PyDict_GetItemString(PyImport_GetModuleDict(),
+                             "_frozen_importlib_external");  /* borrowed */
+    PyObject *path_finder = external != NULL
+        ? PyObject_GetAttrString(external, "PathFinder") : NULL;
+    Py_ssize_t i;
+
+    PyErr_Clear();  /* no PathFinder is an answer, not an error */
+    *present = 0;
+    for (i = 0; path_finder != NULL && i < PyList_GET_SIZE(meta_path); i++) {
+        if (PyList_GET_ITEM(meta_path, i) == path_finder) {
+            *present = 1;
+            break;
+        }
+    }
+    Py_XDECREF(path_finder);
+    return *present ? i : PyList_GET_SIZE(meta_path);
+}
+
 int
 embedcfg__install_archives(embedcfg_handle *h)
 {
     PyObject *meta_path;
-    PyObject *path_finder;
     Py_ssize_t before;
+    int has_path_finder;
     size_t i;
 
     if (h->n_archives == 0) {
         return 0;
     }
     meta_path = PySys_GetObject("meta_path");  /* borrowed */
-    path_finder = attr_of_module("_frozen_importlib_external", "PathFinder");
-    if (meta_path == NULL || !PyList_Check(meta_path) || path_finder == NULL) {
-        Py_XDECREF(path_finder);
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
-        }
+    if (meta_path == NULL || !PyList_Check(meta_path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
         return embedcfg__fail_exception(h, "installing the archives");
     }
-    /* before_path ones go, in document order, where PathFinder is; the
-     * others after it, in document order */
-    for (before = 0; before < PyList_GET_SIZE(meta_path); before++) {
-        if (PyList_GET_ITEM(meta_path, before) == path_finder) {
-            break;
-        }
-    }
-    Py_DECREF(path_finder);
+    /* before_path ones go, in document order, where PathFinder is (at the
+     * end in the gap: init appends PathFinder after them); the others after
+     * it, in document order, so only once it is there */
+    before = path_finder_index(meta_path, &has_path_finder);
     for (i = 0; i < h->n_archives; i++) {
         PyObject *finder;
         int rc;
 
         if (h->archives[i].archive.base == NULL) {
             continue;  /* installed already */
+        }
+        if (h->archives[i].after_path && !has_path_finder) {
+            continue;  /* after init */
         }
         finder = finder_new(&h->archives[i]);
         if (finder == NULL) {

@@ -32,9 +32,18 @@ typedef struct embedcfg__archive_item {
 int embedcfg__load_archives(embedcfg_handle *h,
                             const embedcfg_json_value *list);
 
-/* After init (or on attach), with the GIL: put a finder for each archive on
- * sys.meta_path (before the path finder, or after it for "after_path"). */
+/* With the GIL, between the core and the main phase of init, again after
+ * init, or on attach: put a finder for each archive not installed yet on
+ * sys.meta_path, "before_path" ones where importlib's PathFinder is (at the
+ * end while init has not appended it yet), "after_path" ones after it (so
+ * only once it is there).  Installing "before_path" archives in the gap is
+ * what lets a packed standard library provide encodings and everything
+ * else init imports. */
 int embedcfg__install_archives(embedcfg_handle *h);
+
+/* Whether the document has a "before_path" archive: init then stops after
+ * its core phase for embedcfg__install_archives (apply_pep587.c). */
+int embedcfg__has_archives_before_path(const embedcfg_handle *h);
 
 /* embedcfg_free: unmap what was not installed. */
 void embedcfg__free_archives(embedcfg_handle *h);

@@ -22,6 +22,7 @@
 #endif
 
 #include "arena.h"
+#include "archive.h"
 #include "embedcfg.h"
 #include "embedcfg_document.h"
 #include "jsonparse.h"
@@ -109,13 +110,59 @@ exists_in(const char *dir, const char *name)
     return found;
 }
 
+/* Whether the document's `archives` provide the standard library: a
+ * "before_path" one (installed before init imports encodings) packed with
+ * --stdlib, by its header.  One that cannot be read or expanded counts, as
+ * the shim refuses it with the reason (EC700, EC701) when it loads it. */
+static int
+stdlib_archive(const embedcfg_json_value *doc, const char *origin,
+               const char *config_dir)
+{
+    const embedcfg_json_value *list = embedcfg_json_object_get(doc,
+                                                               "archives");
+    size_t i;
+
+    for (i = 0; i < embedcfg_json_array_len(list); i++) {
+        const embedcfg_json_value *item = embedcfg_json_array_item(list, i);
+        const embedcfg_json_value *path = embedcfg_json_object_get(item,
+                                                                   "path");
+        const embedcfg_json_value *pos = embedcfg_json_object_get(item,
+                                                                  "position");
+        const char *p = embedcfg_json_string_value(pos, NULL);
+        char err[512];
+        char *file;
+        uint32_t flags = 0;
+        int readable;
+
+        if (p != NULL && strcmp(p, "after_path") == 0) {
+            continue;
+        }
+        if (embedcfg_json_type_of(path) != EMBEDCFG_JSON_STRING) {
+            return 1;  /* the loader's to report */
+        }
+        file = embedcfg__expand_path(EMBEDCFG_MEMORY,
+                                     embedcfg_json_string_value(path, NULL),
+                                     origin, config_dir, 0, err, sizeof(err));
+        if (file == NULL) {
+            return 1;
+        }
+        readable = embedcfg_archive_peek_flags(file, &flags) == 0;
+        EMBEDCFG_FREE(file);
+        if (!readable || (flags & EMBEDCFG_ARCHIVE_STDLIB)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A module search path that no entry can import the standard library's
  * encodings package from: CPython imports it first and fails during init
  * ("Failed to import encodings module") after the host has done its work.
  * Refused here, located, with the fix.  A directory must hold
- * encodings/__init__.py(c); an archive (EMBEDCFG_ARCHIVE_SUFFIXES) is
- * accepted without looking inside.  An entry that cannot be expanded is
- * the document loader's to report, so the check then stands aside. */
+ * encodings/__init__.py(c); a zip (EMBEDCFG_ARCHIVE_SUFFIXES) is accepted
+ * without looking inside, and so is an archive of the document packed with
+ * the standard library.  An entry that cannot be expanded is the document
+ * loader's to report, so the check then stands aside. */
 static int
 check_stdlib(const char *path, const embedcfg_json_value *doc,
              const char *origin, const char *config_dir,
@@ -170,6 +217,9 @@ check_stdlib(const char *path, const embedcfg_json_value *doc,
             return 0;
         }
     }
+    if (stdlib_archive(doc, origin, config_dir)) {
+        return 0;
+    }
     archives[0] = '\0';
     for (k = 0; suffixes[k] != NULL; k++) {
         int n = snprintf(archives + used, sizeof(archives) - used, "%s%s",
@@ -193,7 +243,8 @@ check_stdlib(const char *path, const embedcfg_json_value *doc,
                         "the standard library's encodings package, which "
                         "CPython imports first (no directory with "
                         "encodings/__init__.py or encodings/__init__.pyc, no "
-                        "%s archive); add the standard library directory, "
+                        "%s archive, no archives entry packed with "
+                        "--stdlib); add the standard library directory, "
                         "e.g. %s", path, archives, example);
 }
 

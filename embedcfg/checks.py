@@ -422,11 +422,31 @@ def _holds_encodings(path: str) -> bool:
                for name in ("__init__.py", "__init__.pyc"))
 
 
+def _stdlib_archive(cfg: EmbedConfig, *, config_dir: Optional[str],
+                    origin: Optional[str]) -> bool:
+    """Whether an archive of ``cfg`` provides the standard library: a
+    ``before_path`` one (installed before init imports encodings) packed with
+    ``--stdlib``, by its header, as the launcher judges it. One that cannot be
+    expanded or read counts: EC400/EC700/EC701 say what is wrong with it."""
+    from .model import ArchivePosition
+    from .pack import FLAG_STDLIB, peek_flags
+
+    for archive in cfg.archives:
+        if archive.position is ArchivePosition.AFTER_PATH:
+            continue
+        path = expand(archive.path, origin=origin, config_dir=config_dir)
+        flags = peek_flags(path) if path is not None else None
+        if flags is None or flags & FLAG_STDLIB:
+            return True
+    return False
+
+
 def stdlib_problems(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Optional[str],
                     target: Optional[Target] = None) -> List[Problem]:
     """EC420 when ``module_search_paths`` (which is sys.path exactly) has no
-    entry holding the standard library's ``encodings`` package, without which
-    CPython stops during init ("Failed to import encodings module").
+    entry holding the standard library's ``encodings`` package, and no
+    ``before_path`` archive was packed with it, without which CPython stops
+    during init ("Failed to import encodings module").
 
     An error with a target (an interpreter of this machine, which says where
     its standard library is), a warning without. Not judged: an entry that
@@ -443,6 +463,8 @@ def stdlib_problems(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Opti
         return []
     if any(p is None for p in expanded) or any(_holds_encodings(p) for p in expanded if p):
         return []
+    if _stdlib_archive(cfg, config_dir=config_dir, origin=origin):
+        return []
     if target is not None and target.stdlib_dirs:
         fix = ("add the standard library of " + target.source + ": "
                + ", ".join(repr(d) for d in target.stdlib_dirs))
@@ -452,5 +474,6 @@ def stdlib_problems(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Opti
                " '.../lib/python3.X' and its 'lib-dynload')")
         severity = _WARN
     return [_p("EC420", "options.module_search_paths: no entry holds the standard library"
-               " (its encodings package, which CPython imports first), so the interpreter"
-               f" cannot start; {fix}", "options", "module_search_paths", severity=severity)]
+               " (its encodings package, which CPython imports first) and no archive packs it,"
+               f" so the interpreter cannot start; {fix} (or pack it: embedcfg pack --stdlib)",
+               "options", "module_search_paths", severity=severity)]

@@ -485,3 +485,20 @@ def pack(cfg: EmbedConfig, output: str, *, python: Optional[str] = None,
         size = len(blob)
     return PackResult(python=exe, version=version, output=output, modules=len(modules),
                       data=len(data), size=size, skipped=tuple(skipped), failed=failed)
+
+
+def peek_flags(path: str) -> Optional[int]:
+    """The header flags of the archive at ``path`` (its first 64 bytes: no
+    other check), or None when it is not a readable archive of this format;
+    the launcher reads the same (``embedcfg_archive_peek_flags``)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEADER_SIZE)
+    except OSError:
+        return None
+    if len(head) != HEADER_SIZE:
+        return None
+    sig, fmt = head[:8], int.from_bytes(head[8:12], "little")
+    if sig != SIGNATURE or fmt != FORMAT:
+        return None
+    return int.from_bytes(head[20:24], "little")
