@@ -5,21 +5,23 @@ document's application on a machine that has no Python installed, from any
 path it is copied to, without reading anything outside it::
 
     DIR/
-      bin/NAME                 the entry point: runs the launcher on NAME.json
-      bin/embedcfg-launch      the launcher built for the target CPython
+      bin/NAME                 the launcher built for the target CPython, under
+                               the application's name: it runs bin/NAME.json
+      bin/NAME.json            the document, every path anchored at $ORIGIN
       bin/libembedcfg.so       the shim library, which the launcher loads beside itself
       lib/libpythonX.Y.so.1.0  a copy of the target's libpython (its soname kept)
       lib/NAME.pack            the application and the standard library, compiled
                                by the target (embedcfg pack --stdlib)
       lib/pythonX.Y/lib-dynload/   the standard library's extension modules
       lib/ext/                 the application's own extension modules (if any)
-      NAME.json                the document, every path anchored at $ORIGIN
       .embedcfg-bundle         what wrote the directory (marks it as a bundle)
 
-``bin/NAME`` is a POSIX shell script because the launcher takes its document
-as its first argument; ``$ORIGIN`` is ``bin/``, where the launcher is (not
-the bundle's top: CPython looks for a ``pyvenv.cfg`` beside the program and
-in the directory above it, which must be inside the bundle too). The
+The launcher under another name than ``embedcfg-launch`` runs the document
+of that name beside itself and gives every argument to the application, so
+``bin/NAME`` is the program itself: no script, nothing else is started.
+``$ORIGIN`` is ``bin/`` (not the bundle's top: CPython looks for a
+``pyvenv.cfg`` beside the program and in the directory above it, which must
+be inside the bundle too). The
 document sets ``home`` to ``$ORIGIN/..`` (the bundle itself): without it,
 CPython's path calculation searches the directories above the program for
 its landmarks and falls back to the prefix it was configured with, on this
@@ -526,20 +528,6 @@ def _check_output(output: str, force: bool) -> None:
                         " empty or new directory, or pass --force to replace it")
 
 
-_WRAPPER = """#!/bin/sh
-# {name}: run the bundled application (written by embedcfg bundle).
-# The launcher takes the document first; its own directory is $ORIGIN.
-# Only a symbolic link to this script is resolved (by readlink): otherwise
-# nothing outside the bundle is looked at, not even PATH.
-self=$0
-if [ -L "$self" ]; then
-    self=$(readlink -f -- "$self") || exit 127
-fi
-here=${{self%/*}}
-exec "$here/{launcher}" "${{here%/*}}/{name}.json" "$@"
-"""
-
-
 def _copy_tree(source: str, target: str, runpath: str) -> None:
     """The extension modules of ``source`` (files, no caches) into ``target``."""
     os.makedirs(target, exist_ok=True)
@@ -660,9 +648,9 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     from .checks import target_from_requires
     from .errors import ShimError
 
-    if not _NAME.match(name) or name == build.LAUNCHER_NAME:
+    if not _NAME.match(name) or name.startswith(build.LAUNCHER_NAME):
         raise BundleRefused(f"--name {name!r}: use letters, digits, '.', '_' and '-' (not"
-                            f" starting with '.' or '-', not {build.LAUNCHER_NAME!r})")
+                            f" starting with '.', '-' or {build.LAUNCHER_NAME!r})")
     output = os.path.abspath(output)
     _check_output(output, force)
     if cfg.embedded:
@@ -759,12 +747,9 @@ def _write(tmp: str, cfg: EmbedConfig, *, name: str, built: "Built", target: "Ta
     bin_dir, lib_dir = os.path.join(tmp, "bin"), os.path.join(tmp, "lib")
     os.makedirs(bin_dir)
     os.makedirs(lib_dir)
-    shutil.copy2(built.launcher, os.path.join(bin_dir, build.LAUNCHER_NAME))
+    # the launcher under the application's name runs bin/NAME.json
+    shutil.copy2(built.launcher, os.path.join(bin_dir, name))
     shutil.copy2(built.shim, os.path.join(bin_dir, build.SHIM_NAME))
-    wrapper = os.path.join(bin_dir, name)
-    with open(wrapper, "w", encoding="utf-8") as f:
-        f.write(_WRAPPER.format(name=name, launcher=build.LAUNCHER_NAME))
-    os.chmod(wrapper, 0o755)
     libname = os.path.basename(target.libpython)
     _copy_library(os.path.realpath(target.libpython), os.path.join(lib_dir, libname),
                   "$ORIGIN")
@@ -794,7 +779,7 @@ def _write(tmp: str, cfg: EmbedConfig, *, name: str, built: "Built", target: "Ta
         run_filename = f"$ORIGIN/../lib/main/{os.path.basename(script)}"
     rewritten = _rewrite(cfg, version=version, libname=libname, archives=archives,
                          has_ext=bool(checked.extensions), run_filename=run_filename)
-    with open(os.path.join(tmp, f"{name}.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(bin_dir, f"{name}.json"), "w", encoding="utf-8") as f:
         f.write(dumps(rewritten, "json"))
     with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as f:
         f.write(json.dumps({"embedcfg": __version__, "name": name,

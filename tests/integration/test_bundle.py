@@ -195,17 +195,19 @@ def inside(path: str, top: Path) -> bool:
 
 
 def test_bundle_layout(bundled: Bundled) -> None:
-    """bin/NAME with the launcher and shim beside it, libpython (its soname), the
-    archive, lib-dynload and the document; the output lists them and the size."""
+    """bin/NAME (the launcher under the application's name) with its document and the shim
+    beside it, libpython (its soname), the archive, lib-dynload; the output lists them and
+    the size."""
     d = bundled.dir
     minor = f"{bundled.shim.minor[0]}.{bundled.shim.minor[1]}"
     assert (d / "bin" / NAME).is_file() and os.access(d / "bin" / NAME, os.X_OK)
-    assert (d / "bin" / "embedcfg-launch").is_file() and (d / "bin" / "libembedcfg.so").is_file()
+    assert (d / "bin" / "libembedcfg.so").is_file()
+    assert not (d / "bin" / "embedcfg-launch").exists()  # bin/NAME is the launcher itself
     assert (d / "lib" / f"libpython{minor}.so.1.0").is_file()
     assert (d / "lib" / f"{NAME}.pack").is_file() and (d / ".embedcfg-bundle").is_file()
     assert any(p.name.startswith("math.") for p in (d / "lib" / f"python{minor}"
                                                     / "lib-dynload").iterdir())
-    doc = json.loads((d / f"{NAME}.json").read_text())
+    doc = json.loads((d / "bin" / f"{NAME}.json").read_text())
     paths = [doc["lib"], doc["options"]["home"], *doc["options"]["module_search_paths"],
              *(a["path"] for a in doc["archives"])]
     assert all(p.startswith("$ORIGIN/") for p in paths), paths
@@ -217,7 +219,7 @@ def test_bundle_layout(bundled: Bundled) -> None:
 def test_bundled_document_validates(bundled: Bundled) -> None:
     """The document the bundle holds is valid."""
     stdout, stderr = io.StringIO(), io.StringIO()
-    assert cli.run(["validate", str(bundled.dir / f"{NAME}.json")], stdout, stderr) == 0, \
+    assert cli.run(["validate", str(bundled.dir / "bin" / f"{NAME}.json")], stdout, stderr) == 0, \
         stdout.getvalue() + stderr.getvalue()
 
 
@@ -413,7 +415,7 @@ def test_a_document_that_lists_the_stdlib(newest: Shim, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     code, _, stderr = bundle_cmd(doc, out, newest.python)
     assert code == 0, stderr
-    bundled = json.loads((out / "app.json").read_text())
+    bundled = json.loads((out / "bin" / "app.json").read_text())
     assert all(p.startswith("$ORIGIN/") for p in bundled["options"]["module_search_paths"])
     assert report(_run_bundle(out, "app"))["tools"] == 5
 
