@@ -294,11 +294,37 @@ done:
     return spec;
 }
 
+/* Room for a blob's checksum message: the archive's path and a name. */
+#define BLOB_ERROR_SIZE (2 * EMBEDCFG_ARCHIVE_MAX_NAME + 512)
+
+/* NULL, with `type` (ImportError: name= and path= set too) raised for the
+ * message of a blob that does not match its checksum. */
+static PyObject *
+blob_error(PyObject *type, const char *message, PyObject *name,
+           PyObject *path)
+{
+    PyObject *text = PyUnicode_DecodeFSDefault(message);
+
+    if (text != NULL) {
+        if (type == PyExc_ImportError) {
+            PyErr_SetImportError(text, name, path);
+        }
+        else {
+            PyErr_SetObject(type, text);
+        }
+        Py_DECREF(text);
+    }
+    return NULL;
+}
+
 static PyObject *
 finder_get_code(PyObject *op, PyObject *name)
 {
     finder_state *self = state_of(op);
     embedcfg_archive_module m;
+    const unsigned char *bytes;
+    size_t len;
+    char err[BLOB_ERROR_SIZE];
     PyObject *code;
     PyObject *origin;
     PyObject *r;
@@ -306,8 +332,14 @@ finder_get_code(PyObject *op, PyObject *name)
     if (!lookup_or_raise(self, name, &m)) {
         return NULL;
     }
-    code = PyMarshal_ReadObjectFromString((const char *)m.code,
-                                          (Py_ssize_t)m.code_len);
+    /* a damaged blob is refused before marshal sees it */
+    if (embedcfg_archive_read_code(&self->archive, &m, &bytes, &len,
+                                   self->cpath, err, sizeof err)
+        < 0) {
+        return blob_error(PyExc_ImportError, err, name, self->path);
+    }
+    code = PyMarshal_ReadObjectFromString((const char *)bytes,
+                                          (Py_ssize_t)len);
     if (code == NULL) {
         return NULL;
     }
@@ -390,13 +422,21 @@ finder_get_source(PyObject *op, PyObject *name)
 {
     finder_state *self = state_of(op);
     embedcfg_archive_module m;
+    const unsigned char *bytes;
+    size_t len;
+    char err[BLOB_ERROR_SIZE];
     PyObject *raw;
     PyObject *text;
 
     if (!lookup_or_raise(self, name, &m)) {
         return NULL;
     }
-    if (m.source == NULL) {
+    if (embedcfg_archive_read_source(&self->archive, &m, &bytes, &len,
+                                     self->cpath, err, sizeof err)
+        < 0) {
+        return blob_error(PyExc_ImportError, err, name, self->path);
+    }
+    if (bytes == NULL) {
         Py_RETURN_NONE;  /* packed without --with-source */
     }
     if (self->decode_source == NULL) {
@@ -407,8 +447,7 @@ finder_get_source(PyObject *op, PyObject *name)
             return NULL;
         }
     }
-    raw = PyBytes_FromStringAndSize((const char *)m.source,
-                                    (Py_ssize_t)m.source_len);
+    raw = PyBytes_FromStringAndSize((const char *)bytes, (Py_ssize_t)len);
     if (raw == NULL) {
         return NULL;
     }
@@ -448,8 +487,10 @@ finder_get_data(PyObject *op, PyObject *arg)
     PyObject *bytes = NULL;
     const char *p;
     size_t base = strlen(self->cpath);
+    embedcfg_archive_data_entry d;
     const unsigned char *data;
     size_t len;
+    char err[BLOB_ERROR_SIZE];
     PyObject *result = NULL;
 
     if (!PyUnicode_FSConverter(arg, &bytes)) {
@@ -458,9 +499,16 @@ finder_get_data(PyObject *op, PyObject *arg)
     p = PyBytes_AS_STRING(bytes);
     if (strncmp(p, self->cpath, base) == 0 && p[base] == '/'
         && embedcfg_archive_find_data(&self->archive, p + base + 1,
-                                      strlen(p + base + 1), &data, &len)) {
-        result =
-            PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)len);
+                                      strlen(p + base + 1), &d)) {
+        if (embedcfg_archive_read_data(&self->archive, &d, &data, &len,
+                                       self->cpath, err, sizeof err)
+            < 0) {
+            (void)blob_error(PyExc_OSError, err, arg, self->path);
+        }
+        else {
+            result = PyBytes_FromStringAndSize((const char *)data,
+                                               (Py_ssize_t)len);
+        }
     }
     else {
         PyErr_Format(PyExc_FileNotFoundError,

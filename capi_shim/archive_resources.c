@@ -30,13 +30,10 @@ first_data_from(const embedcfg_archive *a, const char *prefix, size_t len)
 
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        const char *name;
-        size_t name_len;
-        const unsigned char *data;
-        size_t data_len;
+        embedcfg_archive_data_entry d;
 
-        embedcfg_archive_data_at(a, mid, &name, &name_len, &data, &data_len);
-        if (name_before(name, name_len, prefix, len)) {
+        embedcfg_archive_data_at(a, mid, &d);
+        if (name_before(d.name, d.name_len, prefix, len)) {
             lo = mid + 1;
         }
         else {
@@ -96,16 +93,17 @@ embedcfg__data_names(const embedcfg_archive *a, PyObject *dir)
     memcpy(prefix, utf8, len);
     prefix[len] = '/';
     for (i = first_data_from(a, prefix, plen); i < a->n_data; i++) {
+        embedcfg_archive_data_entry d;
         const char *name;
         size_t name_len;
-        const unsigned char *data;
-        size_t data_len;
         const char *child;
         const char *slash;
         size_t child_len;
         PyObject *str;
 
-        embedcfg_archive_data_at(a, i, &name, &name_len, &data, &data_len);
+        embedcfg_archive_data_at(a, i, &d);
+        name = d.name;
+        name_len = d.name_len;
         if (name_len < plen || memcmp(name, prefix, plen) != 0) {
             break;
         }
@@ -142,14 +140,13 @@ embedcfg__data_is_file(const embedcfg_archive *a, PyObject *path)
 {
     size_t len;
     const char *utf8 = path_utf8(path, &len);
-    const unsigned char *data;
-    size_t data_len;
+    embedcfg_archive_data_entry d;
 
     if (utf8 == NULL) {
         return len == (size_t)-1 ? PyBool_FromLong(0) : NULL;
     }
     return PyBool_FromLong(
-        embedcfg_archive_find_data(a, utf8, len, &data, &data_len));
+        embedcfg_archive_find_data(a, utf8, len, &d));
 }
 
 /* --- the reader ---------------------------------------------------------- */
