@@ -196,7 +196,8 @@ class Host:
         assert self.target.libpython is not None, f"{python}: a shared libpython is needed"
         self.includes = [f"-I{i}" for i in self.target.includes] + [f"-I{SHIM_SRC}"]
         objects = [directory / (s.stem + ".o") for s in sources]
-        common = [str(HOST_SRC), str(SHIM_SRC / "static_importer.c")]
+        common = [str(HOST_SRC), str(SHIM_SRC / "static_importer.c"),
+                  str(SHIM_SRC / "importer.c")]
         jobs_list = [["-O0", "-c", *self.includes, str(s), "-o", str(o)]
                      for s, o in zip(sources, objects)]
         jobs_list += [["-O2", "-c", *self.includes, src, "-o",

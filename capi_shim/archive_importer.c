@@ -15,9 +15,11 @@
 #include <string.h>
 
 #include "handle.h"
+#include "importer.h"
 #include "jsonparse.h"
 #include "paths.h"
 #include "archive_importer.h"
+#include "archive_resources.h"
 
 /* --- the document (before init) ------------------------------------------ */
 
@@ -154,7 +156,7 @@ embedcfg__free_archives(embedcfg_handle *h)
 
 /* --- the finder / loader --------------------------------------------------- */
 
-static PyObject *attr_of_module(const char *module, const char *attr);
+#define WHO "embedcfg archive importer"  /* in messages */
 
 typedef struct {
     embedcfg_archive archive;   /* owns the mapping */
@@ -163,6 +165,8 @@ typedef struct {
     PyObject *spec_class;       /* importlib's ModuleSpec */
     PyObject *fix_co_filename;  /* _imp._fix_co_filename */
     PyObject *decode_source;    /* importlib's decode_source */
+    PyObject *reader_class;     /* importlib.resources' reader, or NULL
+                                 * until first asked for */
 } finder_state;
 
 static finder_state *
@@ -175,18 +179,11 @@ state_of(PyObject *op)
 static int
 lookup(finder_state *self, PyObject *name, embedcfg_archive_module *m)
 {
-    Py_ssize_t len;
-    const char *utf8;
+    size_t len = 0;
+    const char *utf8 = embedcfg__module_name_utf8(name, &len);
 
-    if (!PyUnicode_Check(name)) {
-        return 0;
-    }
-    utf8 = PyUnicode_AsUTF8AndSize(name, &len);
-    if (utf8 == NULL) {
-        PyErr_Clear();
-        return 0;
-    }
-    return embedcfg_archive_find(&self->archive, utf8, (size_t)len, m);
+    return utf8 != NULL
+           && embedcfg_archive_find(&self->archive, utf8, len, m);
 }
 
 static int
@@ -239,19 +236,14 @@ static PyObject *
 finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
 {
     finder_state *self = state_of(op);
-    char *names[] = {"fullname", "path", "target", NULL};
-    PyObject *name;
-    PyObject *path = NULL;
-    PyObject *target = NULL;
+    PyObject *name = embedcfg__find_spec_fullname(args, kwargs);
     PyObject *origin = NULL;
     PyObject *cached = NULL;
-    PyObject *call_args = NULL;
     PyObject *kw = NULL;
     PyObject *spec = NULL;
     embedcfg_archive_module m;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", names,
-                                     &name, &path, &target)) {
+    if (name == NULL) {
         return NULL;
     }
     if (!lookup(self, name, &m)) {
@@ -259,16 +251,15 @@ finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
     }
     origin = virtual_path(self, &m, file_tail(&m, 0));
     cached = virtual_path(self, &m, file_tail(&m, 1));
-    call_args = PyTuple_Pack(2, name, op);
     kw = PyDict_New();
-    if (origin == NULL || cached == NULL || call_args == NULL || kw == NULL
+    if (origin == NULL || cached == NULL || kw == NULL
         || PyDict_SetItemString(kw, "origin", origin) < 0
         || PyDict_SetItemString(kw, "is_package",
                                 m.is_package ? Py_True : Py_False)
                < 0) {
         goto done;
     }
-    spec = PyObject_Call(self->spec_class, call_args, kw);
+    spec = embedcfg__new_spec(self->spec_class, name, op, kw);
     if (spec == NULL) {
         goto done;
     }
@@ -299,9 +290,31 @@ finder_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
 done:
     Py_XDECREF(origin);
     Py_XDECREF(cached);
-    Py_XDECREF(call_args);
     Py_XDECREF(kw);
     return spec;
+}
+
+/* Room for a blob's checksum message: the archive's path and a name. */
+#define BLOB_ERROR_SIZE (2 * EMBEDCFG_ARCHIVE_MAX_NAME + 512)
+
+/* NULL, with `type` (ImportError: name= and path= set too) raised for the
+ * message of a blob that does not match its checksum. */
+static PyObject *
+blob_error(PyObject *type, const char *message, PyObject *name,
+           PyObject *path)
+{
+    PyObject *text = PyUnicode_DecodeFSDefault(message);
+
+    if (text != NULL) {
+        if (type == PyExc_ImportError) {
+            PyErr_SetImportError(text, name, path);
+        }
+        else {
+            PyErr_SetObject(type, text);
+        }
+        Py_DECREF(text);
+    }
+    return NULL;
 }
 
 static PyObject *
@@ -309,6 +322,9 @@ finder_get_code(PyObject *op, PyObject *name)
 {
     finder_state *self = state_of(op);
     embedcfg_archive_module m;
+    const unsigned char *bytes;
+    size_t len;
+    char err[BLOB_ERROR_SIZE];
     PyObject *code;
     PyObject *origin;
     PyObject *r;
@@ -316,8 +332,14 @@ finder_get_code(PyObject *op, PyObject *name)
     if (!lookup_or_raise(self, name, &m)) {
         return NULL;
     }
-    code = PyMarshal_ReadObjectFromString((const char *)m.code,
-                                          (Py_ssize_t)m.code_len);
+    /* a damaged blob is refused before marshal sees it */
+    if (embedcfg_archive_read_code(&self->archive, &m, &bytes, &len,
+                                   self->cpath, err, sizeof err)
+        < 0) {
+        return blob_error(PyExc_ImportError, err, name, self->path);
+    }
+    code = PyMarshal_ReadObjectFromString((const char *)bytes,
+                                          (Py_ssize_t)len);
     if (code == NULL) {
         return NULL;
     }
@@ -400,25 +422,32 @@ finder_get_source(PyObject *op, PyObject *name)
 {
     finder_state *self = state_of(op);
     embedcfg_archive_module m;
+    const unsigned char *bytes;
+    size_t len;
+    char err[BLOB_ERROR_SIZE];
     PyObject *raw;
     PyObject *text;
 
     if (!lookup_or_raise(self, name, &m)) {
         return NULL;
     }
-    if (m.source == NULL) {
+    if (embedcfg_archive_read_source(&self->archive, &m, &bytes, &len,
+                                     self->cpath, err, sizeof err)
+        < 0) {
+        return blob_error(PyExc_ImportError, err, name, self->path);
+    }
+    if (bytes == NULL) {
         Py_RETURN_NONE;  /* packed without --with-source */
     }
     if (self->decode_source == NULL) {
         /* importlib's external half: there once init has finished */
-        self->decode_source =
-            attr_of_module("_frozen_importlib_external", "decode_source");
+        self->decode_source = embedcfg__importlib_attr(
+            "_frozen_importlib_external", "decode_source", WHO);
         if (self->decode_source == NULL) {
             return NULL;
         }
     }
-    raw = PyBytes_FromStringAndSize((const char *)m.source,
-                                    (Py_ssize_t)m.source_len);
+    raw = PyBytes_FromStringAndSize((const char *)bytes, (Py_ssize_t)len);
     if (raw == NULL) {
         return NULL;
     }
@@ -458,8 +487,10 @@ finder_get_data(PyObject *op, PyObject *arg)
     PyObject *bytes = NULL;
     const char *p;
     size_t base = strlen(self->cpath);
+    embedcfg_archive_data_entry d;
     const unsigned char *data;
     size_t len;
+    char err[BLOB_ERROR_SIZE];
     PyObject *result = NULL;
 
     if (!PyUnicode_FSConverter(arg, &bytes)) {
@@ -468,9 +499,16 @@ finder_get_data(PyObject *op, PyObject *arg)
     p = PyBytes_AS_STRING(bytes);
     if (strncmp(p, self->cpath, base) == 0 && p[base] == '/'
         && embedcfg_archive_find_data(&self->archive, p + base + 1,
-                                      strlen(p + base + 1), &data, &len)) {
-        result =
-            PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)len);
+                                      strlen(p + base + 1), &d)) {
+        if (embedcfg_archive_read_data(&self->archive, &d, &data, &len,
+                                       self->cpath, err, sizeof err)
+            < 0) {
+            (void)blob_error(PyExc_OSError, err, arg, self->path);
+        }
+        else {
+            result = PyBytes_FromStringAndSize((const char *)data,
+                                               (Py_ssize_t)len);
+        }
     }
     else {
         PyErr_Format(PyExc_FileNotFoundError,
@@ -481,12 +519,30 @@ finder_get_data(PyObject *op, PyObject *arg)
     return result;
 }
 
+/* importlib.resources (archive_resources.c) */
 static PyObject *
-finder_invalidate_caches(PyObject *op, PyObject *unused)
+finder_get_resource_reader(PyObject *op, PyObject *name)
 {
-    (void)op;
-    (void)unused;
-    Py_RETURN_NONE;
+    finder_state *self = state_of(op);
+    embedcfg_archive_module m;
+
+    if (!lookup(self, name, &m)) {
+        Py_RETURN_NONE;
+    }
+    return embedcfg__resource_reader(&self->reader_class, op, self->path,
+                                     &m);
+}
+
+static PyObject *
+finder_data_names(PyObject *op, PyObject *dir)
+{
+    return embedcfg__data_names(&state_of(op)->archive, dir);
+}
+
+static PyObject *
+finder_data_is_file(PyObject *op, PyObject *path)
+{
+    return embedcfg__data_is_file(&state_of(op)->archive, path);
 }
 
 static int
@@ -499,6 +555,7 @@ finder_traverse(PyObject *op, visitproc visit, void *arg)
         Py_VISIT(self->spec_class);
         Py_VISIT(self->fix_co_filename);
         Py_VISIT(self->decode_source);
+        Py_VISIT(self->reader_class);
     }
     return 0;
 }
@@ -513,6 +570,7 @@ finder_clear(PyObject *op)
         Py_CLEAR(self->spec_class);
         Py_CLEAR(self->fix_co_filename);
         Py_CLEAR(self->decode_source);
+        Py_CLEAR(self->reader_class);
     }
     return 0;
 }
@@ -550,7 +608,13 @@ static PyMethodDef finder_methods[] = {
     {"is_package", finder_is_package, METH_O, "True for a package."},
     {"get_data", finder_get_data, METH_O,
      "The bytes of a package data file, by its virtual path."},
-    {"invalidate_caches", finder_invalidate_caches, METH_NOARGS,
+    {"get_resource_reader", finder_get_resource_reader, METH_O,
+     "importlib.resources' reader of a package's data files."},
+    {"_data_names", finder_data_names, METH_O,
+     "The sorted names directly in a directory of the data files."},
+    {"_data_is_file", finder_data_is_file, METH_O,
+     "True for the path of a data file inside the archive."},
+    {"invalidate_caches", embedcfg__return_none, METH_NOARGS,
      "Nothing to invalidate: the archive is fixed."},
     {NULL, NULL, 0, NULL}};
 
@@ -566,23 +630,6 @@ static struct PyModuleDef finder_def = {
     finder_traverse,
     finder_clear,
     finder_free};
-
-static PyObject *
-attr_of_module(const char *module, const char *attr)
-{
-    PyObject *m = PyDict_GetItemString(PyImport_GetModuleDict(), module);
-
-    if (m == NULL) {
-        if (!PyErr_Occurred()) {
-            PyErr_Format(PyExc_RuntimeError,
-                         "embedcfg archive importer: %s is not in"
-                         " sys.modules (importlib is not initialized)",
-                         module);
-        }
-        return NULL;
-    }
-    return PyObject_GetAttrString(m, attr);
-}
 
 /* A finder over item's archive, which it takes (item's is zeroed). */
 static PyObject *
@@ -611,9 +658,10 @@ finder_new(embedcfg__archive_item *item)
     /* Between the core and the main phase of init only importlib's core
      * half is there: nothing else is looked up now (decode_source is, when
      * get_source first needs it). */
-    self->spec_class = attr_of_module("_frozen_importlib", "ModuleSpec");
+    self->spec_class =
+        embedcfg__importlib_attr("_frozen_importlib", "ModuleSpec", WHO);
     self->fix_co_filename = self->spec_class != NULL
-        ? attr_of_module("_imp", "_fix_co_filename") : NULL;
+        ? embedcfg__importlib_attr("_imp", "_fix_co_filename", WHO) : NULL;
     if (self->path == NULL || self->fix_co_filename == NULL) {
         Py_DECREF(module);
         return NULL;
@@ -680,9 +728,8 @@ embedcfg__install_archives(embedcfg_handle *h)
     if (h->n_archives == 0) {
         return 0;
     }
-    meta_path = PySys_GetObject("meta_path");  /* borrowed */
-    if (meta_path == NULL || !PyList_Check(meta_path)) {
-        PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
+    meta_path = embedcfg__meta_path(WHO);
+    if (meta_path == NULL) {
         return embedcfg__fail_exception(h, "installing the archives");
     }
     /* before_path ones go, in document order, where PathFinder is (at the
@@ -703,12 +750,8 @@ embedcfg__install_archives(embedcfg_handle *h)
         if (finder == NULL) {
             return embedcfg__fail_exception(h, "installing the archives");
         }
-        if (h->archives[i].after_path) {
-            rc = PyList_Append(meta_path, finder);
-        }
-        else {
-            rc = PyList_Insert(meta_path, before++, finder);
-        }
+        rc = embedcfg__meta_path_add(
+            meta_path, finder, h->archives[i].after_path ? -1 : before++);
         Py_DECREF(finder);
         if (rc < 0) {
             return embedcfg__fail_exception(h, "installing the archives");

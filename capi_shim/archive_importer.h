@@ -7,8 +7,9 @@
  * package), __cached__ = the same path ending in ".pyc" (the bytecode inside
  * the archive), and __path__ = ["<archive path>/<package path>"] for
  * packages; the loader has get_code, get_source (when packed with
- * --with-source), get_filename, is_package and get_data (package data
- * files, by their virtual path).  Include after Python.h and handle.h. */
+ * --with-source), get_filename, is_package, get_data (package data
+ * files, by their virtual path) and get_resource_reader (importlib.resources,
+ * archive_resources.h).  Include after Python.h and handle.h. */
 
 #ifndef EMBEDCFG_ARCHIVE_IMPORTER_H
 #define EMBEDCFG_ARCHIVE_IMPORTER_H

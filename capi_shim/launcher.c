@@ -477,6 +477,30 @@ load_python(const char *lib, const char *requires, int version[3],
     return 0;
 }
 
+/* The launcher under another file name than embedcfg-launch* (a copy or
+ * hard link named after an application: `embedcfg bundle` makes bin/NAME)
+ * runs the document NAME.json beside itself, and passes every argument to
+ * the application; NULL for the launcher's own names.  A symbolic link is
+ * no other name: the running executable's real path is what counts. */
+static char *
+application_document(const char *exe, const char *origin)
+{
+    const char *slash = strrchr(exe, '/');
+    const char *name = slash != NULL ? slash + 1 : exe;
+    size_t size;
+    char *doc;
+
+    if (strncmp(name, "embedcfg-launch", 15) == 0) {
+        return NULL;
+    }
+    size = strlen(origin) + 1 + strlen(name) + sizeof(".json");
+    doc = (char *)EMBEDCFG_MALLOC(size);
+    if (doc != NULL) {
+        snprintf(doc, size, "%s/%s.json", origin, name);
+    }
+    return doc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -495,7 +519,8 @@ main(int argc, char **argv)
     size_t size;
     const char *config_dir = NULL;
     char *doc_dir = NULL;  /* config_dir, or the document's directory */
-    const char *document;
+    const char *document = NULL;
+    char *app_document = NULL;
     int first = 1;  /* argv index of the document */
     int version[3] = {0, 0, 0};
 
@@ -503,7 +528,19 @@ main(int argc, char **argv)
                          sizeof(launch_region));
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
-    if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
+    exe = embedcfg__exe_path();
+    origin = exe != NULL ? embedcfg__exe_dir_of(exe) : NULL;
+    if (origin == NULL) {
+        config_error(&e, "cannot tell the launcher's directory");
+        goto done;
+    }
+    app_document = application_document(exe, origin);
+    if (app_document != NULL) {
+        /* an application's program: every argument is the application's */
+        document = app_document;
+        first = 0;
+    }
+    else if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
         if (argc < 4 || argv[2][0] != '/') {
             fprintf(stderr,
                     "embedcfg-launch: --config-dir takes an absolute "
@@ -513,18 +550,14 @@ main(int argc, char **argv)
         config_dir = argv[2];
         first = 3;
     }
-    if (argc <= first) {
+    if (app_document == NULL && argc <= first) {
         fprintf(stderr,
                 "usage: embedcfg-launch [--config-dir DIR] DOCUMENT "
                 "[args...]\n");
         return EX_USAGE_;
     }
-    document = argv[first];
-    exe = embedcfg__exe_path();
-    origin = exe != NULL ? embedcfg__exe_dir_of(exe) : NULL;
-    if (origin == NULL) {
-        config_error(&e, "cannot tell the launcher's directory");
-        goto done;
+    if (app_document == NULL) {
+        document = argv[first];
     }
     if (read_head(document, origin, config_dir, &doc, &lib, &requires,
                   &embedded, &doc_dir, &e) < 0) {
@@ -608,6 +641,7 @@ done:
     EMBEDCFG_FREE(shim_path);
     EMBEDCFG_FREE(requires);
     EMBEDCFG_FREE(lib);
+    EMBEDCFG_FREE(app_document);
     EMBEDCFG_FREE(origin);
     EMBEDCFG_FREE(exe);  /* after the handle, which may point at it */
     EMBEDCFG_FREE(doc_dir);

@@ -6,7 +6,9 @@
  * cached arguments, so nothing here is a global (the PyModuleDef, as every
  * extension's, is what CPython requires).  A module rather than a heap type:
  * PyType_FromSpec costs about 20 us, PyModule_Create a few, and registration
- * is meant to cost nothing.  Public CPython API only, 3.8 and newer. */
+ * is meant to cost nothing.  What does not depend on the table (find_spec's
+ * argument, the ModuleSpec, sys.meta_path) is importer.c's, shared with the
+ * archive importer.  Public CPython API only, 3.8 and newer. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "importer.h"
 #include "static_importer.h"
 
 typedef struct {
@@ -182,22 +185,16 @@ embedcfg_static_table_check(const embedcfg_static_entry *table, size_t n,
 /* --- the finder / loader --------------------------------------------------- */
 
 static const embedcfg_static_entry *
-lookup(importer_state *self, PyObject *name,
-       size_t *index)
+lookup(importer_state *self, PyObject *name, size_t *index)
 {
-    Py_ssize_t len;
-    const char *utf8;
+    size_t len = 0;
+    const char *utf8 = embedcfg__module_name_utf8(name, &len);
     const embedcfg_static_entry *e;
 
-    if (!PyUnicode_Check(name)) {
-        return NULL;
-    }
-    utf8 = PyUnicode_AsUTF8AndSize(name, &len);
     if (utf8 == NULL) {
-        PyErr_Clear();  /* lone surrogates: no static module has that name */
         return NULL;
     }
-    e = embedcfg_static_table_find(self->table, self->n, utf8, (size_t)len);
+    e = embedcfg_static_table_find(self->table, self->n, utf8, len);
     if (e != NULL && index != NULL) {
         *index = (size_t)(e - self->table);
     }
@@ -208,39 +205,18 @@ static PyObject *
 importer_find_spec(PyObject *op, PyObject *args, PyObject *kwargs)
 {
     importer_state *self = (importer_state *)PyModule_GetState(op);
-    PyObject *name;
-    PyObject *call_args;
-    PyObject *spec;
+    PyObject *name = embedcfg__find_spec_fullname(args, kwargs);
     size_t i = 0;
 
-    /* importlib calls find_spec(name, path, target) positionally */
-    if (PyTuple_GET_SIZE(args) < 1 || PyTuple_GET_SIZE(args) > 3
-        || (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0)) {
-        char *names[] = {"fullname", "path", "target", NULL};
-        PyObject *path = NULL;
-        PyObject *target = NULL;
-
-        if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", names,
-                                         &name, &path, &target)) {
-            return NULL;
-        }
-    }
-    else {
-        name = PyTuple_GET_ITEM(args, 0);
+    if (name == NULL) {
+        return NULL;
     }
     if (lookup(self, name, &i) == NULL) {
         Py_RETURN_NONE;
     }
-    call_args = PyTuple_Pack(2, name, op);
-    if (call_args == NULL) {
-        return NULL;
-    }
-    spec =
-        PyObject_Call(self->spec_class, call_args,
-                      has_children(self->table, self->n, i) ? self->kw_package
-                                                            : self->kw_module);
-    Py_DECREF(call_args);
-    return spec;
+    return embedcfg__new_spec(self->spec_class, name, op,
+                              has_children(self->table, self->n, i)
+                                  ? self->kw_package : self->kw_module);
 }
 
 /* CPython's message when an init function returned a value and an error. */
@@ -488,23 +464,6 @@ importer_is_package(PyObject *op, PyObject *name)
     return PyBool_FromLong(has_children(self->table, self->n, i));
 }
 
-/* InspectLoader: like BuiltinImporter, there is no code and no source. */
-static PyObject *
-importer_no_code(PyObject *op, PyObject *name)
-{
-    (void)op;
-    (void)name;
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-importer_invalidate_caches(PyObject *op, PyObject *unused)
-{
-    (void)op;
-    (void)unused;
-    Py_RETURN_NONE;
-}
-
 static int
 importer_traverse(PyObject *op, visitproc visit, void *arg)
 {
@@ -609,11 +568,12 @@ static PyMethodDef importer_methods[] = {
      "Run the PEP 489 exec slots of a multi-phase module."},
     {"is_package", importer_is_package, METH_O,
      "True when the table holds submodules of the module."},
-    {"get_code", importer_no_code, METH_O,
+    /* InspectLoader: like BuiltinImporter, no code and no source */
+    {"get_code", embedcfg__return_none, METH_O,
      "None: static modules have no code object."},
-    {"get_source", importer_no_code, METH_O,
+    {"get_source", embedcfg__return_none, METH_O,
      "None: static modules have no source."},
-    {"invalidate_caches", importer_invalidate_caches, METH_NOARGS,
+    {"invalidate_caches", embedcfg__return_none, METH_NOARGS,
      "Nothing to invalidate: the table is fixed."},
     {NULL, NULL, 0, NULL}};
 
@@ -657,9 +617,7 @@ embedcfg_static_importer_new(const embedcfg_static_entry *table,
                              size_t n, unsigned int flags)
 {
     PyObject *module;
-    PyObject *bootstrap;
     importer_state *self;
-
     embedcfg_static_entry *owned = NULL;
 
     if (table == NULL && n > 0) {
@@ -696,18 +654,8 @@ embedcfg_static_importer_new(const embedcfg_static_entry *table,
     self->kw_module = kwargs_dict(0);
     self->kw_package = kwargs_dict(1);
     self->str_name = PyUnicode_InternFromString("name");
-    /* importlib's own ModuleSpec, from sys.modules (no import machinery) */
-    bootstrap =
-        PyDict_GetItemString(PyImport_GetModuleDict(), "_frozen_importlib");
-    if (bootstrap != NULL) {
-        self->spec_class = PyObject_GetAttrString(bootstrap, "ModuleSpec");
-    }
-    else if (!PyErr_Occurred()) {
-        PyErr_SetString(
-            PyExc_RuntimeError,
-            "embedcfg static importer: importlib is not"
-            " initialized (_frozen_importlib is not in sys.modules)");
-    }
+    self->spec_class = embedcfg__importlib_attr(
+        "_frozen_importlib", "ModuleSpec", "embedcfg static importer");
     if (self->kw_module == NULL || self->kw_package == NULL
         || self->str_name == NULL || self->spec_class == NULL) {
         Py_DECREF(module);
@@ -730,16 +678,12 @@ int
 embedcfg__static_importer_install_core(const embedcfg_static_entry *table,
                                        size_t n, unsigned int flags)
 {
-    PyObject *meta_path;
+    PyObject *meta_path = embedcfg__meta_path("embedcfg static importer");
     PyObject *finder;
     Py_ssize_t i;
     int rc;
 
-    meta_path = PySys_GetObject("meta_path");  /* borrowed */
-    if (meta_path == NULL || !PyList_Check(meta_path)) {
-        PyErr_SetString(
-            PyExc_RuntimeError,
-            "embedcfg static importer: sys.meta_path is not a list");
+    if (meta_path == NULL) {
         return -1;
     }
     for (i = 0; i < PyList_GET_SIZE(meta_path); i++) {
@@ -757,12 +701,8 @@ embedcfg__static_importer_install_core(const embedcfg_static_entry *table,
     if (finder == NULL) {
         return -1;
     }
-    if (flags & EMBEDCFG_STATIC_APPEND) {
-        rc = PyList_Append(meta_path, finder);
-    }
-    else {
-        rc = PyList_Insert(meta_path, 0, finder);
-    }
+    rc = embedcfg__meta_path_add(meta_path, finder,
+                                 (flags & EMBEDCFG_STATIC_APPEND) ? -1 : 0);
     Py_DECREF(finder);
     return rc;
 }

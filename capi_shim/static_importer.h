@@ -22,8 +22,9 @@
  * returned module; for a dotted name its __name__ is set to the full name,
  * see docs/explanation/static-modules.rst for what this can and cannot do).
  *
- * This header does not include Python.h, so generated tables compile without
- * the CPython headers.  Pure C99, usable from C++; every symbol starts with
+ * Compile static_importer.c with importer.c (the finder plumbing it shares
+ * with the archive importer).  This header does not include Python.h, so
+ * generated tables compile without the CPython headers.  Pure C99, usable from C++; every symbol starts with
  * embedcfg_; the library keeps no global state (the finder object owns a
  * pointer to the table, which must then outlive the interpreter, or a copy:
  * EMBEDCFG_STATIC_COPY). */

@@ -44,8 +44,9 @@ _PARSER_SOURCES = ("jsonparse.c", "utf8.c")
 #: Without a Python dependency, shared by the shim library and the launcher.
 _COMMON_SOURCES = ("arena.c", "paths.c", "version.c", *_PARSER_SOURCES)
 _SHIM_SOURCES = ("handle.c", "modules.c", "document.c", "apply.c", "apply_pep587.c",
-                 "apply_pep741.c", "attach.c", "static_importer.c", "archive.c",
-                 "archive_importer.c", *_COMMON_SOURCES)
+                 "apply_pep741.c", "attach.c", "importer.c", "static_importer.c",
+                 "archive.c", "archive_importer.c", "archive_resources.c",
+                 *_COMMON_SOURCES)
 _LAUNCHER_SOURCES = ("launcher.c", "pathsec.c", "archive.c", *_COMMON_SOURCES)
 _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 # -Bsymbolic-functions: calls between the shim's own functions bind at link

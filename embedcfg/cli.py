@@ -264,6 +264,30 @@ def _add_pack(sub: Any, stdout: TextIO) -> None:
                     help="what $ORIGIN means: the directory the launcher will run from")
 
 
+def _add_bundle(sub: Any, stdout: TextIO) -> None:
+    bu = sub.add_parser("bundle", stdout=stdout,
+                        help="write a relocatable directory that runs a document's application",
+                        description="Write DIR: the launcher (bin/NAME), a copy of the target's"
+                        " libpython, the application and the standard library packed by the"
+                        " target, the extension modules, and the document rewritten with"
+                        " $ORIGIN paths. Every import of the application must be found first."
+                        " Exit status: 0 written, 1 problems (nothing written), 2 usage error"
+                        " (DIR holds something that is not a bundle).")
+    bu.add_argument("file", metavar="DOCUMENT", help=".toml or .json document")
+    bu.add_argument("-o", "--output", required=True, metavar="DIR",
+                    help="the directory to write (built beside it and renamed into place)")
+    bu.add_argument("--python", metavar="PYTHON",
+                    help="the target interpreter (default: the one running embedcfg); it needs"
+                    " a shared libpython")
+    bu.add_argument("--name", metavar="NAME",
+                    help="the program's name, bin/NAME (default: the document's file name"
+                    " without its extension)")
+    bu.add_argument("--with-source", action="store_true",
+                    help="store the sources in the archive too, for tracebacks")
+    bu.add_argument("--force", action="store_true",
+                    help="replace DIR even when it is not empty and not a previous bundle")
+
+
 def _add_bake(sub: Any, stdout: TextIO) -> None:
     from .bake import MECHANISMS
 
@@ -641,6 +665,39 @@ def _pack(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
+def _bundle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from ._locate import Locator
+    from .bundle import BundleError, BundleRefused, bundle, default_name, missing_lines
+
+    checked = _valid_documents([args.file], stderr)
+    if checked is None:
+        return EXIT_PROBLEMS
+    (document,) = checked
+    assert document.parsed is not None and document.cfg is not None
+    try:
+        result = bundle(document.cfg, args.output, python=args.python,
+                        name=args.name or default_name(args.file),
+                        config_dir=os.path.dirname(os.path.abspath(args.file)),
+                        with_source=args.with_source, force=args.force, log=stderr)
+    except BundleRefused as e:
+        stderr.write(f"embedcfg bundle: error: {e}\n")
+        return EXIT_USAGE
+    except BundleError as e:
+        stderr.write(f"{args.file}: error: {e}\n")
+        return EXIT_PROBLEMS
+    locator = Locator(document.parsed.text, document.parsed.fmt)
+    for line in missing_lines(result.missing, locator.find, args.file):
+        stderr.write(line + "\n")
+    for source, message in result.failed:
+        stderr.write(f"{source}: {message}\n")
+    for note in result.notes:
+        stderr.write(f"embedcfg: note: {note}\n")
+    if result.ok:
+        stdout.write("".join(line + "\n" for line in result.listing()))
+    (stdout if result.ok else stderr).write(result.summary() + "\n")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
 def _bake(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from pathlib import Path
 
@@ -704,6 +761,7 @@ _COMMANDS: Dict[str, Tuple[Callable[[Any, TextIO], None], _Handler]] = {
     "convert": (_add_convert, _convert), "show": (_add_show, _show),
     "build": (_add_build, _build), "run": (_add_run, _run),
     "precompile": (_add_precompile, _precompile), "pack": (_add_pack, _pack),
+    "bundle": (_add_bundle, _bundle),
     "bake": (_add_bake, _bake),
     "inspect": (_add_inspect, _inspect),
 }

@@ -208,7 +208,7 @@ CODES: Mapping[str, Code] = _codes(
      "An archives[].path names a file that does not exist or cannot be read. The launcher refuses to start (exit 78) rather than fall back to the filesystem.",
      "Build it with embedcfg pack DOCUMENT -o FILE, or fix the path."),
     ("EC701", "invalid archive",
-     "The file is not an embedcfg archive, or it is truncated, oversized or corrupt (its checksum or index does not hold). Importing from it could run damaged code, so the launcher refuses it before init (exit 78).",
+     "The file is not an embedcfg archive of this format, or it is truncated, oversized or corrupt: its index does not hold, or a checksum does not match (the header's, over the header, indexes and names, or a module's code or source or a data file's own). The launcher refuses a bad header or index before init (exit 78); a damaged module or data file fails where it is read (ImportError, OSError), since the launcher does not read every byte at start; validate --target checks them all.",
      "Rebuild it with embedcfg pack; copy it in binary mode."),
     ("EC702", "archive built for another CPython",
      "Marshalled code only loads on the CPython minor (and bytecode magic number) that wrote it; the archive's header names another one than the target's.",

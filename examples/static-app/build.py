@@ -36,9 +36,9 @@ from embedcfg import bake, build, codec  # noqa: E402
 SHIM = ROOT / "capi_shim"
 # the shim library's sources (embedcfg.build builds the same ones)
 SHIM_SOURCES = ("handle.c", "modules.c", "document.c", "apply.c", "apply_pep587.c",
-                "apply_pep741.c", "attach.c", "static_importer.c", "archive.c",
-                "archive_importer.c", "arena.c", "paths.c",
-                "version.c", "jsonparse.c", "utf8.c")
+                "apply_pep741.c", "attach.c", "importer.c", "static_importer.c",
+                "archive.c", "archive_importer.c", "archive_resources.c",
+                "arena.c", "paths.c", "version.c", "jsonparse.c", "utf8.c")
 
 
 def main() -> int:

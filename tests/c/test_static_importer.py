@@ -53,11 +53,12 @@ def _target(minor: Tuple[int, int]) -> _build.Target:
 @pytest.mark.parametrize("std", ["c99", "c11"])
 @pytest.mark.parametrize("minor", MINORS, ids=lambda m: f"{m[0]}.{m[1]}")
 def test_compiles_without_warnings(minor: Tuple[int, int], std: str, tmp_path: Path) -> None:
-    """static_importer.c: no warning with -Wall -Wextra -Wconversion against these headers."""
+    """static_importer.c and importer.c: no warning with -Wall -Wextra -Wconversion against
+    these headers."""
     target = _target(minor)
-    _run([str(GCC), f"-std={std}", *STRICT, "-fPIC", *(f"-I{i}" for i in target.includes),
-          f"-I{SHIM}", "-c", str(SHIM / "static_importer.c"), "-o", str(tmp_path / "si.o")],
-         tmp_path)
+    for source in ("static_importer.c", "importer.c"):
+        _run([str(GCC), f"-std={std}", *STRICT, "-fPIC", *(f"-I{i}" for i in target.includes),
+              f"-I{SHIM}", "-c", str(SHIM / source), "-o", str(tmp_path / "si.o")], tmp_path)
 
 
 @pytest.mark.skipif(GXX is None, reason="g++ not found")
@@ -98,6 +99,7 @@ def test_table_functions_under_sanitizers(tmp_path: Path) -> None:
     exe = tmp_path / "driver"
     _run([str(GCC), "-std=c99", *STRICT, *SANITIZE, f"-I{SHIM}",
           *(f"-I{i}" for i in target.includes), str(DRIVER), str(SHIM / "static_importer.c"),
+          str(SHIM / "importer.c"),
           "-o", str(exe), f"-L{lib.parent}", f"-Wl,-rpath,{lib.parent}",
           f"-l{lib.name.split('.so')[0][3:]}"], tmp_path)
     proc = _run([str(exe)], tmp_path)

@@ -1,7 +1,7 @@
 """The examples with a program (examples/c-host, examples/pybind11-host,
-examples/attach, examples/readonly-image): each is built and run by its
-documented command, with a real compiler and real interpreters, in fresh
-processes."""
+examples/attach, examples/readonly-image, examples/bundle-app): each is built
+and run by its documented command, with a real compiler and real
+interpreters, in fresh processes."""
 
 from __future__ import annotations
 
@@ -307,3 +307,40 @@ def test_readonly_image_runs_from_precompiled_bytecode(which: str, shims: Any,
     finally:
         if image.exists():
             _make_writable(image)
+
+
+def _readme_block(readme: str, marker: str, lang: str) -> str:
+    return readme.split(marker, 1)[1].split(f"```{lang}\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("which", ["oldest", "newest"])
+def test_bundle_app_builds_and_runs_anywhere(which: str, shims: Any, shim_cache: Path,
+                                            pythons: Dict[Tuple[int, int], str],
+                                            tmp_path: Path) -> None:
+    """examples/bundle-app: the README's command bundles wordstats and runs it
+    with the README's output; a copy of the bundle elsewhere, with the build
+    tree deleted, prints the same. (Oldest and newest installed minor: every
+    minor is bundled by tests/integration/test_bundle.py.)"""
+    import shlex
+    import shutil
+
+    chosen = _oldest_and_newest(pythons, (3, 8))
+    if not chosen:
+        pytest.skip("no CPython is installed through pyenv")
+    shim = shims.get_shim(chosen[0] if which == "oldest" else chosen[-1])
+    readme = (EXAMPLES / "bundle-app" / "README.md").read_text(encoding="utf-8")
+    command = _readme_block(readme, "From the repository root", "sh").strip()
+    args = shlex.split(command.split(" -- ", 1)[1])
+    expected = _readme_block(readme, "Expected output", "text").splitlines()
+    proc = _example(EXAMPLES / "bundle-app" / "build.py", shim, shim_cache, tmp_path / "build",
+                    "--run", "--", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == expected
+    assert "bundled wordstats for CPython" in proc.stderr
+    moved = tmp_path / "elsewhere" / "wordstats"
+    shutil.copytree(tmp_path / "build" / "wordstats", moved, symlinks=True)
+    shutil.rmtree(tmp_path / "build")
+    again = subprocess.run([str(moved / "bin" / "wordstats"), *args], capture_output=True,
+                           text=True, env=clean_env(PATH="/nonexistent"), cwd=tmp_path,
+                           stdin=subprocess.DEVNULL, timeout=120, check=False)
+    assert (again.returncode, again.stdout.splitlines(), again.stderr) == (0, expected, "")

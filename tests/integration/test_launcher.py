@@ -386,3 +386,28 @@ def test_search_path_set_false_is_not_checked(shim: Shim, tmp_path: Path) -> Non
                                             "run_command": "print('ran')"}),
                        directory=tmp_path)
     assert "no entry provides" not in proc.stderr
+
+
+def test_launcher_under_an_application_name(shim: Shim, tmp_path: Path) -> None:
+    """A copy named NAME runs NAME.json beside it with every argument the application's;
+    a symbolic link of another name runs the same; without NAME.json it exits 78."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    program = bin_dir / "hello"
+    shutil.copy2(shim.built.launcher, program)
+    shutil.copy2(shim.built.shim, bin_dir / shim.built.shim.name)
+    proc = subprocess.run([str(program), "a"], capture_output=True, text=True,
+                          env=clean_env(), check=False)
+    assert proc.returncode == 78 and proc.stdout == ""
+    assert f"cannot read '{bin_dir}/hello.json'" in proc.stderr, proc.stderr
+    cfg = EmbedConfig().with_options(
+        module_search_paths=stdlib_paths(shim.python),
+        run_command="import sys; print('@@', sys.argv[1:], '@@')")
+    (bin_dir / "hello.json").write_bytes(codec.canonical(cfg))
+    link = tmp_path / "other-name"
+    link.symlink_to(program)
+    for argv0 in (program, link):
+        proc = subprocess.run([str(argv0), "a", "--b", "c.json"], capture_output=True,
+                              text=True, env=clean_env(), cwd=str(tmp_path), check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert "@@ ['a', '--b', 'c.json'] @@" in proc.stdout, proc.stdout

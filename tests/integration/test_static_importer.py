@@ -188,7 +188,7 @@ class Built:
         (directory / "inittab.c").write_text(_bake.bake(DOCUMENT, mechanism="inittab"),
                                              encoding="utf-8")
         sources = [str(MODULES), str(SHIM_SRC / "static_importer.c"),
-                   str(directory / "indexed.c")]
+                   str(SHIM_SRC / "importer.c"), str(directory / "indexed.c")]
         self.host = directory / "static_host"
         self.library = directory / "libstatic.so"
         pyname = lib.name.split(".so")[0][3:]
