@@ -42,8 +42,9 @@ median, and with ``--callgrind`` the instructions of one start (noise-free;
 PyInstaller's bootloader re-executes itself: only its last image is counted).
 The targets: precompile + readonly within 1.05x of the warm cache (issue 5);
 packed app + stdlib at most 0.80x of the warm cache and of PyInstaller onedir.
-Last, the on-disk size of the embedcfg bundle equivalent (launcher, shim,
-archive, lib-dynload, a copy of libpython) beside PyInstaller's ``dist/``.
+Last, the on-disk size of ``embedcfg bundle``'s directory for the same
+application and of the bundle equivalent (launcher, shim, archive, all of
+lib-dynload, a copy of libpython) beside PyInstaller's ``dist/``.
 
     python benchmarks/cold_start.py [--python PYTHON|3.14] [--starts 20] [--plain]
         [--no-pyinstaller] [--callgrind] [--keep]
@@ -459,6 +460,17 @@ def _run(args: argparse.Namespace, work: Path) -> int:
                  "libpython": disk_size(Path(os.path.realpath(runner.libpython)))
                  if runner.libpython else 0}
 
+    # The size of `embedcfg bundle`'s directory for the same application.
+    bundled: Optional[Tuple[int, str]] = None
+    try:
+        from embedcfg.bundle import bundle
+    except ImportError:
+        pass
+    else:
+        made_b = bundle(runner.document([str(src)], PycacheMode.READONLY), str(work / "bundle"),
+                        config_dir=str(work), name="app", python=args.python)
+        bundled = (made_b.size, f"{len(made_b.files)} files" if made_b.ok
+                   else made_b.summary())
     dist_size: Optional[int] = None
     if args.no_pyinstaller:
         absent[PYINSTALLER] = "left out (--no-pyinstaller)"
@@ -573,6 +585,8 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     if "no cache" in med:
         print(f"no cache / precompile + readonly = "
               f"{med['no cache'] / med['precompile + readonly']:.2f}x")
+    if bundled is not None:
+        print(f"on disk: embedcfg bundle directory {mib(bundled[0])} ({bundled[1]})")
     if sizes:
         parts = ", ".join(f"{k} {mib(v)}" for k, v in sizes.items())
         print(f"on disk: embedcfg bundle equivalent ({PACKED_ALL}) {mib(sum(sizes.values()))}"

@@ -116,6 +116,7 @@ def test_cold_start_benchmark_runs(shim_cache: Path) -> None:
                  "target: packed app + stdlib <= 0.80x warm __pycache__ (CPU medians): ",
                  "target: packed app + stdlib <= 0.80x PyInstaller onedir (CPU medians): not"
                  " measured (PyInstaller onedir: left out (--no-pyinstaller))",
+                 "on disk: embedcfg bundle directory ",
                  "on disk: embedcfg bundle equivalent (packed app + stdlib) ",
                  "on disk: PyInstaller dist/: left out (--no-pyinstaller)"):
         assert line in out, out
