@@ -529,7 +529,8 @@ def pack(cfg: EmbedConfig, output: str, *, python: Optional[str] = None,
             last = (err_file.read().strip().splitlines() or ["no output"])[-1]
             raise PackError(f"{exe} stopped (status {proc.returncode}) before it finished:"
                             f" {last}")
-    start = events[0]
+    # the child reports a skipped search path entry before it starts packing
+    start = next(e for e in events if e["event"] == "start")
     version = (start["version"][0], start["version"][1], start["version"][2])
     modules = [ModuleEntry(e["name"], e["package"], base64.b64decode(e["code"]),
                            None if e["source"] is None else base64.b64decode(e["source"]))

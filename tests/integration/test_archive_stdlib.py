@@ -182,3 +182,15 @@ def test_after_path_archive_does_not_provide_the_stdlib(
     before = EmbedConfig(archives=[Archive(path="$CONFIG_DIR/std.pack")]).with_options(
         module_search_paths=[dynload])
     assert stdlib_problems(before, config_dir=str(tmp_path), origin=None, target=target) == []
+
+
+def test_pack_without_stdlib_skips_a_listed_stdlib(shim: Shim, tmp_path: Path) -> None:
+    """A document that lists the standard library, packed without --stdlib, packs the
+    application alone and says which entries it left out (it crashed on their report)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "app_main.py").write_text("X = 1\n")
+    cfg = EmbedConfig().with_options(module_search_paths=[str(src), *stdlib_paths(shim.python)])
+    result = pack(cfg, str(tmp_path / "app.pack"), python=shim.python)
+    assert result.ok and result.modules == 1, result.summary()
+    assert {path for path, _ in result.skipped} >= set(stdlib_paths(shim.python)[:1])
