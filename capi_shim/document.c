@@ -217,26 +217,13 @@ set_from_policy(embedcfg_handle *h, const char *name, int is_str,
 typedef struct {
     const char *mode;
     int write_bytecode;
-    int uses_prefix; /* pycache.prefix becomes pycache_prefix */
+    int uses_prefix;  /* pycache.prefix becomes pycache_prefix */
+    int needs_prefix; /* the mode is nothing without a prefix */
 } pycache_mode;
 
 static const pycache_mode pycache_modes[] = {EMBEDCFG_PYCACHE_MODES};
 
 #define N_PYCACHE_MODES (sizeof(pycache_modes) / sizeof(pycache_modes[0]))
-
-/* The mode that takes a prefix, as messages name it. */
-static const char *
-prefix_mode(void)
-{
-    size_t i;
-
-    for (i = 0; i < N_PYCACHE_MODES; i++) {
-        if (pycache_modes[i].uses_prefix) {
-            return pycache_modes[i].mode;
-        }
-    }
-    return "prefix";
-}
 
 static int
 load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
@@ -278,18 +265,20 @@ load_pycache(embedcfg_handle *h, const embedcfg_json_value *pc)
         if (row == NULL || !row->uses_prefix) {
             return embedcfg__fail(h,
                                   "pycache.prefix is only used with mode "
-                                  "\"%s\"", prefix_mode());
+                                  EMBEDCFG_PYCACHE_PREFIX_MODES_TEXT
+                                  "; set one of them, or remove the "
+                                  "prefix");
         }
     }
-    if (row != NULL && row->uses_prefix) {
+    if (row != NULL && row->needs_prefix && prefix == NULL) {
+        return embedcfg__fail(h, "pycache: mode \"%s\" needs a prefix",
+                              row->mode);
+    }
+    if (row != NULL && row->uses_prefix && prefix != NULL) {
         char err[512];
         char *expanded;
         int rc;
 
-        if (prefix == NULL) {
-            return embedcfg__fail(h, "pycache: mode \"%s\" needs a prefix",
-                                  row->mode);
-        }
         expanded = embedcfg__expand_path(
             h->mem, embedcfg_json_string_value(prefix, NULL),
             embedcfg__origin_of(h), h->config_dir, 0, err, sizeof(err));

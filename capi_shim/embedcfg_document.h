@@ -47,13 +47,16 @@
 #define EMBEDCFG_VALUES_ARCHIVES_POSITION "before_path", "after_path", NULL
 #define EMBEDCFG_VALUES_ARCHIVES_POSITION_TEXT "\"before_path\" or \"after_path\""
 
-/* pycache.mode: the write_bytecode it sets, and whether pycache.prefix
- * becomes pycache_prefix (document.pycache_options). */
+/* pycache.mode: the write_bytecode it sets, whether pycache.prefix
+ * becomes pycache_prefix (document.pycache_options), and whether the
+ * mode needs a prefix (document.PREFIX_MODES). */
 #define EMBEDCFG_PYCACHE_MODES \
-    {"default", 1, 0}, \
-    {"prefix", 1, 1}, \
-    {"readonly", 0, 0}, \
-    {"off", 0, 0}
+    {"default", 1, 0, 0}, \
+    {"prefix", 1, 1, 1}, \
+    {"readonly", 0, 1, 0}, \
+    {"off", 0, 0, 0}
+/* The modes that take a prefix, as messages spell them. */
+#define EMBEDCFG_PYCACHE_PREFIX_MODES_TEXT "\"prefix\" or \"readonly\""
 
 /* The paths of a document that the launcher checks before loading
  * anything (embedcfg.security checks the same): where (keys separated

@@ -347,14 +347,19 @@ def generate_document() -> str:
                             [_c_string(v) + "," for v in k.enum] + ["NULL"]))
         out.append(f"#define EMBEDCFG_VALUES_{name}_TEXT {_c_words(k.enum)}")
     out.append("")
-    out.append("/* pycache.mode: the write_bytecode it sets, and whether pycache.prefix")
-    out.append(" * becomes pycache_prefix (document.pycache_options). */")
+    out.append("/* pycache.mode: the write_bytecode it sets, whether pycache.prefix")
+    out.append(" * becomes pycache_prefix (document.pycache_options), and whether the")
+    out.append(" * mode needs a prefix (document.PREFIX_MODES). */")
     rows = []
     for mode in PycacheMode:
         opts = document.pycache_options(Pycache(mode=mode, prefix="/p"))
         rows.append(f"    {{{_c_string(mode.value)}, {int(bool(opts['write_bytecode']))},"
-                    f" {int('pycache_prefix' in opts)}}}")
+                    f" {int('pycache_prefix' in opts)},"
+                    f" {int(document.PREFIX_MODES.get(mode, False))}}}")
     out.append("#define EMBEDCFG_PYCACHE_MODES \\\n" + ", \\\n".join(rows))
+    out.append("/* The modes that take a prefix, as messages spell them. */")
+    out.append("#define EMBEDCFG_PYCACHE_PREFIX_MODES_TEXT"
+               f" {_c_words([m.value for m in document.PREFIX_MODES])}")
     out.append("")
     out.append("/* The paths of a document that the launcher checks before loading")
     out.append(" * anything (embedcfg.security checks the same): where (keys separated")

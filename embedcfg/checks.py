@@ -19,6 +19,7 @@ from .document import (
     ARCHIVE_SUFFIXES,
     RUN_OPTIONS,
     SUPPORTED,
+    PREFIX_MODES,
     Anchoring,
     document_paths,
     expand,
@@ -301,14 +302,15 @@ def _pycache_rules(cfg: EmbedConfig) -> Iterator[Problem]:
     pc = cfg.pycache
     if pc is None:
         return
-    if pc.mode is PycacheMode.PREFIX and pc.prefix is None:
-        yield _p("EC305", "pycache mode 'prefix' needs a prefix: add prefix ="
+    if pc.mode is not None and PREFIX_MODES.get(pc.mode) and pc.prefix is None:
+        yield _p("EC305", f"pycache mode '{pc.mode.value}' needs a prefix: add prefix ="
                  " \"$ORIGIN/pycache\" (or another absolute or anchored directory)",
                  "pycache", "mode")
-    if pc.prefix is not None and pc.mode is not PycacheMode.PREFIX:
+    if pc.prefix is not None and pc.mode not in PREFIX_MODES:
         mode = pc.mode.value if pc.mode is not None else "unset"
-        yield _p("EC305", f"pycache prefix is only used with mode = \"prefix\" (mode is {mode});"
-                 " set mode = \"prefix\" or remove the prefix", "pycache", "prefix")
+        yield _p("EC305", "pycache prefix is only used with mode = \"prefix\" (bytecode read"
+                 " and written there) or mode = \"readonly\" (only read from there), and mode"
+                 f" is {mode}: set one of them, or remove the prefix", "pycache", "prefix")
     for name, value in pycache_options(pc).items():
         if name in cfg.options and cfg.options[name] != value:
             yield _p("EC301", f"option {name!r} = {_spell(cfg.options[name])} contradicts the"

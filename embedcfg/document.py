@@ -33,6 +33,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "PATH_NOTE",
+    "PREFIX_MODES",
     "RUN_OPTIONS",
     "SUPPORTED",
     "Anchoring",
@@ -173,12 +174,23 @@ def expand(value: str, *, origin: Optional[str], config_dir: Optional[str]) -> O
 
 # The pycache policy.
 
+#: The modes that take ``pycache.prefix``, and whether they need one:
+#: ``prefix`` reads and writes the prefix tree, so it is nothing without
+#: one; ``readonly`` reads the prefix tree when given one (a read-only image
+#: whose bytecode is on another mount), else ``__pycache__`` beside the
+#: sources. With any other mode a prefix would do nothing (EC305).
+PREFIX_MODES: Mapping[PycacheMode, bool] = {
+    PycacheMode.PREFIX: True,
+    PycacheMode.READONLY: False,
+}
+
+
 def pycache_options(pc: Optional[Pycache]) -> Dict[str, OptionValue]:
     """The options a pycache policy sets (the C shim applies the same table)."""
     out: Dict[str, OptionValue] = {}
     if pc is None:
         return out
-    if pc.mode is PycacheMode.PREFIX and pc.prefix is not None:
+    if pc.mode in PREFIX_MODES and pc.prefix is not None:
         out["pycache_prefix"] = pc.prefix
     if pc.mode is not None:
         out["write_bytecode"] = pc.mode in (PycacheMode.DEFAULT, PycacheMode.PREFIX)

@@ -61,7 +61,7 @@ class PycacheMode(enum.Enum):
 
     DEFAULT = "default"  # __pycache__ beside the sources
     PREFIX = "prefix"  # a separate tree under pycache.prefix
-    READONLY = "readonly"  # read existing caches, never write
+    READONLY = "readonly"  # read existing caches (beside sources, or under prefix), never write
     OFF = "off"  # never write (and nothing special to read)
 
 
@@ -146,9 +146,11 @@ class Pycache:
 
     mode: Optional[PycacheMode] = attrs.field(default=None, metadata=key(
         "'default' (__pycache__ beside sources), 'prefix' (under prefix), 'readonly' (read,"
-        " never write), 'off' (never write)."))
+        " never write: beside sources, or under prefix when given), 'off' (never write)."))
     prefix: Optional[str] = attrs.field(default=None, metadata=key(
-        "Cache directory for mode 'prefix'. " + PATH_NOTE, non_empty=True,
+        "Cache directory: mode 'prefix' reads and writes bytecode there, mode 'readonly'"
+        " only reads it from there (a tree embedcfg precompile filled). " + PATH_NOTE,
+        non_empty=True,
         path=PathRule(Anchoring.ANCHORED, PathUse.CONTENTS)))
     check: Optional[HashCheck] = attrs.field(default=None, metadata=key(
         "Hash-based .pyc validation (PEP 552)."))

@@ -8,8 +8,11 @@ whether or not the document lists it: the installation is not precompile's
 to change unless asked. The bytecode goes exactly where
 the document's policy will look for it:
 
-* ``pycache.mode = "prefix"`` (or a raw ``pycache_prefix`` option): the
-  mirrored tree under the prefix, as ``sys.pycache_prefix`` computes it;
+* ``pycache.mode = "prefix"``, ``mode = "readonly"`` with a ``prefix`` (the
+  run only reads that tree: a read-only image whose bytecode is on another
+  mount), or a raw ``pycache_prefix`` option: the mirrored tree under the
+  prefix, as ``sys.pycache_prefix`` computes it in the target interpreter
+  (``importlib.util.cache_from_source``);
 * otherwise ``__pycache__`` beside the sources (``default``, ``readonly``).
 
 ``mode = "off"`` is refused: it means "no bytecode cache", so there is
@@ -288,8 +291,9 @@ def plan(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Optional[str] =
     if isinstance(policy_prefix, str):
         prefix = expanded(policy_prefix, "pycache.prefix")
     elif _option_str(cfg, "pycache_prefix") is not None:
-        # a raw prefix: with no policy, or with readonly (read from the
-        # prefix tree, never write); with default it is an error (EC301)
+        # a raw prefix: with no policy, or with readonly without a policy
+        # prefix (read from the prefix tree, never write); with default it
+        # is an error (EC301)
         prefix = expanded(_option_str(cfg, "pycache_prefix") or "", "options.pycache_prefix")
     roots: List[str] = []
     skipped: List[Tuple[str, str]] = []

@@ -13,6 +13,7 @@ reports the *old* value was loaded from the bytecode, never compiled.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -23,16 +24,18 @@ from typing import Dict, Optional, Tuple
 
 import pytest
 
-from embedcfg import EmbedConfig, HashCheck, Pycache, PycacheMode
+from embedcfg import EmbedConfig, HashCheck, Pycache, PycacheMode, cli, codec
 from embedcfg.precompile import precompile
 
-from .conftest import Shim, stdlib_paths
+from .conftest import Shim, clean_env, stdlib_paths
 
 CHILD = (
     "import json, sys, _imp, appmod, pkg.inner\n"
     "print('@@' + json.dumps({'value': appmod.VALUE, 'inner': pkg.inner.VALUE,"
     " 'cached': appmod.__spec__.cached, 'prefix': sys.pycache_prefix,"
+    " '__cached__': appmod.__cached__, 'inner_cached': pkg.inner.__cached__,"
     " 'dont_write_bytecode': sys.flags.dont_write_bytecode,"
+    " 'sys_dont_write_bytecode': sys.dont_write_bytecode,"
     " 'check_hash_pycs': _imp.check_hash_based_pycs}) + '@@')\n"
 )
 
@@ -97,14 +100,16 @@ def tag(shim: Shim) -> str:
     return f"cpython-{shim.minor[0]}{shim.minor[1]}"
 
 
-@pytest.mark.parametrize("mode", [None, "default", "prefix", "readonly", "off"])
+@pytest.mark.parametrize("mode", [None, "default", "prefix", "readonly", "readonly+prefix",
+                                  "off"])
 def test_policy_mode_seen_from_the_child(shim: Shim, tag: str, tmp_path: Path,
                                          mode: Optional[str]) -> None:
     """Each mode: what the child sees, and which bytecode files appear where."""
     src = make_app(tmp_path / "app")
     prefix = tmp_path / "cache"
+    with_prefix = mode in ("prefix", "readonly+prefix")
     pycache = None if mode is None else Pycache(
-        mode=PycacheMode(mode), prefix=str(prefix) if mode == "prefix" else None)
+        mode=PycacheMode((mode or "").split("+")[0]), prefix=str(prefix) if with_prefix else None)
     run = tmp_path / "run"
     run.mkdir()
     before = snapshot(tmp_path / "app")
@@ -112,7 +117,8 @@ def test_policy_mode_seen_from_the_child(shim: Shim, tag: str, tmp_path: Path,
     assert "source-A" == report["value"]
     writes = mode in (None, "default", "prefix")
     assert (not writes) == bool(report["dont_write_bytecode"])
-    assert (str(prefix) if mode == "prefix" else None) == report["prefix"]
+    assert (not writes) is report["sys_dont_write_bytecode"]
+    assert (str(prefix) if with_prefix else None) == report["prefix"]
     beside = src / "__pycache__" / f"appmod.{tag}.pyc"
     if mode == "prefix":
         assert not beside.exists()
@@ -241,3 +247,122 @@ def test_readonly_reads_a_precompiled_prefix_tree(shim: Shim, tag: str, tmp_path
     assert before == snapshot(tmp_path)
     assert ("source-A", str(prefix)) == (report["value"], report["prefix"])
     assert str(prefix) + str(src / f"appmod.{tag}.pyc") == report["cached"]
+
+
+def compile_variant(shim: Shim, text: str, source: Path, cfile: Path, work: Path) -> None:
+    """Write to ``cfile`` the target's unchecked hash-based pyc of ``text``,
+    named as if compiled from ``source``: valid for the import system whatever
+    ``source`` holds, so whoever imports it gets ``text``'s values."""
+    variant = work / f"variant-{len(list(work.glob('variant-*')))}.py"
+    variant.write_text(text)
+    code = ("import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2],"
+            " dfile=sys.argv[3], doraise=True,"
+            " invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)")
+    subprocess.run([shim.python, "-I", "-S", "-c", code, str(variant), str(cfile), str(source)],
+                   env=clean_env(), check=True)
+
+
+def test_readonly_prefix_on_another_mount(shim: Shim, tag: str, tmp_path: Path) -> None:
+    """mode readonly with a prefix: sources and bytecode in two read-only
+    trees; precompile fills the prefix, the child reads its bytecode from
+    there (and only there) and nothing is written anywhere."""
+    src = make_app(tmp_path / "image")
+    prefix = tmp_path / "bytecode" / "pyc"  # another mount in production
+    cfg = document(shim, src, Pycache(mode=PycacheMode.READONLY, prefix=str(prefix)))
+    result = precompile(cfg, python=shim.python)
+    assert result.ok and 3 == result.compiled, result.failed
+    assert str(prefix) == result.plan.prefix
+    assert [] == list(src.rglob("__pycache__"))  # nothing beside the sources
+    in_prefix = Path(str(prefix) + str(src))
+    assert sorted([in_prefix / f"appmod.{tag}.pyc", in_prefix / "pkg" / f"__init__.{tag}.pyc",
+                   in_prefix / "pkg" / f"inner.{tag}.pyc"]) == sorted(prefix.rglob("*.pyc"))
+    # Where the bytecode can come from, each with its own value:
+    # - appmod: the prefix holds a pyc of another source ("from-prefix"),
+    #   __pycache__ beside it a decoy ("from-beside"), the source says
+    #   "source-A": only a read of the prefix's pyc gives "from-prefix";
+    # - pkg.inner: precompile's own timestamp pyc, the source then edited
+    #   with the same size and mtime: only the pyc gives "inner-A".
+    work = tmp_path / "work"
+    work.mkdir()
+    compile_variant(shim, "VALUE = 'from-prefix'\n", src / "appmod.py",
+                    in_prefix / f"appmod.{tag}.pyc", work)
+    (src / "__pycache__").mkdir()
+    compile_variant(shim, "VALUE = 'from-beside'\n", src / "appmod.py",
+                    src / "__pycache__" / f"appmod.{tag}.pyc", work)
+    rewrite_keeping_stat(src / "pkg" / "inner.py", "inner-A", "inner-B")
+    read_only(tmp_path / "image")
+    read_only(tmp_path / "bytecode")
+    try:
+        before = snapshot(tmp_path)
+        run = tmp_path.parent / (tmp_path.name + "-run")
+        run.mkdir(exist_ok=True)
+        report = child_report(shim.launch(cfg, directory=run))
+        assert before == snapshot(tmp_path)
+        assert ["doc.json"] == sorted(p.name for p in run.iterdir())
+    finally:
+        writable(tmp_path / "image")
+        writable(tmp_path / "bytecode")
+    assert ("from-prefix", "inner-A") == (report["value"], report["inner"])
+    assert str(prefix) == report["prefix"]
+    assert report["sys_dont_write_bytecode"] is True
+    assert str(in_prefix / f"appmod.{tag}.pyc") == report["__cached__"] == report["cached"]
+    assert str(in_prefix / "pkg" / f"inner.{tag}.pyc") == report["inner_cached"]
+
+
+def test_readonly_prefix_without_its_pycs_compiles_in_memory(shim: Shim, tag: str,
+                                                             tmp_path: Path) -> None:
+    """The control: with the prefix tree empty, a readonly run compiles from
+    source (the edited value shows), reads no __pycache__ beside the sources
+    and still writes nothing."""
+    src = make_app(tmp_path / "image")
+    prefix = tmp_path / "bytecode"
+    prefix.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    (src / "__pycache__").mkdir()
+    compile_variant(shim, "VALUE = 'from-beside'\n", src / "appmod.py",
+                    src / "__pycache__" / f"appmod.{tag}.pyc", work)
+    rewrite_keeping_stat(src / "appmod.py", "source-A", "source-B")
+    read_only(tmp_path)
+    try:
+        before = snapshot(tmp_path)
+        run = tmp_path.parent / (tmp_path.name + "-run")
+        run.mkdir(exist_ok=True)
+        report = child_report(shim.launch(document(
+            shim, src, Pycache(mode=PycacheMode.READONLY, prefix=str(prefix))), directory=run))
+        assert before == snapshot(tmp_path)
+    finally:
+        writable(tmp_path)
+    assert "source-B" == report["value"]
+    assert str(prefix) + str(src / f"appmod.{tag}.pyc") == report["__cached__"]
+
+
+def test_readonly_prefix_writable_by_others_is_refused(shim: Shim, tmp_path: Path) -> None:
+    """A readonly prefix is where bytecode is loaded from: writable by its
+    group, validate --target refuses it (EC410) and so does the launcher,
+    before any code of the application runs."""
+    root = tmp_path / "app"
+    src = make_app(root)
+    prefix = root / "pyc"
+    prefix.mkdir()
+    for d in (tmp_path, root, src, src / "pkg"):
+        os.chmod(d, 0o755)
+    os.chmod(prefix, 0o775)
+    marker = tmp_path / "RAN"
+    cfg = document(shim, src, Pycache(mode=PycacheMode.READONLY, prefix=str(prefix)))
+    cfg = cfg.with_options(run_command=f"open({str(marker)!r}, 'w').write('ran')")
+    doc = root / "doc.json"
+    doc.write_bytes(codec.canonical(cfg))
+    out, err = io.StringIO(), io.StringIO()
+    assert 1 == cli.run(["validate", "--format", "json", "--target", shim.python, str(doc)],
+                        out, err), err.getvalue()
+    found = [(p["code"], p["pointer"]) for p in json.loads(out.getvalue())["problems"]]
+    assert [("EC410", "/pycache/prefix")] == found
+    proc = shim.launch_file(doc)
+    assert 78 == proc.returncode, proc.stderr
+    assert proc.stderr.startswith("embedcfg: error: ") and str(prefix) in proc.stderr
+    assert "writable" in proc.stderr and 1 == proc.stderr.count("\n")
+    assert not marker.exists()
+    os.chmod(prefix, 0o755)  # the same document with a private prefix runs
+    assert 0 == shim.launch_file(doc).returncode
+    assert marker.exists()

@@ -9,6 +9,7 @@ import pytest
 
 import embedcfg
 from embedcfg import checks
+from embedcfg.document import pycache_options
 from embedcfg.model import EmbedConfig, InittabEntry, Profile, Pycache, PycacheMode, StaticModules
 from embedcfg.options import Build
 
@@ -108,10 +109,39 @@ def test_run_options_conflict() -> None:
      [("EC301", "/options/pycache_prefix")]),
     (Pycache(check=embedcfg.HashCheck.NEVER), {"check_hash_pycs_mode": "always"},
      [("EC301", "/options/check_hash_pycs_mode")]),
+    # readonly takes a prefix (read the tree there, never write) but needs none
+    (Pycache(mode=PycacheMode.READONLY, prefix="/c"), {}, []),
+    (Pycache(mode=PycacheMode.READONLY, prefix="$CONFIG_DIR/c"), {}, []),
+    (Pycache(mode=PycacheMode.READONLY), {}, []),
+    (Pycache(mode=PycacheMode.READONLY, prefix="/c"), {"pycache_prefix": "/c",
+                                                      "write_bytecode": False}, []),
+    (Pycache(mode=PycacheMode.READONLY, prefix="/c"), {"pycache_prefix": "/d"},
+     [("EC301", "/options/pycache_prefix")]),
+    (Pycache(mode=PycacheMode.READONLY, prefix="/c"), {"write_bytecode": True},
+     [("EC301", "/options/write_bytecode")]),
+    # what EC305 still refuses: a prefix that would do nothing
+    (Pycache(mode=PycacheMode.OFF, prefix="/c"), {}, [("EC305", "/pycache/prefix")]),
+    (Pycache(mode=PycacheMode.DEFAULT, prefix="/c"), {}, [("EC305", "/pycache/prefix")]),
 ])
 def test_pycache_policy(pycache: Pycache, options: Any, expected: Any) -> None:
     """The policy and raw options must agree; a policy must be complete."""
     assert _codes(EmbedConfig(pycache=pycache, options=options)) == expected
+
+
+def test_readonly_prefix_maps_to_prefix_without_writing() -> None:
+    """readonly with a prefix sets pycache_prefix and write_bytecode = false."""
+    pc = Pycache(mode=PycacheMode.READONLY, prefix="$ORIGIN/pyc")
+    assert {"pycache_prefix": "$ORIGIN/pyc", "write_bytecode": False} == pycache_options(pc)
+    assert {"write_bytecode": False} == pycache_options(Pycache(mode=PycacheMode.READONLY))
+    assert {"write_bytecode": False} == pycache_options(Pycache(mode=PycacheMode.OFF,
+                                                                prefix="/c"))
+
+
+def test_useless_prefix_message_names_both_modes() -> None:
+    """The EC305 message for a prefix that does nothing offers both modes that take one."""
+    (problem,) = checks.check(EmbedConfig(pycache=Pycache(mode=PycacheMode.OFF, prefix="/c")))
+    assert "mode = \"prefix\"" in problem.message and "mode = \"readonly\"" in problem.message
+    assert "mode is off" in problem.message
 
 
 def test_embedded_with_inittab_mechanism() -> None:
@@ -186,6 +216,14 @@ def test_module_search_paths_set_alone() -> None:
 def test_lib_paths(path: str, code: Optional[str]) -> None:
     """lib is absolute, anchored, or a bare library name; never relative."""
     assert _codes(EmbedConfig(lib=path)) == ([(code, "/lib")] if code else [])
+
+
+@pytest.mark.parametrize("prefix", ["cache", "./cache", "${ORIGIN}/c", "$HOME/c"])
+def test_readonly_prefix_must_be_anchored(prefix: str) -> None:
+    """The readonly prefix follows the rule of every path (EC400/EC401)."""
+    cfg = EmbedConfig(pycache=Pycache(mode=PycacheMode.READONLY, prefix=prefix))
+    assert [c for c, _ in _codes(cfg)] in (["EC400"], ["EC401"])
+    assert [p for _, p in _codes(cfg)] == ["/pycache/prefix"]
 
 
 def test_path_options_must_be_anchored() -> None:

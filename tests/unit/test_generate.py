@@ -55,7 +55,9 @@ _DUMP = r"""
 #include "embedcfg_pathsec_kinds.h"
 #include "embedcfg_document.h"
 
-typedef struct { const char *mode; int write_bytecode; int uses_prefix; } mode_row;
+typedef struct {
+    const char *mode; int write_bytecode; int uses_prefix; int needs_prefix;
+} mode_row;
 typedef struct { const char *where; int library; int kind; } path_row;
 
 static void list(const char *name, const char *const *items)
@@ -86,8 +88,8 @@ int main(void)
     list("modes", modes);
     printf("\"table\": [");
     for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-        printf("%s[\"%s\", %d, %d]", i ? ", " : "", table[i].mode, table[i].write_bytecode,
-               table[i].uses_prefix);
+        printf("%s[\"%s\", %d, %d, %d]", i ? ", " : "", table[i].mode,
+               table[i].write_bytecode, table[i].uses_prefix, table[i].needs_prefix);
     }
     printf("],\n\"paths\": [");
     for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -97,6 +99,7 @@ int main(void)
     printf("],\n\"limits\": [%lu, %d, %d, %d]}\n", (unsigned long)EMBEDCFG_MAX_DOCUMENT_SIZE,
            EMBEDCFG_MAX_DEPTH, EMBEDCFG_FIRST_MINOR, EMBEDCFG_LAST_MINOR);
     printf("--\n%s\n", EMBEDCFG_VALUES_PYCACHE_MODE_TEXT);
+    printf("%s\n", EMBEDCFG_PYCACHE_PREFIX_MODES_TEXT);
     return 0;
 }
 """
@@ -120,7 +123,7 @@ def c_view(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[ty
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
     data, text = out.split("\n--\n")
     view = json.loads(data)
-    view["mode_text"] = text.rstrip("\n")
+    view["mode_text"], view["prefix_modes_text"] = text.rstrip("\n").split("\n")
     return view  # type: ignore[no-any-return]
 
 
@@ -135,14 +138,19 @@ def test_c_key_lists_are_the_schema_keys(c_view: dict) -> None:  # type: ignore[
 
 
 def test_c_pycache_table_is_the_policy_function(c_view: dict) -> None:  # type: ignore[type-arg]
-    """Each mode's row says what document.pycache_options sets."""
+    """Each mode's row says what document.pycache_options sets, and whether
+    the mode needs a prefix."""
     expected = []
     for mode in PycacheMode:
         opts = document.pycache_options(Pycache(mode=mode, prefix="/p"))
         expected.append([mode.value, int(bool(opts["write_bytecode"])),
-                         int("pycache_prefix" in opts)])
+                         int("pycache_prefix" in opts),
+                         int(document.PREFIX_MODES.get(mode, False))])
     assert c_view["table"] == expected
-    assert expected[2] == ["readonly", 0, 0]  # read caches, never write
+    # read caches (under the prefix when given one), never write; no prefix needed
+    assert expected[2] == ["readonly", 0, 1, 0]
+    assert expected[1] == ["prefix", 1, 1, 1]
+    assert c_view["prefix_modes_text"] == '"prefix" or "readonly"'
 
 
 def test_c_paths_are_the_loaded_paths(c_view: dict) -> None:  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import attrs
 import pytest
 
 from embedcfg import EmbedConfig, Pycache, PycacheMode, cli
@@ -253,3 +254,54 @@ def test_readonly_with_a_raw_prefix_fills_the_prefix(tmp_path: Path) -> None:
                                "pycache_prefix": str(tmp_path / "pyc")},
                       pycache=Pycache(mode=PycacheMode.READONLY))
     assert str(tmp_path / "pyc") == plan(cfg, config_dir=None).prefix
+
+
+def test_readonly_policy_prefix_fills_the_prefix_tree(tmp_path: Path) -> None:
+    """mode readonly with a prefix: the document validates, and the pycs land
+    where the target's cache_from_source looks under sys.pycache_prefix; the
+    sources' tree gets no __pycache__."""
+    src = app(tmp_path)
+    prefix = tmp_path / "pyc"
+    cfg = cfg_for(src, mode=PycacheMode.READONLY, prefix=str(prefix))
+    result = precompile(cfg)  # validated against this interpreter: no EC305
+    assert result.ok and 3 == result.compiled, result.failed
+    assert f"the prefix tree {prefix}" == result.destination
+    probe = ("import importlib.util, sys; sys.pycache_prefix = sys.argv[1];"
+             " print('\\n'.join(importlib.util.cache_from_source(s) for s in sys.argv[2:]))")
+    expected = subprocess.run([sys.executable, "-I", "-c", probe, str(prefix),
+                               str(src / "mod.py"), str(src / "pkg" / "__init__.py"),
+                               str(src / "pkg" / "sub" / "deep.py")],
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(expected) == sorted(str(p) for p in prefix.rglob("*.pyc"))
+    assert [] == list(src.rglob("__pycache__"))
+
+
+def test_readonly_policy_prefix_is_expanded(tmp_path: Path) -> None:
+    """The readonly prefix is anchored like every path: $CONFIG_DIR is the
+    document's real directory, $ORIGIN needs --origin."""
+    app(tmp_path)
+    link = tmp_path.parent / (tmp_path.name + "-cfglink")
+    os.symlink(tmp_path, link)
+    cfg = EmbedConfig(options={"module_search_paths": ["$CONFIG_DIR/src"]},
+                      pycache=Pycache(mode=PycacheMode.READONLY, prefix="$CONFIG_DIR/pyc"))
+    assert os.path.realpath(tmp_path / "pyc") == plan(cfg, config_dir=str(link)).prefix
+    at_origin = attrs.evolve(cfg, pycache=Pycache(mode=PycacheMode.READONLY,
+                                                  prefix="$ORIGIN/pyc"))
+    with pytest.raises(PrecompileError, match="pycache.prefix.*--origin"):
+        plan(at_origin, config_dir=str(tmp_path))
+    assert "/opt/app/pyc" == plan(at_origin, config_dir=str(tmp_path), origin="/opt/app").prefix
+
+
+def test_command_line_readonly_prefix(tmp_path: Path) -> None:
+    """embedcfg precompile fills the prefix of a readonly document, exit 0."""
+    src = app(tmp_path)
+    document = tmp_path / "app.json"
+    document.write_text(json.dumps({"version": 1, "options": {
+        "module_search_paths": ["$CONFIG_DIR/src"]},
+        "pycache": {"mode": "readonly", "prefix": "$CONFIG_DIR/pyc"}}))
+    out, err = io.StringIO(), io.StringIO()
+    assert 0 == cli.run(["precompile", str(document), "--python", sys.executable], out, err)
+    assert "" == err.getvalue()
+    real = os.path.realpath(tmp_path / "pyc")
+    assert f"into the prefix tree {real} in" in out.getvalue()
+    assert Path(real + os.path.realpath(src), f"mod.{TAG}.pyc").is_file()

@@ -77,6 +77,28 @@ def test_group_writable_prefix(tree: Path) -> None:
     assert "/pycache/prefix" == problems[0].pointer
 
 
+@pytest.mark.parametrize("mode", [0o775, 0o757, 0o1777])
+def test_readonly_prefix_is_checked_like_a_writable_one(tree: Path, mode: int) -> None:
+    """mode readonly reads its prefix: a prefix others can add a .pyc to is
+    refused exactly as for mode prefix (sticky or not)."""
+    os.chmod(tree / "cache", mode)
+    readonly = doc(tree, pycache=Pycache(mode=PycacheMode.READONLY, prefix=str(tree / "cache")))
+    problems = check_paths(readonly, config_dir=None, origin=None)
+    assert [(CODE_WRITABLE, "/pycache/prefix")] == [(p.code, p.pointer) for p in problems]
+    assert [p.message for p in check_paths(doc(tree), config_dir=None, origin=None)] == [
+        p.message for p in problems]
+
+
+def test_readonly_prefix_anchored_at_config_dir_is_checked(tree: Path) -> None:
+    """The readonly prefix is expanded like every path before it is checked."""
+    os.chmod(tree / "cache", 0o777)
+    cfg = doc(tree, pycache=Pycache(mode=PycacheMode.READONLY, prefix="$CONFIG_DIR/cache"))
+    assert [(CODE_WRITABLE, "/pycache/prefix")] == [
+        (p.code, p.pointer) for p in check_paths(cfg, config_dir=str(tree), origin=None)]
+    assert str(tree / "cache") == [p.path for p in paths_of(cfg, origin=None,
+                                                            config_dir=str(tree))][-1]
+
+
 def test_sticky_directory_is_never_a_safe_search_path(tree: Path) -> None:
     """Sticky does not stop others from adding modules to a search path."""
     os.chmod(tree / "src", 0o1777)
