@@ -12,10 +12,19 @@
  * 78 (EX_CONFIG) with one line "embedcfg: error: ..." on stderr, before the
  * interpreter is touched; otherwise the exit code is Py_RunMain()'s.
  *
+ * Built with EMBEDCFG_STATIC_PYTHON (`embedcfg build --link static`), the
+ * launcher is linked with the target's static libpython and the shim's
+ * sources instead: nothing is loaded, and the document's `lib` may only name
+ * a library of the CPython minor linked in (it is not used).  Only the
+ * loading step, load_interpreter(), differs between the two.
+ *
  * Build-time definitions (embedcfg.build passes them):
  *   EMBEDCFG_TARGET_HEX   PY_VERSION_HEX of the headers the shim was built with
  *   EMBEDCFG_DEFAULT_LIB  the libpython of that interpreter
- *   EMBEDCFG_SHIM_NAME    file name of the shim library, next to the launcher */
+ *   EMBEDCFG_SHIM_NAME    file name of the shim library, next to the launcher
+ *   EMBEDCFG_STATIC_PYTHON  the interpreter and the shim are linked in
+ *   EMBEDCFG_LIB_STEM     with it: the start of the linked CPython's library
+ *                         names, "libpython3.11" (then ".so..." or ".a") */
 
 #if !defined(_XOPEN_SOURCE)
 #  define _XOPEN_SOURCE 700
@@ -31,7 +40,9 @@
 #include "pathsec.h"
 #include "version.h"
 
-#include <dlfcn.h>
+#ifndef EMBEDCFG_STATIC_PYTHON
+#  include <dlfcn.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +57,17 @@
 #endif
 #ifndef EMBEDCFG_SHIM_NAME
 #  define EMBEDCFG_SHIM_NAME "libembedcfg.so"
+#endif
+#if defined(EMBEDCFG_STATIC_PYTHON) && !defined(EMBEDCFG_LIB_STEM)
+#  error "define EMBEDCFG_LIB_STEM (embedcfg.build does)"
+#endif
+
+/* The libpython the path checks look at when the document has no `lib`:
+ * none when the interpreter is linked in, as nothing is loaded. */
+#ifdef EMBEDCFG_STATIC_PYTHON
+#  define LOADED_DEFAULT_LIB ""
+#else
+#  define LOADED_DEFAULT_LIB EMBEDCFG_DEFAULT_LIB
 #endif
 
 #define EX_USAGE_ 64
@@ -333,7 +355,7 @@ read_head(const char *path, const char *origin,
                          : embedcfg__dirname_of(path);
         }
         if (embedcfg_pathsec_check_document(doc, origin, config_dir,
-                                            EMBEDCFG_DEFAULT_LIB, err,
+                                            LOADED_DEFAULT_LIB, err,
                                             sizeof(err)) < 0) {
             config_error(e, "%s", err);
             goto done;
@@ -361,6 +383,100 @@ done:
     EMBEDCFG_FREE(config_dir);
     return rc;
 }
+
+/* requires_python against the version that will run, `subject` in the
+ * message ("lib: /usr/lib/libpython3.11.so.1.0", "the linked CPython"). */
+static int
+check_requires(const char *subject, const char *requires,
+               const int version[3], launch_error *e)
+{
+    char err[256];
+    int r;
+
+    if (requires == NULL) {
+        return 0;
+    }
+    r = embedcfg_version_matches(requires, version[0], version[1],
+                                 version[2], err, sizeof(err));
+    if (r < 0) {
+        return config_error(e, "requires_python: %s", err);
+    }
+    if (r == 0) {
+        return config_error(e,
+                            "%s is CPython %d.%d.%d, which does not "
+                            "satisfy requires_python '%s'", subject,
+                            version[0], version[1], version[2], requires);
+    }
+    return 0;
+}
+
+#ifdef EMBEDCFG_STATIC_PYTHON
+
+/* With the interpreter linked in, `lib` is not loaded.  A document that
+ * names the linked minor's library (libpython3.11.so.1.0, a path to it, the
+ * static libpython3.11.a) runs the same under either launcher; any other
+ * was written for another interpreter than the one that would run it. */
+static int
+check_static_lib(const char *document, const char *lib, launch_error *e)
+{
+    static const char stem[] = EMBEDCFG_LIB_STEM;
+    const char *slash = strrchr(lib, '/');
+    const char *base = slash != NULL ? slash + 1 : lib;
+    char want[16];
+    char named[64];
+    char other[160];
+    int major;
+    int minor;
+
+    if (strncmp(base, stem, sizeof(stem) - 1) == 0
+        && base[sizeof(stem) - 1] == '.') {
+        return 0;
+    }
+    embedcfg__format_minor((unsigned long)EMBEDCFG_TARGET_HEX, want,
+                           sizeof(want));
+    other[0] = '\0';
+    if (sscanf(base, "libpython%d.%d", &major, &minor) == 2) {
+        snprintf(named, sizeof(named), "a CPython %d.%d library", major,
+                 minor);
+        snprintf(other, sizeof(other),
+                 ", or build a static launcher for CPython %d.%d (embedcfg "
+                 "build --link static --python python%d.%d)", major, minor,
+                 major, minor);
+    }
+    else {
+        snprintf(named, sizeof(named), "not a CPython %s library", want);
+    }
+    return config_error(e,
+                        "%s: lib: %s is %s, but this launcher has CPython %s "
+                        "linked in (embedcfg build --link static), which "
+                        "would run instead; remove lib or set it to the "
+                        "CPython %s library (%s.so)%s", document, lib, named,
+                        want, want, stem, other);
+}
+
+/* The shim's entry points and the version of the interpreter linked in;
+ * `lib` checked as check_static_lib says, when the document gives one. */
+static int
+load_interpreter(const char *document, const embedcfg_json_value *doc,
+                 const char *lib, const char *requires, const char *origin,
+                 int version[3], shim_api *api, launch_error *e)
+{
+    unsigned long hex;
+
+    (void)origin;
+    embedcfg__launch_api(api);
+    hex = api->version_hex();
+    version[0] = (int)((hex >> 24) & 0xFFUL);
+    version[1] = (int)((hex >> 16) & 0xFFUL);
+    version[2] = (int)((hex >> 8) & 0xFFUL);
+    if (embedcfg_json_object_get(doc, "lib") != NULL
+        && check_static_lib(document, lib, e) < 0) {
+        return -1;
+    }
+    return check_requires("the linked CPython", requires, version, e);
+}
+
+#else  /* !EMBEDCFG_STATIC_PYTHON */
 
 static int
 load_shim(const char *path, shim_api *api, launch_error *e)
@@ -400,8 +516,7 @@ load_python(const char *lib, const char *requires, int version[3],
     int minor;
     int micro;
     char want[16];
-    char err[256];
-    int r;
+    char subject[1024];
 
     if (lib[0] == '\0') {
         return config_error(e,
@@ -461,21 +576,48 @@ load_python(const char *lib, const char *requires, int version[3],
                             "lib at a CPython %s library", lib, major, minor,
                             micro, want, major, minor, want);
     }
-    if (requires != NULL) {
-        r = embedcfg_version_matches(requires, major, minor, micro, err,
-                                     sizeof(err));
-        if (r < 0) {
-            return config_error(e, "requires_python: %s", err);
-        }
-        if (r == 0) {
-            return config_error(e,
-                                "lib: %s is CPython %d.%d.%d, which does not "
-                                "satisfy requires_python '%s'", lib, major,
-                                minor, micro, requires);
-        }
+    if (requires == NULL) {
+        return 0;
     }
-    return 0;
+    snprintf(subject, sizeof(subject), "lib: %s", lib);
+    return check_requires(subject, requires, version, e);
 }
+
+/* Load `lib` (load_python), then the shim library built for it, which sits
+ * next to the launcher in `origin`, and take its entry points. */
+static int
+load_interpreter(const char *document, const embedcfg_json_value *doc,
+                 const char *lib, const char *requires, const char *origin,
+                 int version[3], shim_api *api, launch_error *e)
+{
+    size_t size = strlen(origin) + sizeof("/" EMBEDCFG_SHIM_NAME);
+    char *shim_path;
+    int rc;
+
+    (void)document;
+    (void)doc;
+    if (load_python(lib, requires, version, e) < 0) {
+        return -1;
+    }
+    shim_path = (char *)EMBEDCFG_MALLOC(size);
+    if (shim_path == NULL) {
+        return config_error(e, "out of memory");
+    }
+    snprintf(shim_path, size, "%s/%s", origin, EMBEDCFG_SHIM_NAME);
+    rc = load_shim(shim_path, api, e);
+    if (rc == 0
+        && (api->version_hex() >> 16)
+           != ((unsigned long)EMBEDCFG_TARGET_HEX >> 16)) {
+        rc = config_error(e,
+                          "%s is built for another CPython than this "
+                          "launcher", shim_path);
+    }
+    EMBEDCFG_FREE(shim_path);
+    return rc;
+}
+
+#endif  /* EMBEDCFG_STATIC_PYTHON */
+
 
 /* The launcher under another file name than embedcfg-launch* (a copy or
  * hard link named after an application: `embedcfg bundle` makes bin/NAME)
@@ -509,14 +651,12 @@ main(int argc, char **argv)
     char *origin = NULL;
     char *lib = NULL;
     char *requires = NULL;
-    char *shim_path = NULL;
     int embedded = 0;
     embedcfg_json_value *doc = NULL;
     shim_api api;
     embedcfg_handle *h = NULL;
     int code = EMBEDCFG_EXIT_CONFIG;
     int exit_code = 0;
-    size_t size;
     const char *config_dir = NULL;
     char *doc_dir = NULL;  /* config_dir, or the document's directory */
     const char *document = NULL;
@@ -570,23 +710,8 @@ main(int argc, char **argv)
                      document);
         goto done;
     }
-    if (load_python(lib, requires, version, &e) < 0) {
-        goto done;
-    }
-    size = strlen(origin) + sizeof("/" EMBEDCFG_SHIM_NAME);
-    shim_path = (char *)EMBEDCFG_MALLOC(size);
-    if (shim_path == NULL) {
-        config_error(&e, "out of memory");
-        goto done;
-    }
-    snprintf(shim_path, size, "%s/%s", origin, EMBEDCFG_SHIM_NAME);
-    if (load_shim(shim_path, &api, &e) < 0) {
-        goto done;
-    }
-    if ((api.version_hex() >> 16)
-        != ((unsigned long)EMBEDCFG_TARGET_HEX >> 16)) {
-        config_error(&e, "%s is built for another CPython than this launcher",
-                     shim_path);
+    if (load_interpreter(document, doc, lib, requires, origin, version,
+                         &api, &e) < 0) {
         goto done;
     }
     h = api.create_in(&embedcfg__launch_arena);
@@ -638,7 +763,6 @@ done:
         api.free_(h);
     }
     embedcfg_json_free(doc); /* after the handle, whose values point into it */
-    EMBEDCFG_FREE(shim_path);
     EMBEDCFG_FREE(requires);
     EMBEDCFG_FREE(lib);
     EMBEDCFG_FREE(app_document);

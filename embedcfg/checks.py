@@ -29,6 +29,7 @@ from .errors import Problem, Severity, pointer_from_parts
 from .model import EmbedConfig, Profile, PycacheMode, StaticModules
 from .options import (
     KNOWN_VERSIONS,
+    Build,
     OPTIONS,
     Option,
     Version,
@@ -43,6 +44,8 @@ __all__ = [
     "check",
     "inspect_target",
     "parse_requires_python",
+    "static_lib_problems",
+    "static_lib_stem",
     "stdlib_names",
     "stdlib_problems",
     "target_from_requires",
@@ -479,3 +482,45 @@ def stdlib_problems(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Opti
                " (its encodings package, which CPython imports first) and no archive packs it,"
                f" so the interpreter cannot start; {fix} (or pack it: embedcfg pack --stdlib)",
                "options", "module_search_paths", severity=severity)]
+
+
+# The static launcher (embedcfg build --link static): libpython is linked in.
+
+def static_lib_stem(target: Target) -> str:
+    """What the names of ``target``'s libraries start with, before ``.so``
+    or ``.a``: ``libpython3.11``, ``libpython3.13t`` (free-threaded),
+    ``libpython3.12d`` (debug); sysconfig ``LIBRARY`` without ``.a``."""
+    major, minor = target.version[:2]
+    builds = target.builds or frozenset()
+    flags = ("t" if Build.FREE_THREADED in builds else "") + ("d" if Build.DEBUG in builds else "")
+    return f"libpython{major}.{minor}{flags}"
+
+
+def static_lib_problems(cfg: EmbedConfig, target: Target) -> List[Problem]:
+    """EC208: a ``lib`` that the static launcher built for ``target`` refuses.
+
+    That launcher has the interpreter linked in and loads nothing, so
+    ``lib`` may only be absent or name a library of the same CPython (its
+    file name starts with :func:`static_lib_stem` and a dot: the shared
+    ``libpython3.11.so.1.0``, a path to it, the static ``libpython3.11.a``);
+    the same rule, on the expanded path's file name, as the launcher's.
+    """
+    import os
+
+    if cfg.lib is None or target.full_version is None:
+        return []
+    stem = static_lib_stem(target)
+    base = os.path.basename(cfg.lib)
+    if base.startswith(stem + "."):
+        return []
+    want = f"{target.version[0]}.{target.version[1]}"
+    m = re.match(r"libpython(\d+)\.(\d+)", base)
+    if m is not None:
+        named = f"a CPython {m.group(1)}.{m.group(2)} library"
+        other = (f", or build a static launcher for CPython {m.group(1)}.{m.group(2)}"
+                 f" (embedcfg build --link static --python python{m.group(1)}.{m.group(2)})")
+    else:
+        named, other = f"not a CPython {want} library", ""
+    return [_p("EC208", f"lib: {cfg.lib} is {named}, but the static launcher of {target.source}"
+               f" has CPython {want} linked in, which would run instead; remove lib or set it"
+               f" to the CPython {want} library ({stem}.so){other}", "lib")]

@@ -157,6 +157,9 @@ def _add_validate(sub: Any, stdout: TextIO) -> None:
                    help="schema evaluator: embedcfg's (fast) or jsonschema (the reference)")
     v.add_argument("--host", metavar="PROGRAM",
                    help=_HOST_HELP)
+    v.add_argument("--link", choices=("dynamic", "static"), default="dynamic",
+                   help="with --target: check for the launcher of `embedcfg build --link"
+                   " static` too, which refuses a lib naming another CPython (EC208)")
 
 
 def _add_schema(sub: Any, stdout: TextIO) -> None:
@@ -205,6 +208,11 @@ def _add_build(sub: Any, stdout: TextIO) -> None:
                    help="print the paths and flags as one JSON object")
     b.add_argument("--host", metavar="PROGRAM",
                    help=_HOST_HELP)
+    b.add_argument("--link", choices=("dynamic", "static"), default="dynamic",
+                   help="dynamic: the launcher loads the document's lib and the shim"
+                   " library; static: one launcher linked with the interpreter's static"
+                   " libpython and the shim, faster to start and to run (see the"
+                   " 'static or dynamic launcher' page)")
 
 
 def _add_run(sub: Any, stdout: TextIO) -> None:
@@ -218,6 +226,9 @@ def _add_run(sub: Any, stdout: TextIO) -> None:
     r.add_argument("--python", metavar="PYTHON",
                    help="the interpreter to run (default: the one of the document's lib,"
                    " else the one running embedcfg)")
+    r.add_argument("--link", choices=("dynamic", "static"), default="dynamic",
+                   help="run it with the dynamic launcher or the one linked with the static"
+                   " libpython (as embedcfg build --link)")
 
 
 def _add_precompile(sub: Any, stdout: TextIO) -> None:
@@ -353,8 +364,13 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         except ValueError as e:
             stderr.write(f"embedcfg: error: --target: {e}\n")
             return EXIT_USAGE
+    if args.link == "static" and target is None:
+        stderr.write("embedcfg validate: error: --link static needs --target: the launcher's"
+                     " CPython\n")
+        return EXIT_USAGE
     checked = _check_documents(args.files, target=target, engine=args.engine, symbols=True,
-                               host=args.host, allow_insecure=args.allow_insecure_paths)
+                               host=args.host, allow_insecure=args.allow_insecure_paths,
+                               static_for=target if args.link == "static" else None)
     problems = [p for c in checked for p in c.problems]
     failed = any(p.is_error or args.strict for p in problems)
     report(args.format, problems, args.files, failed, stdout)
@@ -376,13 +392,16 @@ class _Checked(NamedTuple):
 def _check_documents(names: Sequence[str], *, target: Optional["Target"] = None,
                      engine: str = "embedcfg", symbols: bool = False,
                      host: Optional[str] = None,
-                     allow_insecure: bool = False) -> List[_Checked]:
+                     allow_insecure: bool = False,
+                     static_for: Optional["Target"] = None) -> List[_Checked]:
     """Read and check every document; no problem stops the others.
 
     Every command that reads documents comes through here, so they all find
     the same problems. ``symbols``: look up the inittab's init functions
     (EC505), in ``host`` too. With a ``target``, the paths the document names
-    are checked on this machine as well, where the target lives.
+    are checked on this machine as well, where the target lives. ``static_for``:
+    the CPython a static launcher has linked in, whose ``lib`` rule (EC208)
+    applies as well.
     """
     from . import _api, codec, schema
     from .errors import LoadError
@@ -406,6 +425,10 @@ def _check_documents(names: Sequence[str], *, target: Optional["Target"] = None,
             problems.extend(parsed.locate(check_paths(
                 cfg, config_dir=config_dir, origin=None, allow_insecure=allow_insecure)))
             problems.extend(parsed.locate(archive_problems(cfg, target, config_dir=config_dir)))
+        if cfg is not None and static_for is not None:
+            from .checks import static_lib_problems
+
+            problems.extend(parsed.locate(static_lib_problems(cfg, static_for)))
         if cfg is not None:
             from .checks import stdlib_problems
 
@@ -536,6 +559,8 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.json and (args.cflags or args.ldflags):
         stderr.write("embedcfg build: error: --json already holds the flags: give it alone\n")
         return EXIT_USAGE
+    if args.link == "static":
+        return _build_static(args, stdout, stderr)
     if args.documents and _valid_documents(args.documents, stderr, symbols=True,
                                            host=args.host) is None:
         return EXIT_PROBLEMS
@@ -552,7 +577,7 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.json:
         stdout.write(json.dumps({
             "python": built.python, "version": ".".join(map(str, built.version)),
-            "shim": str(built.shim), "launcher": str(built.launcher),
+            "link": built.link, "shim": str(built.shim), "launcher": str(built.launcher),
             "libpython": built.libpython, "include_dirs": list(flags.include_dirs),
             "cflags": list(flags.cflags), "ldflags": list(flags.ldflags)}, indent=2) + "\n")
         return EXIT_OK
@@ -565,6 +590,39 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
+def _build_static(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """``embedcfg build --link static``: the launcher linked with the static
+    libpython; documents are checked for it too (EC208)."""
+    import json
+
+    from .build import build, probe
+    from .errors import ShimError
+
+    if args.cflags or args.ldflags:
+        stderr.write("embedcfg build: error: --link static builds a launcher only; a host"
+                     " that links the shim library takes --cflags/--ldflags without it\n")
+        return EXIT_USAGE
+    try:
+        target = probe(args.python) if args.documents else None
+        if args.documents and _valid_documents(args.documents, stderr, symbols=True,
+                                               host=args.host, static_for=target) is None:
+            return EXIT_PROBLEMS
+        built = build(args.python, stderr=stderr, link="static")
+    except ShimError as e:
+        stderr.write(f"embedcfg: error: {e}\n")
+        return EXIT_PROBLEMS
+    if args.json:
+        stdout.write(json.dumps({
+            "python": built.python, "version": ".".join(map(str, built.version)),
+            "link": built.link, "launcher": str(built.launcher),
+            "static_library": built.static_library, "libpython": built.libpython},
+            indent=2) + "\n")
+        return EXIT_OK
+    stdout.write(f"CPython {'.'.join(map(str, built.version))}\n"
+                 f"launcher: {built.launcher} (libpython {built.static_library} linked in)\n")
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from . import shim
     from .errors import ShimError
@@ -574,7 +632,8 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_CONFIG
     try:
         return shim.run(cfg, args.args, args.python,
-                        config_dir=os.path.dirname(os.path.abspath(args.document)))
+                        config_dir=os.path.dirname(os.path.abspath(args.document)),
+                        link=args.link)
     except ShimError as e:
         stderr.write(f"embedcfg: error: {e}\n")
         return EXIT_CONFIG

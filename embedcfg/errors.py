@@ -140,6 +140,12 @@ CODES: Mapping[str, Code] = _codes(
     ("EC207", "target cannot be inspected",
      "The --target interpreter could not be run to learn its version.",
      "Pass the path of a working python executable."),
+    ("EC208", "lib names another CPython than the static launcher",
+     "A launcher built with --link static has its CPython linked in and loads no libpython; a lib"
+     " naming another minor's (or no) libpython was written for another interpreter than the one"
+     " that would run.",
+     "Remove lib or name the linked CPython's library (libpython3.X.so for a 3.X launcher), or"
+     " build the static launcher for the CPython lib names."),
     # Conflicts.
     ("EC300", "conflicting run options",
      "run_command, run_module and run_filename are exclusive; CPython only asserts it in debug builds.",

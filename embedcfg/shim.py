@@ -311,7 +311,7 @@ def _program_argv0(cfg: EmbedConfig, origin: str, config_dir: Optional[str]) -> 
 
 
 def launch(cfg: EmbedConfig, argv: Sequence[str] = (), python: Optional[str] = None,
-           config_dir: Optional[PathLike] = None, **kwargs: Any
+           config_dir: Optional[PathLike] = None, *, link: str = "dynamic", **kwargs: Any
            ) -> "subprocess.CompletedProcess[Any]":
     """Run ``cfg`` through the launcher built for ``python`` (default: the
     interpreter of the document's ``lib`` when it can be found next to it,
@@ -324,9 +324,12 @@ def launch(cfg: EmbedConfig, argv: Sequence[str] = (), python: Optional[str] = N
     ``sys.argv`` is what CPython's command line gives for the same program:
     ``[script, *argv]`` for ``run_filename``, ``['-c', *argv]`` for
     ``run_command``, the module's file for ``run_module``, unless the
-    document sets ``argv`` (``argv`` then follows it) or ``parse_argv``."""
+    document sets ``argv`` (``argv`` then follows it) or ``parse_argv``.
+    ``link="static"``: the launcher linked with the static libpython
+    (``embedcfg build --link static``)."""
     data = _canonical_for_run(cfg, config_dir)
-    built = _build.build(python if python is not None else _python_for(cfg, config_dir))
+    built = _build.build(python if python is not None else _python_for(cfg, config_dir),
+                         link=link)
     first = _program_argv0(cfg, os.path.realpath(built.launcher.parent),
                            None if config_dir is None else os.path.realpath(config_dir))
     if first is not None:
@@ -343,7 +346,8 @@ def launch(cfg: EmbedConfig, argv: Sequence[str] = (), python: Optional[str] = N
 
 
 def run(cfg: EmbedConfig, argv: Sequence[str] = (), python: Optional[str] = None,
-        config_dir: Optional[PathLike] = None) -> int:
-    """Run ``cfg`` through the launcher and return its exit code (78 for a
-    configuration error, with one ``embedcfg: error:`` line on stderr)."""
-    return launch(cfg, argv, python, config_dir).returncode
+        config_dir: Optional[PathLike] = None, *, link: str = "dynamic") -> int:
+    """Run ``cfg`` through the launcher (``link`` as for :func:`launch`) and
+    return its exit code (78 for a configuration error, with one
+    ``embedcfg: error:`` line on stderr)."""
+    return launch(cfg, argv, python, config_dir, link=link).returncode

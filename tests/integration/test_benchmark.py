@@ -120,3 +120,22 @@ def test_cold_start_benchmark_runs(shim_cache: Path) -> None:
                  "on disk: embedcfg bundle equivalent (packed app + stdlib) ",
                  "on disk: PyInstaller dist/: left out (--no-pyinstaller)"):
         assert line in out, out
+
+
+def test_cpu_benchmark_runs(shim_cache: Path) -> None:
+    """benchmarks/cpu.py (issue 14's static/dynamic/python table) keeps
+    working at tiny sizes: every benchmark, each variant, the geometric mean."""
+    found = installed_pythons()
+    if not found:
+        pytest.skip("no pyenv CPython is installed")
+    python = list(found.values())[-1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["EMBEDCFG_CACHE_DIR"] = str(shim_cache)
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cpu.py"), "--python",
+                           str(python), "--scale", "0.01", "--repeat", "1", "--no-callgrind"],
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split()[0] for line in proc.stdout.splitlines()[1:-1]]
+    assert rows == ["nbody", "float", "richards", "json_dumps", "regex", "unpack_sequence",
+                    "fannkuch"], proc.stdout
+    assert "wall geometric mean: static/dynamic" in proc.stdout

@@ -1,10 +1,11 @@
 """The examples with a program (examples/c-host, examples/pybind11-host,
-examples/attach, examples/readonly-image, examples/bundle-app): each is built
-and run by its documented command, with a real compiler and real
-interpreters, in fresh processes."""
+examples/attach, examples/readonly-image, examples/bundle-app,
+examples/static-app): each is built and run by its documented command, with a
+real compiler and real interpreters, in fresh processes."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -344,3 +345,34 @@ def test_bundle_app_builds_and_runs_anywhere(which: str, shims: Any, shim_cache:
                            text=True, env=clean_env(PATH="/nonexistent"), cwd=tmp_path,
                            stdin=subprocess.DEVNULL, timeout=120, check=False)
     assert (again.returncode, again.stdout.splitlines(), again.stderr) == (0, expected, "")
+
+
+_STATIC_APP_LINES = ["Hello, static world! (greeting 1) - multi-phase",
+                     "counter: 1 2 - single-phase",
+                     "shapes.circle.area(2) = 12.566 - PI = 3.141592653589793",
+                     "modules: <module 'greet' (built-in)> shapes.circle []",
+                     "in sys.builtin_module_names: False"]
+
+
+@pytest.mark.parametrize("link", ["dynamic", "static"])
+def test_static_app_builds_and_runs(link: str, shim: Shim, shim_cache: Path,
+                                    tmp_path: Path) -> None:
+    """examples/static-app: `build.py --link LINK --run` bakes the inittab,
+    links the modules, the shim and the shared or the static libpython, and
+    runs the application; linked statically, the executable needs no
+    libpython, and a lib-dynload module (_json) imports in it."""
+    proc = _example(EXAMPLES / "static-app" / "build.py", shim, shim_cache, tmp_path,
+                    "--link", link, "--run")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[:5] == _STATIC_APP_LINES, proc.stdout
+    needed = subprocess.run(["readelf", "-d", str(tmp_path / "static-app")],
+                            capture_output=True, text=True, check=True).stdout
+    assert ("libpython" in needed) == (link == "dynamic"), needed
+    document = json.loads((tmp_path / "app.json").read_text(encoding="utf-8"))
+    document["options"]["run_command"] = "import _json, json; print(_json.__file__, json.dumps([1]))"
+    doc = tmp_path / "json.json"
+    doc.write_text(json.dumps(document), encoding="utf-8")
+    ran = subprocess.run([str(tmp_path / "static-app"), str(doc)], capture_output=True,
+                         text=True, env=clean_env(), timeout=60, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split()[0].endswith(".so") and ran.stdout.split()[1] == "[1]", ran.stdout
