@@ -19,6 +19,13 @@ path it is copied to, without reading anything outside it::
 The launcher under another name than ``embedcfg-launch`` runs the document
 of that name beside itself and gives every argument to the application, so
 ``bin/NAME`` is the program itself: no script, nothing else is started.
+With ``link="static"`` (``--link static``), ``bin/NAME`` is the static
+launcher (``embedcfg build --link static``): the interpreter and the shim are
+linked in, so there is no ``libembedcfg.so`` and no copy of libpython, and the
+document has no ``lib``. The extension modules of lib-dynload are the same
+files: they are not linked against libpython and resolve its symbols from
+the executable, which exports them (``--export-dynamic``).
+
 ``$ORIGIN`` is ``bin/`` (not the bundle's top: CPython looks for a
 ``pyvenv.cfg`` beside the program and in the directory above it, which must
 be inside the bundle too). The
@@ -610,7 +617,7 @@ def _runpath_spans(blob: bytes) -> List[Tuple[int, int]]:
     return spans
 
 
-def _rewrite(cfg: EmbedConfig, *, version: Tuple[int, int, int], libname: str,
+def _rewrite(cfg: EmbedConfig, *, version: Tuple[int, int, int], libname: Optional[str],
              archives: List[Archive], has_ext: bool, run_filename: Optional[str]) -> EmbedConfig:
     minor = f"python{version[0]}.{version[1]}"
     paths = [f"$ORIGIN/../lib/{minor}/lib-dynload"] + (["$ORIGIN/../lib/ext"] if has_ext else [])
@@ -620,8 +627,9 @@ def _rewrite(cfg: EmbedConfig, *, version: Tuple[int, int, int], libname: str,
     options.update(home="$ORIGIN/..", module_search_paths=tuple(paths))
     if run_filename is not None:
         options["run_filename"] = run_filename
-    return attrs.evolve(cfg, lib=f"$ORIGIN/../lib/{libname}", archives=tuple(archives),
-                        options=options)
+    # the static launcher has the interpreter linked in: no lib to load
+    lib = None if libname is None else f"$ORIGIN/../lib/{libname}"
+    return attrs.evolve(cfg, lib=lib, archives=tuple(archives), options=options)
 
 
 def _files(top: str) -> List[Tuple[str, int]]:
@@ -636,13 +644,15 @@ def _files(top: str) -> List[Tuple[str, int]]:
 
 def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: str,
            python: Optional[str] = None, with_source: bool = False, force: bool = False,
-           log: Optional[TextIO] = None) -> BundleResult:
+           link: str = "dynamic", log: Optional[TextIO] = None) -> BundleResult:
     """Write the bundle of ``cfg`` (read from ``config_dir``) to ``output``.
 
     Raises :class:`BundleRefused` when ``output`` holds something else than a
     bundle (without ``force``), :class:`BundleError` when the document cannot
     be bundled; imports that cannot be found and modules that do not compile
-    are in the result, and then nothing was written.
+    are in the result, and then nothing was written. ``link`` is ``"dynamic"``
+    (the launcher, the shim library and a copy of libpython) or ``"static"``
+    (the launcher linked with the target's static libpython, alone).
     """
     from . import build
     from .checks import target_from_requires
@@ -651,6 +661,8 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     if not _NAME.match(name) or name.startswith(build.LAUNCHER_NAME):
         raise BundleRefused(f"--name {name!r}: use letters, digits, '.', '_' and '-' (not"
                             f" starting with '.', '-' or {build.LAUNCHER_NAME!r})")
+    if link not in build.LINKS:
+        raise BundleRefused(f"--link {link!r}: use one of {', '.join(build.LINKS)}")
     output = os.path.abspath(output)
     _check_output(output, force)
     if cfg.embedded:
@@ -667,9 +679,10 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     except ShimError as e:
         raise BundleError(str(e)) from e
     exe = python or sys.executable
-    if target.libpython is None:
+    if target.libpython is None and link == "dynamic":
         raise BundleError(f"{target.executable} has no shared libpython, which the launcher"
-                          " loads: bundle a CPython built with --enable-shared")
+                          " loads: bundle a CPython built with --enable-shared, or pass"
+                          " --link static")
     stdlib, dynload = target.stdlib_dirs[0], target.stdlib_dirs[1]
     version = target.version
     if cfg.requires_python is not None and version[:2] not in target_from_requires(
@@ -706,7 +719,7 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
                      " self-contained")
 
     try:
-        built = build.build(python, stderr=log)
+        built = build.build(python, stderr=log, link=link)
     except ShimError as e:
         raise BundleError(str(e)) from e
     parent = os.path.dirname(output)
@@ -742,17 +755,19 @@ def _write(tmp: str, cfg: EmbedConfig, *, name: str, built: "Built", target: "Ta
     from .codec import dumps
     from .pack import PackError, pack
 
-    assert target.libpython is not None
     version = target.version
     bin_dir, lib_dir = os.path.join(tmp, "bin"), os.path.join(tmp, "lib")
     os.makedirs(bin_dir)
     os.makedirs(lib_dir)
     # the launcher under the application's name runs bin/NAME.json
     shutil.copy2(built.launcher, os.path.join(bin_dir, name))
-    shutil.copy2(built.shim, os.path.join(bin_dir, build.SHIM_NAME))
-    libname = os.path.basename(target.libpython)
-    _copy_library(os.path.realpath(target.libpython), os.path.join(lib_dir, libname),
-                  "$ORIGIN")
+    libname = None
+    if built.link == "dynamic":  # the static launcher has both linked in
+        assert target.libpython is not None
+        shutil.copy2(built.shim, os.path.join(bin_dir, build.SHIM_NAME))
+        libname = os.path.basename(target.libpython)
+        _copy_library(os.path.realpath(target.libpython), os.path.join(lib_dir, libname),
+                      "$ORIGIN")
     minor = f"python{version[0]}.{version[1]}"
     _copy_tree(target.stdlib_dirs[1], os.path.join(lib_dir, minor, "lib-dynload"),
                "$ORIGIN/../..")

@@ -289,7 +289,7 @@ def _add_bundle(sub: Any, stdout: TextIO) -> None:
                     help="the directory to write (built beside it and renamed into place)")
     bu.add_argument("--python", metavar="PYTHON",
                     help="the target interpreter (default: the one running embedcfg); it needs"
-                    " a shared libpython")
+                    " a shared libpython, or with --link static a static one")
     bu.add_argument("--name", metavar="NAME",
                     help="the program's name, bin/NAME (default: the document's file name"
                     " without its extension)")
@@ -297,6 +297,10 @@ def _add_bundle(sub: Any, stdout: TextIO) -> None:
                     help="store the sources in the archive too, for tracebacks")
     bu.add_argument("--force", action="store_true",
                     help="replace DIR even when it is not empty and not a previous bundle")
+    bu.add_argument("--link", choices=("dynamic", "static"), default="dynamic",
+                    help="dynamic (default): the launcher, the shim library and a copy of"
+                    " libpython; static: the launcher linked with the target's static"
+                    " libpython and the shim (embedcfg build --link static), alone")
 
 
 def _add_bake(sub: Any, stdout: TextIO) -> None:
@@ -737,7 +741,8 @@ def _bundle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         result = bundle(document.cfg, args.output, python=args.python,
                         name=args.name or default_name(args.file),
                         config_dir=os.path.dirname(os.path.abspath(args.file)),
-                        with_source=args.with_source, force=args.force, log=stderr)
+                        with_source=args.with_source, force=args.force, link=args.link,
+                        log=stderr)
     except BundleRefused as e:
         stderr.write(f"embedcfg bundle: error: {e}\n")
         return EXIT_USAGE

@@ -24,6 +24,7 @@ import pytest
 
 from embedcfg import cli
 
+from ..pythons import missing_reason
 from .conftest import Shim, clean_env
 
 NAME = "hello-bundle"
@@ -120,12 +121,12 @@ def snapshot(tree: Path) -> Dict[str, Tuple[int, int, int]]:
 class Bundled:
     """A bundle, moved and read-only, and the hostile places it runs from."""
 
-    def __init__(self, root: Path, shim: Shim) -> None:
+    def __init__(self, root: Path, shim: Shim, *extra: str) -> None:
         self.shim = shim
         work = root / "work"
         work.mkdir()
         doc = write_app(work)
-        code, out, err = bundle_cmd(doc, work / "dist", shim.python, "--name", NAME)
+        code, out, err = bundle_cmd(doc, work / "dist", shim.python, "--name", NAME, *extra)
         assert code == 0, err
         self.stdout = out
         # moved: the original bundle and the application's sources are gone
@@ -545,3 +546,60 @@ def test_the_documents_own_archive(newest: Shim, tmp_path: Path) -> None:
                     str(tmp_path / "plugins.pack"), python=others[0]).ok
         code, _, stderr = bundle_cmd(doc, tmp_path / "other", newest.python)
         assert code == cli.EXIT_PROBLEMS and "pack it again with --python" in stderr, stderr
+
+
+@pytest.fixture(params=["newest", (3, 8)], ids=["newest", "3.8"])
+def static_bundled(request: pytest.FixtureRequest, shims: Any,
+                   pythons: Dict[Tuple[int, int], str], shim_cache: Path,
+                   tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Bundled]:
+    """A moved, read-only bundle made with --link static (newest minor and 3.8)."""
+    if not pythons:
+        pytest.skip("no CPython is installed through pyenv")
+    minor = max(pythons) if request.param == "newest" else request.param
+    if minor not in pythons:
+        pytest.skip(missing_reason(minor))
+    monkeypatch.setenv("EMBEDCFG_CACHE_DIR", str(shim_cache))
+    made = Bundled(tmp_path_factory.mktemp(f"static-bundle{minor[1]}"), shims.get_shim(minor),
+                   "--link", "static")
+    yield made
+    writable(made.dir, True)
+
+
+def test_static_bundle_runs_without_libpython(static_bundled: Bundled) -> None:
+    """--link static: bin/NAME is the static launcher, alone in bin/ with its document;
+    no libpython is copied or needed, the document has no lib, and the moved, read-only
+    copy runs in a hostile environment with its extension modules from the bundle."""
+    d = static_bundled.dir
+    minor = f"{static_bundled.shim.minor[0]}.{static_bundled.shim.minor[1]}"
+    assert sorted(p.name for p in (d / "bin").iterdir()) == [NAME, f"{NAME}.json"]
+    assert list((d / "lib").glob("libpython*")) == []
+    needed = subprocess.run(["readelf", "-d", str(d / "bin" / NAME)], capture_output=True,
+                            text=True, check=True).stdout
+    assert "(NEEDED)" in needed and "libpython" not in needed, needed
+    doc = json.loads((d / "bin" / f"{NAME}.json").read_text())
+    assert "lib" not in doc and doc["options"]["home"] == "$ORIGIN/..", doc
+    # the size line counts what was written: the launcher, not a libpython
+    last = static_bundled.stdout.splitlines()[-1]
+    size = sum(os.lstat(os.path.join(top, f)).st_size
+               for top, _, files in os.walk(d) for f in files)
+    assert f"({size} bytes)" in last, last
+
+    proc = static_bundled.run("one", "two words", env=static_bundled.hostile_env())
+    got = report(proc)
+    assert proc.stderr == ""
+    assert got["argv"] == ["one", "two words"] and got["cwd"] == str(static_bundled.cwd)
+    for key in ("prefix", "exec_prefix", "base_prefix", "base_exec_prefix"):
+        assert os.path.realpath(got[key]) == str(d), (key, got[key])
+    assert os.path.realpath(got["executable"]) == str(d / "bin" / NAME)
+    outside = {name: o for name, o in got["origins"].items() if not inside(o, d)}
+    assert outside == {}
+    archive = d / "lib" / f"{NAME}.pack"
+    assert os.path.realpath(got["json"]) == str(archive / "json" / "__init__.py")
+    dynload = d / "lib" / f"python{minor}" / "lib-dynload"
+    assert inside(got["_json"], dynload) and inside(got["math"], dynload)
+    assert got["c_scanner"] and got["sqrt"] == 4.0 and got["tools"] == 5
+    assert got["data"] == "hello from the archive\n"
+    assert (got["isolated"], got["ignore_environment"]) == (1, 1)
+    assert not (static_bundled.poison / "imported").exists()
+    assert not (static_bundled.poison / "startup-ran").exists()
