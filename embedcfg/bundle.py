@@ -477,18 +477,18 @@ def _under(path: str, top: str) -> bool:
 
 def _roots(cfg: EmbedConfig, config_dir: Optional[str]) -> List[str]:
     """The document's module search path, expanded: what the application imports from."""
-    paths = cfg.options.get("module_search_paths")
-    out: List[str] = []
-    for i, value in enumerate(paths if isinstance(paths, tuple) else ()):
-        path = expand(value, origin=None, config_dir=config_dir)
-        if path is None:
-            raise BundleError(f"options.module_search_paths[{i}]: {value!r} cannot be expanded"
-                              " at bundle time ($ORIGIN is the launcher's directory, which"
-                              " only exists once bundled); use $CONFIG_DIR/... or an absolute"
-                              " path for the application's sources")
-        if os.path.isdir(path):
-            out.append(path)
-    return out
+    from .pack import PackError, search_roots
+
+    def unexpanded(i: int, value: str) -> str:
+        return (f"options.module_search_paths[{i}]: {value!r} cannot be expanded at bundle"
+                " time ($ORIGIN is the launcher's directory, which only exists once"
+                " bundled); use $CONFIG_DIR/... or an absolute path for the application's"
+                " sources")
+
+    try:
+        return search_roots(cfg, config_dir, None, unexpanded=unexpanded)[0]
+    except PackError as e:
+        raise BundleError(str(e)) from e
 
 
 def _refuse_other_paths(cfg: EmbedConfig) -> None:

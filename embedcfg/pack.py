@@ -26,10 +26,11 @@ import os
 import struct
 import sys
 import zlib
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import attrs
 
+from ._probe import clean_environ
 from .document import expand
 from .model import EmbedConfig
 
@@ -461,8 +462,12 @@ class PackResult:
                 f" into {self.output} ({self.size} bytes)")
 
 
-def _roots(cfg: EmbedConfig, config_dir: Optional[str],
-           origin: Optional[str]) -> Tuple[List[str], List[Tuple[str, str]]]:
+def search_roots(cfg: EmbedConfig, config_dir: Optional[str], origin: Optional[str], *,
+                 unexpanded: Optional[Callable[[int, str], str]] = None,
+                 ) -> Tuple[List[str], List[Tuple[str, str]]]:
+    """The document's module search path expanded (the directories that exist) and the
+    entries left out, with why. An entry that cannot be expanded raises PackError with
+    ``unexpanded(index, value)``, by default pack's own message."""
     roots: List[str] = []
     skipped: List[Tuple[str, str]] = []
     if config_dir is not None:
@@ -471,6 +476,8 @@ def _roots(cfg: EmbedConfig, config_dir: Optional[str],
     for i, value in enumerate(paths if isinstance(paths, tuple) else ()):
         path = expand(value, origin=origin, config_dir=config_dir)
         if path is None:
+            if unexpanded is not None:
+                raise PackError(unexpanded(i, value))
             hint = (": pass --origin DIR (where the launcher will be installed)"
                     if value.startswith("$ORIGIN") else "")
             raise PackError(f"options.module_search_paths[{i}]: {value!r} cannot be"
@@ -480,10 +487,6 @@ def _roots(cfg: EmbedConfig, config_dir: Optional[str],
         else:
             skipped.append((path, "not a directory"))
     return roots, skipped
-
-
-def _child_env() -> Dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
 
 
 def pack(cfg: EmbedConfig, output: str, *, python: Optional[str] = None,
@@ -502,7 +505,7 @@ def pack(cfg: EmbedConfig, output: str, *, python: Optional[str] = None,
     from .codec import write_atomic
 
     exe = python or sys.executable
-    roots, skipped = _roots(cfg, config_dir, origin)
+    roots, skipped = search_roots(cfg, config_dir, origin)
     level = cfg.options.get("optimization_level", 0)
     job = {"roots": roots, "stdlib": include_stdlib, "with_source": with_source,
            "data": with_data, "stdlib_excluded": list(STDLIB_EXCLUDED_DIRS),
@@ -513,7 +516,8 @@ def pack(cfg: EmbedConfig, output: str, *, python: Optional[str] = None,
         job_file.seek(0)
         try:
             proc = subprocess.run([exe, "-I", "-S", "-B", "-c", _DRIVER], stdin=job_file,
-                                  stdout=subprocess.PIPE, stderr=err_file, env=_child_env(),
+                                  stdout=subprocess.PIPE, stderr=err_file,
+                                  env=clean_environ(os.environ),
                                   check=False)
         except OSError as e:
             raise PackError(f"cannot run {exe!r}: {e.strerror}") from e

@@ -40,6 +40,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import attrs
 
+from ._probe import clean_environ
 from .document import expand, pycache_options
 from .errors import ConfigInvalid
 from .model import EmbedConfig, PycacheMode
@@ -313,12 +314,6 @@ def plan(cfg: EmbedConfig, *, config_dir: Optional[str], origin: Optional[str] =
                 skipped=tuple(skipped))
 
 
-def _child_env() -> Dict[str, str]:
-    # The target must not pick up PYTHON* settings of this process
-    # (PYTHONDONTWRITEBYTECODE, PYTHONPYCACHEPREFIX, PYTHONOPTIMIZE...).
-    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-
-
 def _remove(paths: Sequence[str], directories: Sequence[str]) -> None:
     for path in paths:
         try:
@@ -385,7 +380,7 @@ def precompile(cfg: EmbedConfig, *, python: Optional[str] = None,
     try:
         proc = subprocess.Popen([exe, "-I", "-S", "-B", "-c", _DRIVER], stdin=job_file,
                                 stdout=subprocess.PIPE, stderr=err_file,
-                                env=_child_env(), text=True, encoding="utf-8")
+                                env=clean_environ(os.environ), text=True, encoding="utf-8")
     except OSError as e:
         err_file.close()
         raise PrecompileError(f"cannot run {exe!r}: {e.strerror}") from e
