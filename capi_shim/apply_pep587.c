@@ -9,6 +9,7 @@
 
 #include "apply.h"
 #include "archive_importer.h"
+#include "extension_importer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,7 +314,8 @@ int
 embedcfg__importers_in_gap(const embedcfg_handle *h)
 {
     return (embedcfg__uses_indexed(h) && h->n_modules > 0)
-           || embedcfg__has_archives_before_path(h);
+           || embedcfg__has_archives_before_path(h)
+           || embedcfg__has_extensions(h);
 }
 
 /* The main phase of init, after the importers went in: PEP 587's
@@ -377,6 +379,9 @@ embedcfg__initialize_pep587(embedcfg_handle *h)
         rc = embedcfg__install_static(h);
         if (rc == 0) {
             rc = embedcfg__install_archives(h);
+        }
+        if (rc == 0) {
+            rc = embedcfg__install_extensions(h);
         }
         if (rc == 0 && main_phase) {
             status = initialize_main(&config);

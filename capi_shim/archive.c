@@ -571,6 +571,26 @@ embedcfg_archive_read_data(const embedcfg_archive *a,
                      d->name, bytes, len, what, err, err_size);
 }
 
+uint32_t
+embedcfg_archive_crc32(uint32_t crc, const void *data, size_t len)
+{
+    return crc32_update(crc, (const unsigned char *)data, len);
+}
+
+int
+embedcfg_archive_flags_of(const void *data, size_t size, uint32_t *flags)
+{
+    const unsigned char *h = (const unsigned char *)data;
+
+    if (size < EMBEDCFG_ARCHIVE_HEADER_SIZE
+        || memcmp(h, signature, sizeof signature) != 0
+        || u32_at(h + 8) != EMBEDCFG_ARCHIVE_FORMAT) {
+        return -1;
+    }
+    *flags = u32_at(h + 20);
+    return 0;
+}
+
 int
 embedcfg_archive_peek_flags(const char *path, uint32_t *flags)
 {
@@ -583,10 +603,5 @@ embedcfg_archive_peek_flags(const char *path, uint32_t *flags)
     }
     n = fread(h, 1, sizeof h, f);
     fclose(f);
-    if (n != sizeof h || memcmp(h, signature, sizeof signature) != 0
-        || u32_at(h + 8) != EMBEDCFG_ARCHIVE_FORMAT) {
-        return -1;
-    }
-    *flags = u32_at(h + 20);
-    return 0;
+    return embedcfg_archive_flags_of(h, n, flags);
 }

@@ -126,11 +126,19 @@ int embedcfg_archive_read_data(const embedcfg_archive *a,
                                const unsigned char **bytes, size_t *len,
                                const char *what, char *err, size_t err_size);
 
+/* zlib.crc32(data[0:len], crc): the checksum of the format, for the other
+ * readers of checksummed files (onefile.h). */
+uint32_t embedcfg_archive_crc32(uint32_t crc, const void *data, size_t len);
+
 /* The header flags of the archive at `path` (64 bytes read: no other
  * check), for a caller that only needs to know what was packed; -1 when it
  * is not a readable archive of this format (embedcfg_archive_open says
  * why). */
 int embedcfg_archive_peek_flags(const char *path, uint32_t *flags);
+
+/* The same for an archive's first `size` bytes in memory. */
+int embedcfg_archive_flags_of(const void *data, size_t size,
+                              uint32_t *flags);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,35 @@
 
 /* --- the document (before init) ------------------------------------------ */
 
+/* The archive is for the CPython the shim is built for. */
+static int
+check_python(embedcfg_handle *h, embedcfg__archive_item *item,
+             const char *label)
+{
+    char err[4608];
+
+    /* The bytecode magic number of the CPython the shim is built for
+     * (embedcfg.build defines it from the target); the minor alone
+     * otherwise, and the magic is compared again at install. */
+#ifdef EMBEDCFG_PYC_MAGIC
+    const unsigned long m = EMBEDCFG_PYC_MAGIC;
+    const unsigned char magic[4] = {(unsigned char)(m & 0xFF),
+                                    (unsigned char)((m >> 8) & 0xFF),
+                                    (unsigned char)((m >> 16) & 0xFF),
+                                    (unsigned char)((m >> 24) & 0xFF)};
+#else
+    unsigned char magic[4];
+
+    memcpy(magic, item->archive.magic, 4);
+#endif
+    if (embedcfg_archive_check_python(&item->archive, magic, PY_MINOR_VERSION,
+                                      label, err, sizeof err)
+        < 0) {
+        return embedcfg__fail(h, "%s", err);
+    }
+    return 0;
+}
+
 static int
 load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
          const embedcfg_json_value *entry)
@@ -78,48 +107,73 @@ load_one(embedcfg_handle *h, embedcfg__archive_item *item, size_t i,
         < 0) {
         return embedcfg__fail(h, "%s", err);
     }
-    {
-        /* The bytecode magic number of the CPython the shim is built for
-         * (embedcfg.build defines it from the target); the minor alone
-         * otherwise, and the magic is compared again at install. */
-#ifdef EMBEDCFG_PYC_MAGIC
-        const unsigned long m = EMBEDCFG_PYC_MAGIC;
-        const unsigned char magic[4] = {(unsigned char)(m & 0xFF),
-                                        (unsigned char)((m >> 8) & 0xFF),
-                                        (unsigned char)((m >> 16) & 0xFF),
-                                        (unsigned char)((m >> 24) & 0xFF)};
-#else
-        unsigned char magic[4];
-
-        memcpy(magic, item->archive.magic, 4);
-#endif
-        if (embedcfg_archive_check_python(&item->archive, magic,
-                                          PY_MINOR_VERSION, label, err,
-                                          sizeof err)
-            < 0) {
-            return embedcfg__fail(h, "%s", err);
-        }
-    }
-    return 0;
+    return check_python(h, item, label);
 }
+
+/* The archive of a one-file payload's section s: in memory, its modules'
+ * virtual paths below the executable's path. */
+static int
+load_section(embedcfg_handle *h, embedcfg__archive_item *item,
+             const embedcfg_onefile_section *s)
+{
+    char label[4200];
+    char err[4608];
+
+    item->after_path = (s->flags & EMBEDCFG_ONEFILE_AFTER_PATH) != 0;
+    if (h->exe == NULL) {
+        return embedcfg__fail(h, "a one-file payload needs the executable's"
+                              " path");
+    }
+    item->path = strdup(h->exe);
+    if (item->path == NULL) {
+        return embedcfg__fail(h, "out of memory");
+    }
+    snprintf(label, sizeof label, "%s: archive %s", h->exe, s->name);
+    if (embedcfg_archive_from_memory(&item->archive, s->bytes, s->size, label,
+                                     err, sizeof err)
+        < 0) {
+        return embedcfg__fail(h, "%s", err);
+    }
+    return check_python(h, item, label);
+}
+
 
 int
 embedcfg__load_archives(embedcfg_handle *h, const embedcfg_json_value *list)
 {
     size_t n = embedcfg_json_array_len(list);
+    size_t first = 0;  /* the payload's archives come first */
+    uint32_t k;
     size_t i;
 
     embedcfg__free_archives(h);
-    if (n == 0) {
+    for (k = 0; h->payload != NULL && k < h->payload->first_extension; k++) {
+        embedcfg_onefile_section s;
+
+        embedcfg_onefile_section_at(h->payload, k, &s);
+        first += s.kind == EMBEDCFG_ONEFILE_ARCHIVE;
+    }
+    if (first + n == 0) {
         return 0;
     }
-    h->archives = (embedcfg__archive_item *)calloc(n, sizeof *h->archives);
+    h->archives = (embedcfg__archive_item *)calloc(first + n,
+                                                   sizeof *h->archives);
     if (h->archives == NULL) {
         return embedcfg__fail(h, "out of memory");
     }
-    h->n_archives = n;
+    h->n_archives = first + n;
+    for (i = 0, k = 0; i < first; k++) {
+        embedcfg_onefile_section s;
+
+        embedcfg_onefile_section_at(h->payload, k, &s);
+        if (s.kind == EMBEDCFG_ONEFILE_ARCHIVE
+            && load_section(h, &h->archives[i++], &s) < 0) {
+            return -1;
+        }
+    }
     for (i = 0; i < n; i++) {
-        if (load_one(h, &h->archives[i], i, embedcfg_json_array_item(list, i))
+        if (load_one(h, &h->archives[first + i], i,
+                     embedcfg_json_array_item(list, i))
             < 0) {
             return -1;
         }

@@ -598,11 +598,13 @@ load_document(embedcfg_handle *h, const embedcfg_json_value *doc)
         }
     }
     v = embedcfg_json_object_get(doc, "archives");
-    if (v != NULL) {
-        if (expect(h, v, EMBEDCFG_JSON_ARRAY, "archives") < 0
-            || embedcfg__load_archives(h, v) < 0) {
-            return -1;
-        }
+    if (v != NULL && expect(h, v, EMBEDCFG_JSON_ARRAY, "archives") < 0) {
+        return -1;
+    }
+    /* and the archives of a one-file payload, before the document's */
+    if ((v != NULL || h->payload != NULL)
+        && embedcfg__load_archives(h, v) < 0) {
+        return -1;
     }
     return 0;
 }
@@ -704,6 +706,14 @@ set_running_version(embedcfg_handle *h, int major, int minor,
     }
 }
 
+/* The launcher's one-file payload: its archives are loaded with the
+ * document's (before them), its extension modules installed in the gap. */
+static void
+set_payload(embedcfg_handle *h, const embedcfg_onefile *payload)
+{
+    h->payload = payload;
+}
+
 void
 embedcfg__launch_api(embedcfg__launch_api_t *api)
 {
@@ -721,6 +731,7 @@ embedcfg__launch_api(embedcfg__launch_api_t *api)
     api->set_running_version = set_running_version;
     api->create_in = embedcfg__create_in;
     api->set_executable = set_executable;
+    api->set_payload = set_payload;
 }
 
 int

@@ -14,6 +14,7 @@
 #include "embedcfg.h"
 #include "option_spec.h"
 #include "embedcfg_options.h"
+#include "onefile.h"
 
 #define ERROR_SIZE 1024
 
@@ -77,6 +78,10 @@ struct embedcfg_handle {
     size_t n_report;
     struct embedcfg__archive_item *archives;  /* the document's archives */
     size_t n_archives;
+    /* The launcher's one-file payload (its archives and extension modules),
+     * borrowed: mapped until the process exits; NULL otherwise. */
+    const embedcfg_onefile *payload;
+    int extensions_installed;
     int has_exit;
     int exitcode;
     /* The running libpython's version as (major << 16) | (minor << 8) | micro,

@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "embedcfg.h"
+#include "onefile.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,9 @@ typedef struct {
     struct embedcfg_handle *(*create_in)(embedcfg__arena *);
     /* the running executable's path, which must outlive the handle */
     void (*set_executable)(struct embedcfg_handle *, const char *);
+    /* a one-file application's payload (onefile.h), before load_parsed;
+     * it must stay mapped until the process exits */
+    void (*set_payload)(struct embedcfg_handle *, const embedcfg_onefile *);
 } embedcfg__launch_api_t;
 
 void embedcfg__launch_api(embedcfg__launch_api_t *api);

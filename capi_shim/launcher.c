@@ -36,6 +36,7 @@
 #include "embedcfg_document.h"
 #include "jsonparse.h"
 #include "launch_api.h"
+#include "onefile.h"
 #include "paths.h"
 #include "pathsec.h"
 #include "version.h"
@@ -132,17 +133,32 @@ exists_in(const char *dir, const char *name)
     return found;
 }
 
-/* Whether the document's `archives` provide the standard library: a
- * "before_path" one (installed before init imports encodings) packed with
- * --stdlib, by its header.  One that cannot be read or expanded counts, as
- * the shim refuses it with the reason (EC700, EC701) when it loads it. */
+/* Whether the document's `archives`, or those of the one-file `payload`
+ * (NULL: none), provide the standard library: a "before_path" one
+ * (installed before init imports encodings) packed with --stdlib, by its
+ * header.  One that cannot be read or expanded counts, as the shim refuses
+ * it with the reason (EC700, EC701) when it loads it. */
 static int
 stdlib_archive(const embedcfg_json_value *doc, const char *origin,
-               const char *config_dir)
+               const char *config_dir, const embedcfg_onefile *payload)
 {
     const embedcfg_json_value *list = embedcfg_json_object_get(doc,
                                                                "archives");
     size_t i;
+    uint32_t k;
+
+    for (k = 0; payload != NULL && k < payload->n_sections; k++) {
+        embedcfg_onefile_section s;
+        uint32_t flags = 0;
+
+        embedcfg_onefile_section_at(payload, k, &s);
+        if (s.kind == EMBEDCFG_ONEFILE_ARCHIVE
+            && !(s.flags & EMBEDCFG_ONEFILE_AFTER_PATH)
+            && (embedcfg_archive_flags_of(s.bytes, s.size, &flags) < 0
+                || (flags & EMBEDCFG_ARCHIVE_STDLIB))) {
+            return 1;
+        }
+    }
 
     for (i = 0; i < embedcfg_json_array_len(list); i++) {
         const embedcfg_json_value *item = embedcfg_json_array_item(list, i);
@@ -182,13 +198,15 @@ stdlib_archive(const embedcfg_json_value *doc, const char *origin,
  * ("Failed to import encodings module") after the host has done its work.
  * Refused here, located, with the fix.  A directory must hold
  * encodings/__init__.py(c); a zip (EMBEDCFG_ARCHIVE_SUFFIXES) is accepted
- * without looking inside, and so is an archive of the document packed with
- * the standard library.  An entry that cannot be expanded is the document
- * loader's to report, so the check then stands aside. */
+ * without looking inside, and so is an archive of the document (or of the
+ * one-file payload) packed with the standard library.  An entry that cannot
+ * be expanded is the document loader's to report, so the check then stands
+ * aside. */
 static int
 check_stdlib(const char *path, const embedcfg_json_value *doc,
              const char *origin, const char *config_dir,
-             const char *lib, launch_error *e)
+             const char *lib, const embedcfg_onefile *payload,
+             launch_error *e)
 {
     static const char *const suffixes[] = {EMBEDCFG_ARCHIVE_SUFFIXES};
     const embedcfg_json_value *opts = embedcfg_json_object_get(doc, "options");
@@ -239,7 +257,7 @@ check_stdlib(const char *path, const embedcfg_json_value *doc,
             return 0;
         }
     }
-    if (stdlib_archive(doc, origin, config_dir)) {
+    if (stdlib_archive(doc, origin, config_dir, payload)) {
         return 0;
     }
     archives[0] = '\0';
@@ -271,15 +289,18 @@ check_stdlib(const char *path, const embedcfg_json_value *doc,
 }
 
 /* `lib`, `requires_python` and `embedded` of the document, without Python.
+ * The document is the file `path`, or the document section of the one-file
+ * `payload` (then `path` names the executable in messages).
  * *config_dir_out receives the document's directory when it was worked
  * out (else NULL), for the shim: realpath() once, not twice. */
 static int
-read_head(const char *path, const char *origin,
-          const char *config_dir_arg, embedcfg_json_value **parsed,
-          char **lib, char **requires, int *embedded,
-          char **config_dir_out, launch_error *e)
+read_head(const char *path, const embedcfg_onefile *payload,
+          const char *origin, const char *config_dir_arg,
+          embedcfg_json_value **parsed, char **lib, char **requires,
+          int *embedded, char **config_dir_out, launch_error *e)
 {
     char *data = NULL;
+    const char *text;
     size_t len = 0;
     char err
         [2048]; /* path-security messages name a path, owner, mode and fix */
@@ -292,13 +313,23 @@ read_head(const char *path, const char *origin,
     *lib = NULL;
     *requires = NULL;
     *embedded = 0;
-    if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data, &len,
-                            err, sizeof(err)) < 0) {
+    if (payload != NULL) {
+        embedcfg_onefile_section s;
+
+        embedcfg_onefile_document(payload, &s);
+        text = (const char *)s.bytes;
+        len = s.size;
+    }
+    else if (embedcfg__read_file(path, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &data,
+                                 &len, err, sizeof(err)) < 0) {
         config_error(e, "%s", err);
         goto done;
     }
+    else {
+        text = data;
+    }
     memset(&jerr, 0, sizeof(jerr));
-    if (embedcfg_json_parse(data, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc,
+    if (embedcfg_json_parse(text, len, EMBEDCFG_JSON_MAX_DOCUMENT_SIZE, &doc,
                             &jerr) < 0) {
         config_error(e, "%s: invalid document at line %lu, column %lu: %s",
                      path, (unsigned long)jerr.line,
@@ -367,7 +398,8 @@ read_head(const char *path, const char *origin,
                          ? EMBEDCFG_STRDUP(config_dir_arg)
                          : embedcfg__dirname_of(path);
         }
-        if (check_stdlib(path, doc, origin, config_dir, *lib, e) < 0) {
+        if (check_stdlib(path, doc, origin, config_dir, *lib, payload, e)
+            < 0) {
             goto done;
         }
     }
@@ -663,11 +695,14 @@ main(int argc, char **argv)
     char *app_document = NULL;
     int first = 1;  /* argv index of the document */
     int version[3] = {0, 0, 0};
+    embedcfg_onefile payload;  /* mapped until the process exits */
+    const embedcfg_onefile *onefile = NULL;
 
     embedcfg__arena_init(&embedcfg__launch_arena, launch_region,
                          sizeof(launch_region));
     memset(&e, 0, sizeof(e));
     memset(&api, 0, sizeof(api));
+    memset(&payload, 0, sizeof(payload));
     exe = embedcfg__exe_path();
     origin = exe != NULL ? embedcfg__exe_dir_of(exe) : NULL;
     if (origin == NULL) {
@@ -675,6 +710,28 @@ main(int argc, char **argv)
         goto done;
     }
     app_document = application_document(exe, origin);
+#ifdef EMBEDCFG_STATIC_PYTHON
+    if (app_document != NULL) {
+        /* a one-file application carries its document (embedcfg bundle
+         * --onefile): the payload at the end of this very file */
+        char err[1024];
+        int r = embedcfg_onefile_open(&payload, exe, err, sizeof(err));
+
+        if (r < 0) {
+            config_error(&e, "%s", err);
+            goto done;
+        }
+        if (r == 1) {
+            onefile = &payload;
+            EMBEDCFG_FREE(app_document);
+            app_document = EMBEDCFG_STRDUP(exe);  /* names it in messages */
+            if (app_document == NULL) {
+                config_error(&e, "out of memory");
+                goto done;
+            }
+        }
+    }
+#endif
     if (app_document != NULL) {
         /* an application's program: every argument is the application's */
         document = app_document;
@@ -699,8 +756,11 @@ main(int argc, char **argv)
     if (app_document == NULL) {
         document = argv[first];
     }
-    if (read_head(document, origin, config_dir, &doc, &lib, &requires,
-                  &embedded, &doc_dir, &e) < 0) {
+    if (onefile != NULL) {
+        config_dir = origin;  /* $CONFIG_DIR: the executable's directory */
+    }
+    if (read_head(document, onefile, origin, config_dir, &doc, &lib,
+                  &requires, &embedded, &doc_dir, &e) < 0) {
         goto done;
     }
     if (embedded) {
@@ -721,6 +781,9 @@ main(int argc, char **argv)
     }
     api.set_running_version(h, version[0], version[1], version[2]);
     api.set_executable(h, exe);
+    if (onefile != NULL) {
+        api.set_payload(h, onefile);
+    }
     /* both NULL: the shim works the document's directory out itself */
     if (api.set_origin(h, origin) < 0
         || api.load_parsed(h, doc, document,
@@ -769,5 +832,6 @@ done:
     EMBEDCFG_FREE(origin);
     EMBEDCFG_FREE(exe);  /* after the handle, which may point at it */
     EMBEDCFG_FREE(doc_dir);
+    embedcfg_onefile_close(&payload);  /* after the interpreter is gone */
     return code;
 }

@@ -58,8 +58,9 @@ _COMMON_SOURCES = ("arena.c", "paths.c", "version.c", *_PARSER_SOURCES)
 _SHIM_SOURCES = ("handle.c", "modules.c", "document.c", "apply.c", "apply_pep587.c",
                  "apply_pep741.c", "attach.c", "importer.c", "static_importer.c",
                  "archive.c", "archive_importer.c", "archive_resources.c",
-                 *_COMMON_SOURCES)
-_LAUNCHER_SOURCES = ("launcher.c", "pathsec.c", "archive.c", *_COMMON_SOURCES)
+                 "onefile.c", "extension_importer.c", "pathsec.c", *_COMMON_SOURCES)
+_LAUNCHER_SOURCES = ("launcher.c", "pathsec.c", "archive.c", "onefile.c",
+                     *_COMMON_SOURCES)
 _WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 # -Bsymbolic-functions: calls between the shim's own functions bind at link
 # time instead of through the dynamic linker at start-up (each such lookup

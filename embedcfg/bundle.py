@@ -142,6 +142,8 @@ class BundleResult:
     failed: Tuple[Tuple[str, str], ...] = ()
     #: Notes for the user (search path entries not packed, environment warnings).
     notes: Tuple[str, ...] = ()
+    #: ``output`` is one executable (``--onefile``), not a directory.
+    onefile: bool = False
 
     @property
     def ok(self) -> bool:
@@ -162,6 +164,9 @@ class BundleResult:
         if self.failed:
             return (f"bundle failed: {len(self.failed)} modules did not compile for CPython"
                     f" {version}; nothing was written")
+        if self.onefile:
+            return (f"bundled {self.name} for CPython {version} into one file,"
+                    f" {self.output}: {_human(self.size)} ({self.size} bytes); run it")
         return (f"bundled {self.name} for CPython {version} into {self.output}:"
                 f" {len(self.files)} files, {_human(self.size)} ({self.size} bytes);"
                 f" run {os.path.join(self.output, 'bin', self.name)}")
@@ -169,6 +174,8 @@ class BundleResult:
     def listing(self) -> List[str]:
         """What was written, one line per file; a directory of more than
         three files (lib-dynload) as one line."""
+        if self.onefile:
+            return [f"{_human(self.size):>10}  {self.output}"]
         by_dir: Dict[str, List[Tuple[str, int]]] = {}
         for path, size in self.files:
             by_dir.setdefault(os.path.dirname(path), []).append((path, size))
@@ -644,7 +651,8 @@ def _files(top: str) -> List[Tuple[str, int]]:
 
 def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: str,
            python: Optional[str] = None, with_source: bool = False, force: bool = False,
-           link: str = "dynamic", log: Optional[TextIO] = None) -> BundleResult:
+           link: str = "dynamic", onefile: bool = False,
+           log: Optional[TextIO] = None) -> BundleResult:
     """Write the bundle of ``cfg`` (read from ``config_dir``) to ``output``.
 
     Raises :class:`BundleRefused` when ``output`` holds something else than a
@@ -653,6 +661,9 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     are in the result, and then nothing was written. ``link`` is ``"dynamic"``
     (the launcher, the shim library and a copy of libpython) or ``"static"``
     (the launcher linked with the target's static libpython, alone).
+    ``onefile`` (static only): ``output`` is one executable instead of a
+    directory, the static launcher with the bundle appended
+    (:mod:`embedcfg.onefile`).
     """
     from . import build
     from .checks import target_from_requires
@@ -664,7 +675,17 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     if link not in build.LINKS:
         raise BundleRefused(f"--link {link!r}: use one of {', '.join(build.LINKS)}")
     output = os.path.abspath(output)
-    _check_output(output, force)
+    if onefile:
+        if link != "static":
+            raise BundleRefused("--onefile holds the interpreter in the executable: it needs"
+                                " --link static (the default with --onefile)")
+        _check_onefile_output(output, force)
+        if isinstance(cfg.options.get("run_filename"), str):
+            raise BundleError("options.run_filename: a one-file application has no file to"
+                              " run; set options.run_module to a module of the application"
+                              " instead, or bundle it as a directory (without --onefile)")
+    else:
+        _check_output(output, force)
     if cfg.embedded:
         raise BundleError("embedded = true: a bundle starts its own interpreter (set"
                           " embedded = false)")
@@ -704,7 +725,7 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
     if checked.missing:
         return BundleResult(output=output, name=name, version=version, missing=checked.missing)
     nested = [e for e in checked.extensions if e[2]]
-    if nested:
+    if nested and not onefile:
         raise BundleError(f"{nested[0][1]}: extension module {nested[0][0]!r} is inside a"
                           " package, which the bundle's archive provides; the archive cannot"
                           " load extension modules from its packages: make it a top-level"
@@ -735,14 +756,94 @@ def bundle(cfg: EmbedConfig, output: str, *, config_dir: Optional[str], name: st
                                 failed=packed.failed)
         notes += [f"{path} not packed: {why}" for path, why in packed.skipped
                   if not _under(path, stdlib) and not _under(path, dynload)]
-        os.chmod(tmp, 0o755)  # mkdtemp's 0700 would keep other users out of the bundle
-        files = _files(tmp)
-        _replace(tmp, output)
+        if onefile:
+            size = _write_onefile(tmp, output, name=name, version=version, checked=checked)
+            files = [(os.path.basename(output), size)]
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.chmod(tmp, 0o755)  # mkdtemp's 0700 would keep other users out of the bundle
+            files = _files(tmp)
+            _replace(tmp, output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BundleResult(output=output, name=name, version=version, files=tuple(files),
-                        notes=tuple(notes))
+                        notes=tuple(notes), onefile=onefile)
+
+
+def _check_onefile_output(output: str, force: bool) -> None:
+    from .build import LAUNCHER_NAME
+    from .onefile import OneFileError, read_onefile
+
+    if os.path.basename(output).startswith(LAUNCHER_NAME):
+        raise BundleRefused(f"-o {output}: a file name starting with {LAUNCHER_NAME!r} is the"
+                            " launcher's own, which does not run its payload; choose another")
+    if not os.path.lexists(output) or force:
+        if os.path.isdir(output) and not os.path.islink(output):
+            raise BundleRefused(f"{output} is a directory: --onefile writes a file; remove it"
+                                " or choose another -o")
+        return
+    if not os.path.isfile(output) or os.path.islink(output):
+        raise BundleRefused(f"{output} exists and is not a file: remove it or choose another"
+                            " -o")
+    try:
+        previous = read_onefile(output)
+    except OneFileError:
+        previous = None
+    if previous is None:
+        raise BundleRefused(f"{output} exists and is not a one-file application: choose a new"
+                            " file, or pass --force to replace it")
+
+
+def _write_onefile(tmp: str, output: str, *, name: str, version: Tuple[int, int, int],
+                   checked: _Checked) -> int:
+    """The one-file application at ``output`` from the bundle directory
+    ``tmp`` (a static one): its launcher, its document without the
+    directory's paths, its archives and extension modules as sections.
+    Returns its size."""
+    from . import codec
+    from .onefile import AFTER_PATH, ARCHIVE, DOCUMENT, EXTENSION, Section, write_onefile
+
+    bin_dir, lib_dir = os.path.join(tmp, "bin"), os.path.join(tmp, "lib")
+    with open(os.path.join(bin_dir, f"{name}.json"), "rb") as f:
+        cfg = codec.structure(json.loads(f.read()))
+    sections = []
+    for archive in cfg.archives:
+        source = os.path.join(lib_dir, os.path.basename(archive.path))
+        with open(source, "rb") as f:
+            data = f.read()
+        after = archive.position is ArchivePosition.AFTER_PATH
+        sections.append(Section(kind=ARCHIVE, name=os.path.basename(source), data=data,
+                                flags=AFTER_PATH if after else 0))
+    # the extension modules: lib-dynload's by their file names, the
+    # application's by the names the import check found (inside packages too:
+    # the extension importer is asked for every name, after the archives)
+    found = []
+    dynload = os.path.join(lib_dir, f"python{version[0]}.{version[1]}", "lib-dynload")
+    for file in sorted(os.listdir(dynload)):
+        module = file.split(".", 1)[0]
+        if "." in file and module.isidentifier():
+            found.append((module, os.path.join(dynload, file)))
+    for module, path, _ in checked.extensions:
+        copy = os.path.join(lib_dir, "ext", os.path.basename(path))
+        shutil.copyfile(path, copy)
+        found.append((module, copy))
+    for module, path in found:
+        # $ORIGIN is /proc/self/fd for a module loaded from memory, the
+        # private extraction directory otherwise: never the build's prefix
+        set_runpath(path, "$ORIGIN")
+        with open(path, "rb") as f:
+            data = f.read()
+        tail = os.path.basename(path)
+        suffix = tail[tail.index("."):]
+        sections.append(Section(kind=EXTENSION, name=module, data=data,
+                                path=module.replace(".", "/") + suffix))
+    options = dict(cfg.options)
+    options.update(home="$ORIGIN", module_search_paths=())
+    document = attrs.evolve(cfg, archives=(), options=options)
+    sections.append(Section(kind=DOCUMENT, name=f"{name}.json",
+                            data=codec.dumps(document, "json").encode()))
+    return write_onefile(output, os.path.join(bin_dir, name), sections)
 
 
 def _write(tmp: str, cfg: EmbedConfig, *, name: str, built: "Built", target: "Target",

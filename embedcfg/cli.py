@@ -281,12 +281,14 @@ def _add_bundle(sub: Any, stdout: TextIO) -> None:
                         description="Write DIR: the launcher (bin/NAME), a copy of the target's"
                         " libpython, the application and the standard library packed by the"
                         " target, the extension modules, and the document rewritten with"
-                        " $ORIGIN paths. Every import of the application must be found first."
+                        " $ORIGIN paths; with --onefile, one executable that holds all of it."
+                        " Every import of the application must be found first."
                         " Exit status: 0 written, 1 problems (nothing written), 2 usage error"
                         " (DIR holds something that is not a bundle).")
     bu.add_argument("file", metavar="DOCUMENT", help=".toml or .json document")
     bu.add_argument("-o", "--output", required=True, metavar="DIR",
-                    help="the directory to write (built beside it and renamed into place)")
+                    help="the directory to write (built beside it and renamed into place);"
+                    " with --onefile, the file")
     bu.add_argument("--python", metavar="PYTHON",
                     help="the target interpreter (default: the one running embedcfg); it needs"
                     " a shared libpython, or with --link static a static one")
@@ -297,10 +299,14 @@ def _add_bundle(sub: Any, stdout: TextIO) -> None:
                     help="store the sources in the archive too, for tracebacks")
     bu.add_argument("--force", action="store_true",
                     help="replace DIR even when it is not empty and not a previous bundle")
-    bu.add_argument("--link", choices=("dynamic", "static"), default="dynamic",
+    bu.add_argument("--link", choices=("dynamic", "static"), default=None,
                     help="dynamic (default): the launcher, the shim library and a copy of"
-                    " libpython; static: the launcher linked with the target's static"
-                    " libpython and the shim (embedcfg build --link static), alone")
+                    " libpython; static (the default with --onefile): the launcher linked"
+                    " with the target's static libpython and the shim (embedcfg build"
+                    " --link static), alone")
+    bu.add_argument("--onefile", action="store_true",
+                    help="write one executable: the static launcher with the document, the"
+                    " archive and the extension modules appended")
 
 
 def _add_bake(sub: Any, stdout: TextIO) -> None:
@@ -741,8 +747,9 @@ def _bundle(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         result = bundle(document.cfg, args.output, python=args.python,
                         name=args.name or default_name(args.file),
                         config_dir=os.path.dirname(os.path.abspath(args.file)),
-                        with_source=args.with_source, force=args.force, link=args.link,
-                        log=stderr)
+                        with_source=args.with_source, force=args.force,
+                        link=args.link or ("static" if args.onefile else "dynamic"),
+                        onefile=args.onefile, log=stderr)
     except BundleRefused as e:
         stderr.write(f"embedcfg bundle: error: {e}\n")
         return EXIT_USAGE

@@ -41,7 +41,8 @@ SHIM = ROOT / "capi_shim"
 SHIM_SOURCES = ("handle.c", "modules.c", "document.c", "apply.c", "apply_pep587.c",
                 "apply_pep741.c", "attach.c", "importer.c", "static_importer.c",
                 "archive.c", "archive_importer.c", "archive_resources.c",
-                "arena.c", "paths.c", "version.c", "jsonparse.c", "utf8.c")
+                "onefile.c", "extension_importer.c", "pathsec.c", "arena.c", "paths.c",
+                "version.c", "jsonparse.c", "utf8.c")
 
 
 def main() -> int:
