@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef EMBEDCFG_TARGET_HEX
 #  error "define EMBEDCFG_TARGET_HEX (embedcfg.build does)"
@@ -736,6 +737,16 @@ main(int argc, char **argv)
         /* an application's program: every argument is the application's */
         document = app_document;
         first = 0;
+        if (onefile == NULL && access(app_document, F_OK) != 0) {
+            config_error(&e,
+                         "%s: no document to run: a program named after its "
+                         "application runs %s beside it (embedcfg bundle) or "
+                         "the one carried at its end (embedcfg bundle "
+                         "--onefile, a static launcher), and there is "
+                         "neither; rebuild it with embedcfg bundle", exe,
+                         app_document);
+            goto done;
+        }
     }
     else if (argc >= 2 && strcmp(argv[1], "--config-dir") == 0) {
         if (argc < 4 || argv[2][0] != '/') {

@@ -778,10 +778,10 @@ def _check_onefile_output(output: str, force: bool) -> None:
     if os.path.basename(output).startswith(LAUNCHER_NAME):
         raise BundleRefused(f"-o {output}: a file name starting with {LAUNCHER_NAME!r} is the"
                             " launcher's own, which does not run its payload; choose another")
+    if os.path.isdir(output) and not os.path.islink(output):
+        raise BundleRefused(f"{output} is a directory: --onefile writes a file; remove it or"
+                            " choose another -o")
     if not os.path.lexists(output) or force:
-        if os.path.isdir(output) and not os.path.islink(output):
-            raise BundleRefused(f"{output} is a directory: --onefile writes a file; remove it"
-                                " or choose another -o")
         return
     if not os.path.isfile(output) or os.path.islink(output):
         raise BundleRefused(f"{output} exists and is not a file: remove it or choose another"

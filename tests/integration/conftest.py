@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
@@ -189,3 +190,35 @@ def refhost(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return get
 
 SHIM_SRC = HERE.parent.parent / "capi_shim"
+
+
+def compile_extension(python: str, source: Path, name: str, out: Path) -> Path:
+    """``source`` built as ``name`` the way a third-party wheel builds its
+    extension: the target's CC, CFLAGS, CCSHARED and LDSHARED, no libpython."""
+    code = ("import json, sysconfig; v = sysconfig.get_config_var; print(json.dumps({k: v(k)"
+            " or '' for k in ('CC', 'CFLAGS', 'CCSHARED', 'LDSHARED', 'INCLUDEPY',"
+            " 'EXT_SUFFIX')}))")
+    cfg = json.loads(subprocess.run([python, "-I", "-S", "-c", code], capture_output=True,
+                                    text=True, env=clean_env(), check=True).stdout)
+    obj = out / f"{name}.o"
+    target = out / f"{name}{cfg['EXT_SUFFIX']}"
+    for cmd in ([*shlex.split(cfg["CC"]), *shlex.split(cfg["CFLAGS"]),
+                 *shlex.split(cfg["CCSHARED"]), f"-I{cfg['INCLUDEPY']}", "-c", str(source),
+                 "-o", str(obj)],
+                [*shlex.split(cfg["LDSHARED"]), str(obj), "-o", str(target)]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"{cmd}\n{proc.stderr}"
+    needed = subprocess.run(["readelf", "--dynamic", str(target)], capture_output=True,
+                            text=True, check=True).stdout
+    assert "libpython" not in needed, "an extension must not link libpython"
+    return target
+
+
+@pytest.fixture
+def newest(shims: Any, pythons: Dict[Tuple[int, int], str], shim_cache: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Shim:
+    """The shim of the newest installed minor, with the session's build cache."""
+    if not pythons:
+        pytest.skip("no CPython is installed through pyenv")
+    monkeypatch.setenv("EMBEDCFG_CACHE_DIR", str(shim_cache))
+    return shims.get_shim(max(pythons))  # type: ignore[no-any-return]

@@ -298,15 +298,6 @@ def test_nothing_outside_the_bundle_is_read(bundled: Bundled, tmp_path: Path) ->
     assert looked_at == [], "\n".join(looked_at)
 
 
-@pytest.fixture
-def newest(shims: Any, pythons: Dict[Tuple[int, int], str], shim_cache: Path,
-           monkeypatch: pytest.MonkeyPatch) -> Shim:
-    if not pythons:
-        pytest.skip("no CPython is installed through pyenv")
-    monkeypatch.setenv("EMBEDCFG_CACHE_DIR", str(shim_cache))
-    return shims.get_shim(max(pythons))  # type: ignore[no-any-return]
-
-
 def test_missing_import_is_a_located_error(newest: Shim, tmp_path: Path) -> None:
     """An import that the bundle cannot satisfy is `file:line: error: ...` with
     the fix, exit 1, and nothing is written; guarded imports are not errors."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +28,8 @@ from embedcfg.errors import ShimError
 from embedcfg.model import EmbedConfig
 
 from ..pythons import MINORS, missing_reason
-from .conftest import DUMP, HERE, Shim, clean_env, dump_of, minor_id, stdlib_paths
+from .conftest import (DUMP, HERE, Shim, clean_env, compile_extension, dump_of, minor_id,
+                       stdlib_paths)
 
 
 class Static:
@@ -149,32 +149,10 @@ def test_stdlib_extension_modules_work(static: Static, tmp_path: Path) -> None:
     assert ran["pythonapi"] == 1
 
 
-def _compile_extension(python: str, source: Path, name: str, out: Path) -> Path:
-    """``source`` built as ``name`` the way a third-party wheel builds its
-    extension: the target's CC, CFLAGS, CCSHARED and LDSHARED, no libpython."""
-    code = ("import json, sysconfig; v = sysconfig.get_config_var; print(json.dumps({k: v(k)"
-            " or '' for k in ('CC', 'CFLAGS', 'CCSHARED', 'LDSHARED', 'INCLUDEPY',"
-            " 'EXT_SUFFIX')}))")
-    cfg = json.loads(subprocess.run([python, "-I", "-S", "-c", code], capture_output=True,
-                                    text=True, env=clean_env(), check=True).stdout)
-    obj = out / f"{name}.o"
-    target = out / f"{name}{cfg['EXT_SUFFIX']}"
-    for cmd in ([*shlex.split(cfg["CC"]), *shlex.split(cfg["CFLAGS"]),
-                 *shlex.split(cfg["CCSHARED"]), f"-I{cfg['INCLUDEPY']}", "-c", str(source),
-                 "-o", str(obj)],
-                [*shlex.split(cfg["LDSHARED"]), str(obj), "-o", str(target)]):
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        assert proc.returncode == 0, f"{cmd}\n{proc.stderr}"
-    needed = subprocess.run(["readelf", "--dynamic", str(target)], capture_output=True,
-                            text=True, check=True).stdout
-    assert "libpython" not in needed, "an extension must not link libpython"
-    return target
-
-
 def test_third_party_extension_imports_from_the_app_path(static: Static, tmp_path: Path) -> None:
     """An extension module outside the standard library, compiled here with the
     target's flags, imports from the application's directory and runs."""
-    built = _compile_extension(static.python, HERE / "ext_modules.c", "ecfg_single", tmp_path)
+    built = compile_extension(static.python, HERE / "ext_modules.c", "ecfg_single", tmp_path)
     proc = static.launch(_app(static, tmp_path, "import ecfg_single;"
                               " print(ecfg_single.__file__, ecfg_single.add(40, 2))"), tmp_path)
     assert proc.returncode == 0, proc.stderr
