@@ -1,4 +1,4 @@
-"""A PyInstaller onedir build for the benchmarks, made by the target interpreter.
+"""PyInstaller builds (onedir, onefile) for the benchmarks, made by the target interpreter.
 
 PyInstaller freezes the interpreter that runs it, so it is installed
 (``pip install pyinstaller``, from the package index) into a venv of the
@@ -72,10 +72,32 @@ def venv(python: str, cache: Path) -> Tuple[Path, str]:
 
 
 def onedir(venv_python: Path, entry: Path, paths: Sequence[Path], hidden: Sequence[str],
-           work: Path) -> Tuple[Path, Path, float]:
+           work: Path, extra: Sequence[str] = ()) -> Tuple[Path, Path, float]:
     """Build ``entry`` as a onedir application in ``work``: its executable,
-    its dist directory and the build's wall-clock seconds."""
-    cmd: List[str] = [str(venv_python), "-m", "PyInstaller", "--noconfirm", "--onedir",
+    its dist directory and the build's wall-clock seconds. ``extra``: more
+    PyInstaller options (``--add-data``)."""
+    seconds = _build(venv_python, entry, paths, hidden, work, ["--onedir", *extra])
+    executable = work / "dist" / "app" / "app"
+    if not executable.is_file():
+        raise Unavailable(f"the PyInstaller build made no {executable}")
+    return executable, work / "dist" / "app", seconds
+
+
+def onefile(venv_python: Path, entry: Path, paths: Sequence[Path], hidden: Sequence[str],
+            work: Path, extra: Sequence[str] = ()) -> Tuple[Path, float]:
+    """Build ``entry`` as a onefile application in ``work`` (its bootloader
+    unpacks everything into a temporary directory at every start): the
+    executable and the build's wall-clock seconds."""
+    seconds = _build(venv_python, entry, paths, hidden, work, ["--onefile", *extra])
+    executable = work / "dist" / "app"
+    if not executable.is_file():
+        raise Unavailable(f"the PyInstaller build made no {executable}")
+    return executable, seconds
+
+
+def _build(venv_python: Path, entry: Path, paths: Sequence[Path], hidden: Sequence[str],
+           work: Path, options: Sequence[str]) -> float:
+    cmd: List[str] = [str(venv_python), "-m", "PyInstaller", "--noconfirm", *options,
                       "--name", "app", "--log-level", "WARN",
                       "--distpath", str(work / "dist"), "--workpath", str(work / "build"),
                       "--specpath", str(work)]
@@ -87,8 +109,7 @@ def onedir(venv_python: Path, entry: Path, paths: Sequence[Path], hidden: Sequen
     proc = subprocess.run([*cmd, str(entry)], capture_output=True, text=True, env=_env(),
                           timeout=1800, check=False)
     elapsed = time.perf_counter() - start
-    executable = work / "dist" / "app" / "app"
-    if proc.returncode != 0 or not executable.is_file():
+    if proc.returncode != 0:
         raise Unavailable(f"the PyInstaller build failed ({proc.returncode}):"
                           f" {_last_line(proc.stderr)}")
-    return executable, work / "dist" / "app", elapsed
+    return elapsed

@@ -212,6 +212,7 @@ def read_onefile(source: Union[str, bytes], *, path: Optional[str] = None) -> Op
         raise _damaged(path, f"{n} sections do not fit in a table of {table_size} bytes")
     sections: List[Section] = []
     spans: List[Tuple[int, int]] = []
+    crcs: List[int] = []
     end = 0
     previous_kind = 0
     previous_name: Optional[bytes] = None
@@ -239,14 +240,12 @@ def read_onefile(source: Union[str, bytes], *, path: Optional[str] = None) -> Op
         sections.append(Section(kind=kind, name=name, data=blob[off:off + length],
                                 flags=flags, path=vpath or ""))
         spans.append((off, length))
-        if zlib.crc32(blob[off:off + length]) != scrc and kind == DOCUMENT:
-            raise OneFileError(f"{path} is corrupt: the document {name} does not match its"
-                               f" checksum: {_FIX}")
+        crcs.append(scrc)
     documents = sum(1 for s in sections if s.kind == DOCUMENT)
     if documents != 1:
         raise _damaged(path, f"{documents} documents instead of one")
-    for i, s in enumerate(sections):
-        crc_ = _ENTRY.unpack_from(table, i * ENTRY_SIZE)[4]
+    # the document first (the launcher checks it at open), then the others
+    for s, crc_ in sorted(zip(sections, crcs), key=lambda sc: sc[0].kind != DOCUMENT):
         if zlib.crc32(s.data) != crc_:
             raise OneFileError(f"{path} is corrupt: {_KINDS[s.kind]} {s.name} does not match"
                                f" its checksum: {_FIX}")
