@@ -51,11 +51,13 @@ typedef struct {
     PyObject *exec_dynamic;     /* _imp.exec_dynamic */
     int method;
     char *extract_dir;          /* METHOD_EXTRACT's directory (PyMem) */
-    int *fds;                   /* the memfds of loaded modules, kept open:
-                                 * glibc knows a library by its path, and a
-                                 * reused /proc/self/fd/N would name an old
-                                 * one (PyMem) */
-    size_t n_fds;
+    int *fds;                   /* by section: the memfd a module was loaded
+                                 * from, or -1 (PyMem).  Kept open: glibc
+                                 * knows a library by its path, so a module
+                                 * imported again gets the same library, and
+                                 * a reused /proc/self/fd/N would name an old
+                                 * one */
+    int memfd_worked;           /* a module was loaded from memory */
 } finder_state;
 
 static finder_state *
@@ -393,21 +395,19 @@ loadable_path(finder_state *self, const embedcfg_onefile_section *s,
         self->method = extraction_asked() ? METHOD_EXTRACT : METHOD_MEMFD;
     }
     if (self->method == METHOD_MEMFD) {
-        int *grown = (int *)PyMem_Realloc(self->fds, (self->n_fds + 1)
-                                                     * sizeof(int));
-        int fd;
+        int fd = self->fds[s->index];
 
-        if (grown == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        self->fds = grown;
-        fd = memfd_for(s, path, size);
-        if (fd >= 0) {
-            self->fds[self->n_fds++] = fd;
+        if (fd >= 0) {  /* imported before: the same file, the same library */
+            snprintf(path, size, "/proc/self/fd/%d", fd);
             return 0;
         }
-        if (self->n_fds > 0) {
+        fd = memfd_for(s, path, size);
+        if (fd >= 0) {
+            self->fds[s->index] = fd;
+            self->memfd_worked = 1;
+            return 0;
+        }
+        if (self->memfd_worked) {
             /* it worked for an earlier module: not the kernel's policy */
             PyErr_Format(PyExc_ImportError,
                          "cannot load extension module %s into memory: %s",
@@ -542,7 +542,7 @@ static void
 finder_free(void *op)
 {
     finder_state *self = state_of((PyObject *)op);
-    size_t i;
+    uint32_t i;
 
     (void)finder_clear((PyObject *)op);
     if (self == NULL) {
@@ -550,8 +550,10 @@ finder_free(void *op)
     }
     /* the libraries stay mapped (CPython never unloads an extension
      * module); their files are not needed once they are */
-    for (i = 0; i < self->n_fds; i++) {
-        close(self->fds[i]);
+    for (i = 0; self->fds != NULL && i < self->payload->n_sections; i++) {
+        if (self->fds[i] >= 0) {
+            close(self->fds[i]);
+        }
     }
     PyMem_Free(self->fds);
     PyMem_Free(self->exe);
@@ -594,6 +596,7 @@ finder_new(const embedcfg_onefile *payload, const char *exe)
 {
     PyObject *module = PyModule_Create(&finder_def);
     finder_state *self;
+    uint32_t i;
 
     if (module == NULL) {
         return NULL;
@@ -601,11 +604,15 @@ finder_new(const embedcfg_onefile *payload, const char *exe)
     self = state_of(module);
     self->payload = payload;
     self->exe = (char *)PyMem_Malloc(strlen(exe) + 1);
-    if (self->exe == NULL) {
+    self->fds = (int *)PyMem_Malloc(payload->n_sections * sizeof(int));
+    if (self->exe == NULL || self->fds == NULL) {
         Py_DECREF(module);
         return PyErr_NoMemory();
     }
     strcpy(self->exe, exe);
+    for (i = 0; i < payload->n_sections; i++) {
+        self->fds[i] = -1;
+    }
     self->spec_class =
         embedcfg__importlib_attr("_frozen_importlib", "ModuleSpec", WHO);
     self->create_dynamic = self->spec_class != NULL

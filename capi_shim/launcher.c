@@ -18,6 +18,13 @@
  * a library of the CPython minor linked in (it is not used).  Only the
  * loading step, load_interpreter(), differs between the two.
  *
+ * Under another file name than embedcfg-launch* the launcher is an
+ * application's program: it runs NAME.json beside itself (embedcfg bundle)
+ * and gives every argument to the application.  The static launcher first
+ * looks for a one-file payload at the end of its own file (embedcfg bundle
+ * --onefile, onefile.h): with one, it runs the document inside and hands
+ * the payload's archives and extension modules to the shim.
+ *
  * Build-time definitions (embedcfg.build passes them):
  *   EMBEDCFG_TARGET_HEX   PY_VERSION_HEX of the headers the shim was built with
  *   EMBEDCFG_DEFAULT_LIB  the libpython of that interpreter

@@ -127,6 +127,7 @@ embedcfg_onefile_section_at(const embedcfg_onefile *f, uint32_t i,
     const unsigned char *e = entry_at(f, i);
     uint64_t name = u32_at(e + E_NAME);
 
+    out->index = i;
     out->kind = u32_at(e + E_KIND);
     out->flags = u32_at(e + E_FLAGS);
     out->bytes = f->base + u64_at(e + E_OFFSET);

@@ -52,6 +52,7 @@ typedef struct {
                                   * executable ("pkg/_x.cpython-312-...so");
                                   * "" for the other kinds */
     size_t path_len;
+    uint32_t index;              /* its entry in the table */
 } embedcfg_onefile_section;
 
 typedef struct {

@@ -347,6 +347,41 @@ def test_bundle_app_builds_and_runs_anywhere(which: str, shims: Any, shim_cache:
     assert (again.returncode, again.stdout.splitlines(), again.stderr) == (0, expected, "")
 
 
+@pytest.mark.parametrize("which", ["oldest", "newest"])
+def test_bundle_app_as_one_file(which: str, shims: Any, shim_cache: Path,
+                                pythons: Dict[Tuple[int, int], str], tmp_path: Path) -> None:
+    """examples/bundle-app's "As one file": `build.py --onefile --run` prints
+    the README's lines, the last one saying that every module came from the
+    executable; a copy under another name, with the build tree deleted, prints
+    the same."""
+    import shlex
+    import shutil
+
+    chosen = _oldest_and_newest(pythons, (3, 8))
+    if not chosen:
+        pytest.skip("no CPython is installed through pyenv")
+    shim = shims.get_shim(chosen[0] if which == "oldest" else chosen[-1])
+    readme = (EXAMPLES / "bundle-app" / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## As one file", 1)[1]
+    command = _readme_block(section, "one executable instead", "sh").strip().splitlines()[0]
+    args = shlex.split(command.split(" -- ", 1)[1])
+    expected = _readme_block(readme, "Expected output", "text").splitlines()[:-1]
+    expected += _readme_block(section, "It prints the same lines", "text").splitlines()
+    proc = _example(EXAMPLES / "bundle-app" / "build.py", shim, shim_cache, tmp_path / "build",
+                    "--onefile", "--run", "--", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == expected
+    assert "into one file" in proc.stderr
+    moved = tmp_path / "elsewhere" / "ws"
+    moved.parent.mkdir()
+    shutil.copy2(tmp_path / "build" / "onefile" / "wordstats", moved)
+    shutil.rmtree(tmp_path / "build")
+    again = subprocess.run([str(moved), *args], capture_output=True, text=True,
+                           env=clean_env(PATH="/nonexistent"), cwd=tmp_path,
+                           stdin=subprocess.DEVNULL, timeout=120, check=False)
+    assert (again.returncode, again.stdout.splitlines(), again.stderr) == (0, expected, "")
+
+
 _STATIC_APP_LINES = ["Hello, static world! (greeting 1) - multi-phase",
                      "counter: 1 2 - single-phase",
                      "shapes.circle.area(2) = 12.566 - PI = 3.141592653589793",

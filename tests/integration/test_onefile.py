@@ -51,7 +51,15 @@ attempt("_ctypes", lambda m: __import__("ctypes").c_int(41).value + 1)
 attempt("_decimal", lambda m: str(m.Decimal(1) / m.Decimal(7)))
 attempt("_sqlite3", lambda m: m.connect(":memory:").execute("select 6 * 7").fetchone()[0])
 import ctypes
+first = sys.modules.pop("ecfg_multi")
+import ecfg_multi  # again: the same library, from the same memory file
+again = [ecfg_multi is not first, ecfg_multi.add(1, 1)]
 maps = open("/proc/self/maps").read().splitlines()
+inodes = {}
+for line in maps:
+    fields = line.split(None, 5)
+    if len(fields) == 6 and fields[5].startswith("/memfd:"):
+        inodes.setdefault(fields[5].split()[0][len("/memfd:"):], set()).add(fields[4])
 mapped = sorted(set(line.split(None, 5)[5] for line in maps if len(line.split(None, 5)) == 6))
 print("@@" + json.dumps({
     "argv": sys.argv, "executable": sys.executable, "path": sys.path,
@@ -64,7 +72,8 @@ print("@@" + json.dumps({
                 else sys.modules[name].__loader__.__name__
                 for name in ("app_pkg", "_json", "ecfg_multi")},
     "results": results, "nested": [ecfg_nested.kind, ecfg_nested.add(40, 2)],
-    "multi": [ecfg_multi.kind, ecfg_multi.add(2, 3)],
+    "multi": [ecfg_multi.kind, ecfg_multi.add(2, 3)], "again": again,
+    "inodes": {name: len(found) for name, found in inodes.items()},
     "data": app_pkg.__loader__.get_data(app_pkg.__path__[0] + "/res/greeting.txt").decode(),
     "pythonapi": ctypes.pythonapi.Py_IsInitialized(),
     "memfd": sorted(p for p in mapped if p.startswith("/memfd:")),
@@ -234,6 +243,8 @@ def test_runs_copied_and_renamed_with_no_python_and_writes_nothing(onefile: OneF
                             "_json": "embedcfg.extension_importer",
                             "ecfg_multi": "embedcfg.extension_importer"}
     assert r["nested"] == ["single", 42] and r["multi"] == ["multi", 5]
+    assert r["again"] == [True, 2]
+    assert set(r["inodes"].values()) == {1}, "one memory file per module, reused"
     assert r["results"]["_ctypes"] == 42 and r["results"]["_decimal"].startswith("0.142857")
     assert r["data"] == "hello from the payload\n"
     assert r["pythonapi"] == 1

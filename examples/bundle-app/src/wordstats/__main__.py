@@ -18,6 +18,8 @@ SAMPLE = "The ﬁrst fox and the second FOX met a third fox by the river and the
 def where(module: object) -> str:
     """Where a module came from, relative to the bundle (sys.prefix)."""
     origin = os.path.realpath(getattr(module, "__file__", None) or "?")
+    if origin.startswith(os.path.realpath(sys.executable) + os.sep):
+        return "the executable"  # a one-file application: its paths are inside it
     base = os.path.realpath(sys.prefix)
     minor = "python%d.%d" % sys.version_info[:2]
     rel = os.path.relpath(origin, base).replace(minor, "python3.X")
