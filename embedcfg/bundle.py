@@ -331,13 +331,28 @@ def imports(node, guarded=False):
             yield found
 
 
+def stdlib_alias(name):
+    # A standard library package may put a submodule into sys.modules itself
+    # (3.14's collections/__init__.py makes collections.abc _collections_abc):
+    # the target's own import system says, after importing the (trusted)
+    # parent package.
+    parent = name.rpartition(".")[0]
+    if parent not in modules or modules[parent][2]:
+        return False
+    try:
+        import importlib.util
+        return importlib.util.find_spec(name) is not None
+    except Exception:
+        return False
+
+
 def first_missing(dotted):
     # The first part of a dotted name that cannot be found, or None. Below a
     # module that is not a package (os.path) nothing can be checked.
     parts = dotted.split(".")
     for i in range(1, len(parts) + 1):
         name = ".".join(parts[:i])
-        if name not in available:
+        if name not in available and not stdlib_alias(name):
             return name if i == 1 or ".".join(parts[:i - 1]) in packages else None
         if name not in packages:
             return None

@@ -222,3 +222,33 @@ def newest(shims: Any, pythons: Dict[Tuple[int, int], str], shim_cache: Path,
         pytest.skip("no CPython is installed through pyenv")
     monkeypatch.setenv("EMBEDCFG_CACHE_DIR", str(shim_cache))
     return shims.get_shim(max(pythons))  # type: ignore[no-any-return]
+
+
+#: A third-party package with a C extension module inside it
+#: (``markupsafe._speedups``), published as binary wheels for every CPython
+#: 3.8-3.14 (MarkupSafe 2.1 for 3.8, 3.0 for 3.9 and newer).
+WHEEL_PACKAGE = "markupsafe"
+
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``wheels(python)``: a directory into which ``python``'s own pip
+    installed the binary wheel of :data:`WHEEL_PACKAGE` from the package
+    index (``pip install --target``, once per interpreter and session)."""
+    made: Dict[str, Path] = {}
+
+    def get(python: str) -> Path:
+        if python not in made:
+            target = tmp_path_factory.mktemp("wheel")
+            proc = subprocess.run([python, "-m", "pip", "install", "--quiet",
+                                   "--disable-pip-version-check", "--no-deps",
+                                   "--only-binary=:all:", "--target", str(target),
+                                   WHEEL_PACKAGE], capture_output=True, text=True,
+                                  env=clean_env(), timeout=300, check=False)
+            assert proc.returncode == 0, f"pip install {WHEEL_PACKAGE} failed:\n{proc.stderr}"
+            assert list(target.glob(f"{WHEEL_PACKAGE}/_speedups.*.so")), sorted(
+                p.name for p in target.rglob("*"))
+            made[python] = target
+        return made[python]
+
+    return get

@@ -2,8 +2,9 @@
 
 Every minor with a static library is bundled into one file: an application
 package (from the archive), a nested and a top-level third-party extension
-module compiled here the way a wheel builds them (one of them multi-phase),
-and the standard library's C extensions. The file is copied to another
+module compiled here the way a wheel builds them (one of them multi-phase), a
+binary wheel from the package index (markupsafe, with its C extension inside
+the package), and the standard library's C extensions. The file is copied to another
 directory under another name, the original and the sources are deleted, and
 it runs from a read-only directory with a ``PATH`` that holds no Python and
 ``HOME``, ``TMPDIR`` and ``XDG_RUNTIME_DIR`` pointing at empty directories,
@@ -38,6 +39,7 @@ import _json, math
 import app_pkg
 from app_pkg import ecfg_nested
 import ecfg_multi
+import markupsafe, markupsafe._speedups
 
 results = {}
 def attempt(name, work):
@@ -66,13 +68,14 @@ print("@@" + json.dumps({
     "prefix": sys.prefix,
     "files": {name: getattr(sys.modules[name], "__file__", None)
               for name in ("app_pkg", "json", "_json", "math", "app_pkg.ecfg_nested",
-                           "ecfg_multi")},
+                           "ecfg_multi", "markupsafe._speedups")},
     "loaders": {name: type(sys.modules[name].__loader__).__name__
                 if not hasattr(sys.modules[name].__loader__, "__name__")
                 else sys.modules[name].__loader__.__name__
                 for name in ("app_pkg", "_json", "ecfg_multi")},
     "results": results, "nested": [ecfg_nested.kind, ecfg_nested.add(40, 2)],
     "multi": [ecfg_multi.kind, ecfg_multi.add(2, 3)], "again": again,
+    "wheel": str(markupsafe.escape("<a & b>")),
     "inodes": {name: len(found) for name, found in inodes.items()},
     "data": app_pkg.__loader__.get_data(app_pkg.__path__[0] + "/res/greeting.txt").decode(),
     "pythonapi": ctypes.pythonapi.Py_IsInitialized(),
@@ -122,9 +125,11 @@ PyMODINIT_FUNC PyInit_ecfg_multi(void) { return PyModuleDef_Init(&def); }
 '''
 
 
-def write_app(root: Path, python: str) -> Path:
-    """The application's tree and its document (``root/app.toml``)."""
+def write_app(root: Path, python: str, wheel: Path) -> Path:
+    """The application's tree, with the wheel installed in ``wheel``, and its
+    document (``root/app.toml``)."""
     src = root / "src"
+    shutil.copytree(wheel, src)
     (src / "app_pkg" / "res").mkdir(parents=True)
     (src / "app_main.py").write_text(MAIN)
     (src / "app_pkg" / "__init__.py").write_text("")
@@ -154,11 +159,11 @@ class OneFile:
     """A one-file application, copied elsewhere under another name, and the
     empty places it runs with."""
 
-    def __init__(self, root: Path, shim: Shim) -> None:
+    def __init__(self, root: Path, shim: Shim, wheel: Path) -> None:
         self.shim = shim
         work = root / "work"
         work.mkdir()
-        doc = write_app(work, shim.python)
+        doc = write_app(work, shim.python, wheel)
         code, out, err = bundle_cmd(doc, work / "app", shim.python)
         assert code == 0, err
         assert "into one file" in out, out
@@ -192,13 +197,13 @@ def report(proc: "subprocess.CompletedProcess[str]") -> Dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def onefiles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def onefiles(tmp_path_factory: pytest.TempPathFactory, wheels: Any) -> Iterator[Any]:
     made: Dict[Tuple[int, int], OneFile] = {}
 
     def get(shim: Shim) -> OneFile:
         if shim.minor not in made:
             made[shim.minor] = OneFile(tmp_path_factory.mktemp(f"onefile{shim.minor[1]}"),
-                                       shim)
+                                       shim, wheels(shim.python))
         return made[shim.minor]
 
     yield get
@@ -235,7 +240,8 @@ def test_runs_copied_and_renamed_with_no_python_and_writes_nothing(onefile: OneF
     files = r["files"]
     assert files["app_pkg"] == f"{exe}/app_pkg/__init__.py"
     assert files["json"] == f"{exe}/json/__init__.py"
-    for name in ("_json", "math", "app_pkg.ecfg_nested", "ecfg_multi"):
+    for name in ("_json", "math", "app_pkg.ecfg_nested", "ecfg_multi",
+                 "markupsafe._speedups"):
         path = files[name]
         assert path.startswith(f"{exe}/{name.replace('.', '/')}.cpython-3"), path
         assert path.endswith(".so"), path
@@ -244,12 +250,14 @@ def test_runs_copied_and_renamed_with_no_python_and_writes_nothing(onefile: OneF
                             "ecfg_multi": "embedcfg.extension_importer"}
     assert r["nested"] == ["single", 42] and r["multi"] == ["multi", 5]
     assert r["again"] == [True, 2]
+    assert r["wheel"] == "&lt;a &amp; b&gt;"  # markupsafe, a wheel from the package index
     assert set(r["inodes"].values()) == {1}, "one memory file per module, reused"
     assert r["results"]["_ctypes"] == 42 and r["results"]["_decimal"].startswith("0.142857")
     assert r["data"] == "hello from the payload\n"
     assert r["pythonapi"] == 1
     memfd = {p.split(":", 1)[1].split()[0] for p in r["memfd"]}
-    assert {"_json", "math", "app_pkg.ecfg_nested", "ecfg_multi", "_ctypes"} <= memfd, r["memfd"]
+    assert {"_json", "math", "app_pkg.ecfg_nested", "ecfg_multi", "_ctypes",
+            "markupsafe._speedups"} <= memfd, r["memfd"]
     # no extension module mapped from a file: only the executable and system libraries
     assert not [p for p in r["mapped"] if ".cpython-3" in p], r["mapped"]
     assert {name: sorted(os.listdir(p)) for name, p in onefile.empty.items()} == before
@@ -259,7 +267,8 @@ def test_results_match_the_cpythons_own_python(onefile: OneFile, tmp_path: Path)
     """The standard library's C extensions give the answers of the same
     CPython's own python (_sqlite3 absent where this CPython did not build it)."""
     code = MAIN.split("import ctypes\n")[0].replace("import app_pkg\n", "").replace(
-        "from app_pkg import ecfg_nested\n", "").replace("import ecfg_multi\n", "")
+        "from app_pkg import ecfg_nested\n", "").replace("import ecfg_multi\n", "").replace(
+        "import markupsafe, markupsafe._speedups\n", "")
     code += "print('@@' + json.dumps(results) + '@@')\n"
     own = subprocess.run([onefile.shim.python, "-I", "-S", "-c", code], capture_output=True,
                          text=True, env=clean_env(), timeout=120, check=False)

@@ -159,6 +159,25 @@ def test_third_party_extension_imports_from_the_app_path(static: Static, tmp_pat
     assert proc.stdout.split() == [str(built), "42"]
 
 
+def test_a_wheel_from_the_package_index_imports(static: Static, wheels: Any,
+                                                tmp_path: Path) -> None:
+    """A binary wheel from PyPI (markupsafe: a package with its C extension
+    module, built by the manylinux toolchain), installed by the target's pip
+    into the application's path, imports and works: its module resolves its
+    Python symbols against the executable."""
+    code = ("import markupsafe, markupsafe._speedups as s; print(s.__file__.rsplit('/', 2)[-2:],"
+            " markupsafe.escape('<a & b>'), any(getattr(markupsafe, n, None) is f"
+            " for n, f in vars(s).items() if callable(f)))")  # the package uses its C code
+    cfg = EmbedConfig(options={
+        "module_search_paths": [*stdlib_paths(static.python), str(wheels(static.python))],
+        "site_import": False, "run_command": code})
+    proc = static.launch(cfg, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder, name, rest = proc.stdout.split(None, 2)
+    assert "markupsafe" in folder and name.startswith("'_speedups.cpython-3"), proc.stdout
+    assert rest.strip() == "&lt;a &amp; b&gt; True", proc.stdout
+
+
 #: What the effective configuration may differ in between the dynamic and
 #: the static launcher running the same document, and why.
 DIFFERS = {
