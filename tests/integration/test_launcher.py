@@ -390,7 +390,8 @@ def test_search_path_set_false_is_not_checked(shim: Shim, tmp_path: Path) -> Non
 
 def test_launcher_under_an_application_name(shim: Shim, tmp_path: Path) -> None:
     """A copy named NAME runs NAME.json beside it with every argument the application's;
-    a symbolic link of another name runs the same; without NAME.json it exits 78."""
+    a symbolic link of another name runs the same; without NAME.json it exits 78 and says
+    what it looked for."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     program = bin_dir / "hello"
@@ -399,7 +400,11 @@ def test_launcher_under_an_application_name(shim: Shim, tmp_path: Path) -> None:
     proc = subprocess.run([str(program), "a"], capture_output=True, text=True,
                           env=clean_env(), check=False)
     assert proc.returncode == 78 and proc.stdout == ""
-    assert f"cannot read '{bin_dir}/hello.json'" in proc.stderr, proc.stderr
+    assert proc.stderr == (f"embedcfg: error: {program}: no document to run: a program named"
+                           f" after its application runs {bin_dir}/hello.json beside it"
+                           " (embedcfg bundle) or the one carried at its end (embedcfg bundle"
+                           " --onefile, a static launcher), and there is neither; rebuild it"
+                           " with embedcfg bundle\n"), proc.stderr
     cfg = EmbedConfig().with_options(
         module_search_paths=stdlib_paths(shim.python),
         run_command="import sys; print('@@', sys.argv[1:], '@@')")
