@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "archive_crc32.h"
+#include "le_fields.h"
 #include "utf8.h"
 
 /* An entry is a name reference (offset 8, length 4, flags or reserved 4)
@@ -77,19 +78,6 @@ checksum(const unsigned char *h, size_t end)
     return crc32_update(c, h + HEADER_CRC + 4, end - HEADER_CRC - 4);
 }
 
-static uint32_t
-u32_at(const unsigned char *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)
-           | ((uint32_t)p[3] << 24);
-}
-
-static uint64_t
-u64_at(const unsigned char *p)
-{
-    return (uint64_t)u32_at(p) | ((uint64_t)u32_at(p + 4) << 32);
-}
-
 static int
 fail(char *err, size_t err_size, const char *what, const char *fmt,
      unsigned long a, unsigned long b)
@@ -126,18 +114,6 @@ valid_name(const embedcfg_archive *a, uint64_t off, uint64_t len, size_t end)
            && embedcfg__utf8_check(s, (size_t)len, NULL) == EMBEDCFG_UTF8_OK;
 }
 
-/* strcmp order of two names of known lengths (UTF-8 byte order). */
-static int
-compare(const char *x, size_t xn, const char *y, size_t yn)
-{
-    int c = memcmp(x, y, xn < yn ? xn : yn);
-
-    if (c != 0) {
-        return c;
-    }
-    return xn < yn ? -1 : (xn > yn ? 1 : 0);
-}
-
 static const unsigned char *
 module_entry(const embedcfg_archive *a, uint32_t i)
 {
@@ -155,7 +131,7 @@ data_entry(const embedcfg_archive *a, uint32_t i)
 static int
 blob_in_bounds(const embedcfg_archive *a, const unsigned char *ref)
 {
-    return in_bounds(u64_at(ref), u32_at(ref + 8), a->size);
+    return in_bounds(le_u64(ref), le_u32(ref + 8), a->size);
 }
 
 /* The entries of both indexes, whose names are before `end`, the first
@@ -170,9 +146,9 @@ check_index(embedcfg_archive *a, size_t end, const char *what, char *err,
 
     for (i = 0; i < a->n_modules; i++) {
         const unsigned char *e = module_entry(a, i);
-        uint64_t name_off = u64_at(e);
-        uint32_t name_len = u32_at(e + 8);
-        uint32_t flags = u32_at(e + 12);
+        uint64_t name_off = le_u64(e);
+        uint32_t name_len = le_u32(e + 8);
+        uint32_t flags = le_u32(e + 12);
         const char *name;
 
         if (!in_bounds(name_off, (uint64_t)name_len + 1, end)) {
@@ -186,7 +162,7 @@ check_index(embedcfg_archive *a, size_t end, const char *what, char *err,
                         (unsigned long)i, 0);
         }
         name = (const char *)a->base + name_off;  /* only now: in bounds */
-        if (prev != NULL && compare(prev, prev_len, name, name_len) >= 0) {
+        if (prev != NULL && name_order(prev, prev_len, name, name_len) >= 0) {
             return fail(err, err_size, what,
                         "is corrupt: its index is not sorted", 0, 0);
         }
@@ -211,8 +187,8 @@ check_index(embedcfg_archive *a, size_t end, const char *what, char *err,
     prev = NULL;
     for (i = 0; i < a->n_data; i++) {
         const unsigned char *e = data_entry(a, i);
-        uint64_t name_off = u64_at(e);
-        uint32_t name_len = u32_at(e + 8);
+        uint64_t name_off = le_u64(e);
+        uint32_t name_len = le_u32(e + 8);
         const char *name;
         unsigned long label = (unsigned long)a->n_modules + i;
 
@@ -226,7 +202,7 @@ check_index(embedcfg_archive *a, size_t end, const char *what, char *err,
                         "is corrupt: entry %lu has an invalid name", label, 0);
         }
         name = (const char *)a->base + name_off;
-        if (prev != NULL && compare(prev, prev_len, name, name_len) >= 0) {
+        if (prev != NULL && name_order(prev, prev_len, name, name_len) >= 0) {
             return fail(err, err_size, what,
                         "is corrupt: its data index is not sorted", 0, 0);
         }
@@ -274,7 +250,7 @@ embedcfg_archive_from_memory(embedcfg_archive *a, const void *data,
         return fail(err, err_size, what,
                     "is not an embedcfg archive (bad signature)", 0, 0);
     }
-    format = u32_at(h + 8);
+    format = le_u32(h + 8);
     if (format != EMBEDCFG_ARCHIVE_FORMAT) {
         return fail(err, err_size, what,
                     "has archive format %lu; this embedcfg reads format %lu:"
@@ -282,7 +258,7 @@ embedcfg_archive_from_memory(embedcfg_archive *a, const void *data,
                     (unsigned long)format,
                     (unsigned long)EMBEDCFG_ARCHIVE_FORMAT);
     }
-    declared = u64_at(h + 32);
+    declared = le_u64(h + 32);
     if (declared != (uint64_t)size) {
         if (err != NULL && err_size > 0) {
             snprintf(err, err_size,
@@ -297,12 +273,12 @@ embedcfg_archive_from_memory(embedcfg_archive *a, const void *data,
         return fail(err, err_size, what,
                     "is corrupt: its index is out of bounds", 0, 0);
     }
-    end = u32_at(h + HEADER_BLOBS);
+    end = le_u32(h + HEADER_BLOBS);
     if (end < EMBEDCFG_ARCHIVE_HEADER_SIZE || end > size) {
         return fail(err, err_size, what,
                     "is corrupt: its index is out of bounds", 0, 0);
     }
-    if (checksum(h, end) != u32_at(h + HEADER_CRC)) {
+    if (checksum(h, end) != le_u32(h + HEADER_CRC)) {
         return fail(err, err_size, what,
                     "is corrupt: its checksum does not match", 0, 0);
     }
@@ -311,11 +287,11 @@ embedcfg_archive_from_memory(embedcfg_archive *a, const void *data,
     memcpy(a->magic, h + 12, 4);
     a->major = h[16];
     a->minor = h[17];
-    a->flags = u32_at(h + 20);
-    a->n_modules = u32_at(h + 24);
-    a->n_data = u32_at(h + 28);
-    mod_off = u64_at(h + 40);
-    data_off = u64_at(h + 48);
+    a->flags = le_u32(h + 20);
+    a->n_modules = le_u32(h + 24);
+    a->n_data = le_u32(h + 28);
+    mod_off = le_u64(h + 40);
+    data_off = le_u64(h + 48);
     /* the indexes are in the checksummed part, before the first blob */
     if (mod_off != EMBEDCFG_ARCHIVE_HEADER_SIZE
         || a->n_modules > (end - mod_off) / MODULE_ENTRY
@@ -430,10 +406,10 @@ embedcfg_archive_module_at(const embedcfg_archive *a, uint32_t i,
                            embedcfg_archive_module *out)
 {
     const unsigned char *e = module_entry(a, i);
-    uint32_t flags = u32_at(e + 12);
+    uint32_t flags = le_u32(e + 12);
 
-    out->name = (const char *)a->base + u64_at(e);
-    out->name_len = u32_at(e + 8);
+    out->name = (const char *)a->base + le_u64(e);
+    out->name_len = le_u32(e + 8);
     out->is_package = (flags & ENTRY_PACKAGE) != 0;
     out->has_source = (flags & ENTRY_SOURCE) != 0;
     out->index = i;
@@ -455,8 +431,8 @@ find_entry(const embedcfg_archive *a, int data, const char *name, size_t len)
         uint32_t mid = lo + (hi - lo) / 2;
         const unsigned char *e =
             data ? data_entry(a, mid) : module_entry(a, mid);
-        int c = compare(name, len, (const char *)a->base + u64_at(e),
-                        u32_at(e + 8));
+        int c = name_order(name, len, (const char *)a->base + le_u64(e),
+                        le_u32(e + 8));
 
         if (c == 0) {
             return mid;
@@ -490,8 +466,8 @@ embedcfg_archive_data_at(const embedcfg_archive *a, uint32_t i,
 {
     const unsigned char *e = data_entry(a, i);
 
-    out->name = (const char *)a->base + u64_at(e);
-    out->name_len = u32_at(e + 8);
+    out->name = (const char *)a->base + le_u64(e);
+    out->name_len = le_u32(e + 8);
     out->index = i;
 }
 
@@ -515,12 +491,12 @@ read_blob(const embedcfg_archive *a, const unsigned char *ref,
           const char *kind, const char *name, const unsigned char **bytes,
           size_t *len, const char *what, char *err, size_t err_size)
 {
-    const unsigned char *p = a->base + u64_at(ref);
-    size_t n = u32_at(ref + 8);
+    const unsigned char *p = a->base + le_u64(ref);
+    size_t n = le_u32(ref + 8);
 
     *bytes = NULL;
     *len = 0;
-    if (crc32_update(0, p, n) != u32_at(ref + 12)) {
+    if (crc32_update(0, p, n) != le_u32(ref + 12)) {
         if (err != NULL && err_size > 0) {
             snprintf(err, err_size,
                      "%s is corrupt: %s %s does not match its checksum:"
@@ -584,10 +560,10 @@ embedcfg_archive_flags_of(const void *data, size_t size, uint32_t *flags)
 
     if (size < EMBEDCFG_ARCHIVE_HEADER_SIZE
         || memcmp(h, signature, sizeof signature) != 0
-        || u32_at(h + 8) != EMBEDCFG_ARCHIVE_FORMAT) {
+        || le_u32(h + 8) != EMBEDCFG_ARCHIVE_FORMAT) {
         return -1;
     }
-    *flags = u32_at(h + 20);
+    *flags = le_u32(h + 20);
     return 0;
 }
 

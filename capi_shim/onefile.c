@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "le_fields.h"
 #include "utf8.h"
 
 static const char signature[8] = {'E', 'C', 'F', 'G', 'O', 'N', 'E', '\0'};
@@ -46,19 +47,6 @@ static const char signature[8] = {'E', 'C', 'F', 'G', 'O', 'N', 'E', '\0'};
 #define MAX_SIZE EMBEDCFG_ARCHIVE_MAX_SIZE
 
 #define FIX "rebuild it with embedcfg bundle --onefile"
-
-static uint32_t
-u32_at(const unsigned char *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)
-           | ((uint32_t)p[3] << 24);
-}
-
-static uint64_t
-u64_at(const unsigned char *p)
-{
-    return (uint64_t)u32_at(p) | ((uint64_t)u32_at(p + 4) << 32);
-}
 
 static int
 damaged(char *err, size_t err_size, const char *path, const char *fmt, ...)
@@ -109,34 +97,23 @@ table_string(const embedcfg_onefile *f, uint64_t off, uint64_t len)
     return s;
 }
 
-static int
-compare(const char *x, size_t xn, const char *y, size_t yn)
-{
-    int c = memcmp(x, y, xn < yn ? xn : yn);
-
-    if (c != 0) {
-        return c;
-    }
-    return xn < yn ? -1 : (xn > yn ? 1 : 0);
-}
-
 void
 embedcfg_onefile_section_at(const embedcfg_onefile *f, uint32_t i,
                             embedcfg_onefile_section *out)
 {
     const unsigned char *e = entry_at(f, i);
-    uint64_t name = u32_at(e + E_NAME);
+    uint64_t name = le_u32(e + E_NAME);
 
     out->index = i;
-    out->kind = u32_at(e + E_KIND);
-    out->flags = u32_at(e + E_FLAGS);
-    out->bytes = f->base + u64_at(e + E_OFFSET);
-    out->size = (size_t)u64_at(e + E_SIZE);
-    out->crc = u32_at(e + E_CRC);
+    out->kind = le_u32(e + E_KIND);
+    out->flags = le_u32(e + E_FLAGS);
+    out->bytes = f->base + le_u64(e + E_OFFSET);
+    out->size = (size_t)le_u64(e + E_SIZE);
+    out->crc = le_u32(e + E_CRC);
     out->name = (const char *)f->table + name;
-    out->name_len = u32_at(e + E_NAME_LEN);
+    out->name_len = le_u32(e + E_NAME_LEN);
     out->path = out->name + out->name_len + 1;
-    out->path_len = u32_at(e + E_PATH_LEN);
+    out->path_len = le_u32(e + E_PATH_LEN);
     if (out->kind != EMBEDCFG_ONEFILE_EXTENSION) {
         out->path = "";
     }
@@ -163,12 +140,12 @@ check_table(embedcfg_onefile *f, const char *path, uint64_t table_off,
     f->first_extension = f->n_sections;
     for (i = 0; i < f->n_sections; i++) {
         const unsigned char *e = entry_at(f, i);
-        uint32_t kind = u32_at(e + E_KIND);
-        uint64_t off = u64_at(e + E_OFFSET);
-        uint64_t size = u64_at(e + E_SIZE);
-        uint64_t name_off = u32_at(e + E_NAME);
-        uint64_t name_len = u32_at(e + E_NAME_LEN);
-        uint64_t path_len = u32_at(e + E_PATH_LEN);
+        uint32_t kind = le_u32(e + E_KIND);
+        uint64_t off = le_u64(e + E_OFFSET);
+        uint64_t size = le_u64(e + E_SIZE);
+        uint64_t name_off = le_u32(e + E_NAME);
+        uint64_t name_len = le_u32(e + E_NAME_LEN);
+        uint64_t path_len = le_u32(e + E_PATH_LEN);
         const char *name;
 
         if (kind < EMBEDCFG_ONEFILE_DOCUMENT
@@ -201,7 +178,7 @@ check_table(embedcfg_onefile *f, const char *path, uint64_t table_off,
             if (previous_kind != EMBEDCFG_ONEFILE_EXTENSION) {
                 f->first_extension = i;
             }
-            else if (compare(previous_name, previous_len, name,
+            else if (name_order(previous_name, previous_len, name,
                              (size_t)name_len) >= 0) {
                 return damaged(err, err_size, path, "extension module %s is"
                                " out of order", name);
@@ -252,24 +229,24 @@ embedcfg_onefile_open(embedcfg_onefile *f, const char *path, char *err,
         close(fd);
         return 0;  /* an ordinary executable */
     }
-    if (embedcfg_archive_crc32(0, t, T_CRC) != u32_at(t + T_CRC)) {
+    if (embedcfg_archive_crc32(0, t, T_CRC) != le_u32(t + T_CRC)) {
         close(fd);
         return damaged(err, err_size, path, "the trailer's checksum does not"
                        " match");
     }
-    if (u32_at(t + T_VERSION) != EMBEDCFG_ONEFILE_FORMAT) {
+    if (le_u32(t + T_VERSION) != EMBEDCFG_ONEFILE_FORMAT) {
         close(fd);
         if (err != NULL && err_size > 0) {
             snprintf(err, err_size,
                      "%s has one-file format %lu; this launcher reads format"
-                     " %d: " FIX, path, (unsigned long)u32_at(t + T_VERSION),
+                     " %d: " FIX, path, (unsigned long)le_u32(t + T_VERSION),
                      EMBEDCFG_ONEFILE_FORMAT);
         }
         return -1;
     }
-    table_off = u64_at(t + T_TABLE);
-    table_size = u64_at(t + T_TABLE_SIZE);
-    if (u64_at(t + T_FILE_SIZE) != (uint64_t)st.st_size
+    table_off = le_u64(t + T_TABLE);
+    table_size = le_u64(t + T_TABLE_SIZE);
+    if (le_u64(t + T_FILE_SIZE) != (uint64_t)st.st_size
         || (uint64_t)st.st_size >= MAX_SIZE
         || !in_bounds(table_off, table_size,
                       (uint64_t)st.st_size - sizeof t)
@@ -277,7 +254,7 @@ embedcfg_onefile_open(embedcfg_onefile *f, const char *path, char *err,
         close(fd);
         return damaged(err, err_size, path, "%llu bytes, the trailer says"
                        " %llu", (unsigned long long)st.st_size,
-                       (unsigned long long)u64_at(t + T_FILE_SIZE));
+                       (unsigned long long)le_u64(t + T_FILE_SIZE));
     }
     map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
@@ -294,8 +271,8 @@ embedcfg_onefile_open(embedcfg_onefile *f, const char *path, char *err,
     f->size = (size_t)st.st_size;
     f->table = f->base + table_off;
     f->table_size = (size_t)table_size;
-    f->n_sections = u32_at(t + T_SECTIONS);
-    f->id = u32_at(t + T_TABLE_CRC);
+    f->n_sections = le_u32(t + T_SECTIONS);
+    f->id = le_u32(t + T_TABLE_CRC);
     if (embedcfg_archive_crc32(0, f->table, f->table_size) != f->id) {
         embedcfg_onefile_close(f);
         return damaged(err, err_size, path, "the section table's checksum"
@@ -350,8 +327,8 @@ embedcfg_onefile_find_extension(const embedcfg_onefile *f, const char *name,
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         const unsigned char *e = entry_at(f, mid);
-        int c = compare((const char *)f->table + u32_at(e + E_NAME),
-                        u32_at(e + E_NAME_LEN), name, len);
+        int c = name_order((const char *)f->table + le_u32(e + E_NAME),
+                        le_u32(e + E_NAME_LEN), name, len);
 
         if (c == 0) {
             embedcfg_onefile_section_at(f, mid, out);

@@ -414,9 +414,10 @@ def canonical(cfg: EmbedConfig) -> bytes:
 
 
 def write_atomic(path: Union[str, "os.PathLike[str]"], data: bytes,
-                 opener: Optional[Callable[..., Any]] = None) -> None:
+                 opener: Optional[Callable[..., Any]] = None, mode: int = 0o666) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file,
-    never a half-written one. ``opener`` replaces ``tempfile.mkstemp`` in tests."""
+    never a half-written one, with ``mode`` less the umask (0o777 for a
+    program). ``opener`` replaces ``tempfile.mkstemp`` in tests."""
     import tempfile  # writers only
 
     target = os.fspath(path)
@@ -429,7 +430,7 @@ def write_atomic(path: Union[str, "os.PathLike[str]"], data: bytes,
             os.fsync(f.fileno())
         mask = os.umask(0)
         os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
+        os.chmod(tmp, mode & ~mask)
         os.replace(tmp, target)
     except BaseException:
         try:

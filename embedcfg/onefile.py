@@ -19,13 +19,13 @@ checksum, which the launcher only checks when it uses a section.
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 import zlib
 from typing import List, Optional, Sequence, Tuple, Union
 
 import attrs
+
+from .codec import write_atomic
 
 __all__ = ["ARCHIVE", "DOCUMENT", "EXTENSION", "FORMAT", "OneFileError", "OneFileInfo",
            "Section", "build_payload", "read_onefile", "write_onefile"]
@@ -137,28 +137,15 @@ def build_payload(launcher_size: int, sections: Sequence[Section]) -> bytes:
 
 
 def write_onefile(output: str, launcher: str, sections: Sequence[Section]) -> int:
-    """Write ``launcher`` with the payload of ``sections`` to ``output``
-    (mode 0755), atomically: a temporary file beside it, renamed into place.
-    Returns the size written."""
+    """Write ``launcher`` with the payload of ``sections`` to ``output``, a
+    program (mode 0777 less the umask), atomically
+    (:func:`embedcfg.codec.write_atomic`). Returns the size written."""
     with open(launcher, "rb") as f:
         head = f.read()
     if head[-TRAILER_SIZE:][:8] == SIGNATURE:
         raise ValueError(f"{launcher} carries a payload already: give the static launcher")
     payload = build_payload(len(head), sections)
-    directory = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(output)}-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(head)
-            f.write(payload)
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, output)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(output, head + payload, mode=0o777)
     return len(head) + len(payload)
 
 
