@@ -10,27 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
+from _interpreters import Unavailable, cached, clean_env, install_step, last_line
 
-class Unavailable(Exception):
-    """PyInstaller cannot be installed or cannot build; the message says why."""
-
-
-def _env() -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["LANG"] = "C.UTF-8"
-    return env
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no output"
+__all__ = ["Unavailable", "venv", "onedir", "onefile"]
 
 
 def venv(python: str, cache: Path) -> Tuple[Path, str]:
@@ -39,35 +26,19 @@ def venv(python: str, cache: Path) -> Tuple[Path, str]:
     (atomically: a half-made venv is never used)."""
     real = os.path.realpath(python)
     final = cache / f"pyinstaller-{hashlib.sha256(real.encode()).hexdigest()[:16]}"
-    exe = final / "bin" / "python"
-    if not (final / "ready").is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".pyinstaller-", dir=cache))
-        try:
-            steps = ([python, "-m", "venv", str(tmp)],
-                     [str(tmp / "bin" / "python"), "-m", "pip", "install", "-q",
-                      "--disable-pip-version-check", "pyinstaller"])
-            for cmd in steps:
-                try:
-                    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(),
-                                          timeout=900, check=False)
-                except subprocess.TimeoutExpired:
-                    raise Unavailable(f"{' '.join(cmd[-2:])} took more than 15 minutes")
-                if proc.returncode != 0:
-                    raise Unavailable(f"{' '.join(cmd[-2:])} failed: {_last_line(proc.stderr)}")
-            (tmp / "ready").write_text(real + "\n")
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not (final / "ready").is_file():  # not another process's venv: a real error
-                    raise
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+
+    def make(tmp: Path) -> None:
+        steps = ([python, "-m", "venv", str(tmp)],
+                 [str(tmp / "bin" / "python"), "-m", "pip", "install", "-q",
+                  "--disable-pip-version-check", "pyinstaller"])
+        for cmd in steps:
+            install_step(cmd, " ".join(cmd[-2:]))
+
+    exe = cached(final, make) / "bin" / "python"
     proc = subprocess.run([str(exe), "-m", "PyInstaller", "--version"], capture_output=True,
-                          text=True, env=_env(), check=False)
+                          text=True, env=clean_env(), check=False)
     if proc.returncode != 0:
-        raise Unavailable(f"PyInstaller in {final} does not run: {_last_line(proc.stderr)}")
+        raise Unavailable(f"PyInstaller in {final} does not run: {last_line(proc.stderr)}")
     return exe, proc.stdout.strip()
 
 
@@ -106,10 +77,10 @@ def _build(venv_python: Path, entry: Path, paths: Sequence[Path], hidden: Sequen
     for name in hidden:
         cmd += ["--hidden-import", name]
     start = time.perf_counter()
-    proc = subprocess.run([*cmd, str(entry)], capture_output=True, text=True, env=_env(),
+    proc = subprocess.run([*cmd, str(entry)], capture_output=True, text=True, env=clean_env(),
                           timeout=1800, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise Unavailable(f"the PyInstaller build failed ({proc.returncode}):"
-                          f" {_last_line(proc.stderr)}")
+                          f" {last_line(proc.stderr)}")
     return elapsed

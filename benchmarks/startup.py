@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import shutil
 import statistics
 import subprocess
@@ -175,15 +174,9 @@ def _compile(cmd: List[str]) -> None:
         raise SystemExit(f"compile failed: {' '.join(cmd)}\n{proc.stderr}")
 
 
-def _env() -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["LANG"] = "C.UTF-8"
-    return env
-
-
 def wall(cmd: List[str], runs: int) -> float:
     """Median wall-clock seconds of ``runs`` runs (after one warm-up)."""
-    env = _env()
+    env = _interpreters.clean_env()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
     times = []
     for _ in range(runs):
@@ -195,7 +188,7 @@ def wall(cmd: List[str], runs: int) -> float:
 
 def instructions(cmd: List[str]) -> Optional[int]:
     """callgrind's instruction total for one run, or None without valgrind."""
-    return _callgrind.instructions(cmd, env=_env())
+    return _callgrind.instructions(cmd, env=_interpreters.clean_env())
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -213,7 +206,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     lib = Path(target.libpython)
     probe = subprocess.run([args.python, "-I", "-S", "-c",
                             "import sys; print('\\n'.join(p for p in sys.path if p))"],
-                           capture_output=True, text=True, check=True, env=_env())
+                           capture_output=True, text=True, check=True, env=_interpreters.clean_env())
     stdlib_paths = probe.stdout.split()
     with tempfile.TemporaryDirectory(prefix="embedcfg-bench-") as tmp:
         d = Path(tmp)

@@ -60,6 +60,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import _callgrind  # noqa: E402  (benchmarks/, the script's directory)
+import _interpreters  # noqa: E402
 from embedcfg import bake as _bake  # noqa: E402
 from embedcfg import build as _build  # noqa: E402
 from embedcfg.model import EmbedConfig, InittabEntry  # noqa: E402
@@ -159,12 +160,6 @@ def _installed_pythons() -> Dict[Tuple[int, int], str]:
     return {minor: str(exe) for minor, exe in installed_pythons().items()}
 
 
-def _env() -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["LANG"] = "C.UTF-8"
-    return env
-
-
 def _generate(directory: Path, n_max: int) -> List[Path]:
     """C files of CHUNK modules each: bm_000000 ... (multi-phase, no slots)."""
     files = []
@@ -226,7 +221,7 @@ class Host:
 def _run(host: Path, mode: str, code: str, timeout: float) -> Optional[Dict[str, Any]]:
     try:
         proc = subprocess.run([str(host), mode, code], capture_output=True, text=True,
-                              env=_env(), timeout=timeout, check=False)
+                              env=_interpreters.clean_env(), timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return None
     if proc.returncode != 0:
@@ -281,7 +276,8 @@ def count(host: Path, n: int) -> Dict[str, float]:
     whatever the machine's load, unlike the times above."""
     per: Dict[str, float] = {}
     for mode in ("indexed", "inittab"):
-        counts = [_callgrind.instructions([str(host), mode, code.format(n=n)], env=_env())
+        counts = [_callgrind.instructions([str(host), mode, code.format(n=n)],
+                                          env=_interpreters.clean_env())
                   for code in (COUNT_CODE, LOOP_CODE)]
         if counts[0] is None or counts[1] is None:
             raise SystemExit("--callgrind needs valgrind")
