@@ -124,7 +124,9 @@ def test_cold_start_benchmark_runs(shim_cache: Path) -> None:
 
 def test_cpu_benchmark_runs(shim_cache: Path) -> None:
     """benchmarks/cpu.py (issue 14's static/dynamic/python table) keeps
-    working at tiny sizes: every benchmark, each variant, the geometric mean."""
+    working at its smallest: pyperformance's scripts and the target's pyperf
+    from the package index, one worker per benchmark and variant, the table
+    with its geometric mean and pyperf's own comparison."""
     found = installed_pythons()
     if not found:
         pytest.skip("no pyenv CPython is installed")
@@ -132,10 +134,18 @@ def test_cpu_benchmark_runs(shim_cache: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["EMBEDCFG_CACHE_DIR"] = str(shim_cache)
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cpu.py"), "--python",
-                           str(python), "--scale", "0.01", "--repeat", "1", "--no-callgrind"],
+                           str(python), "--processes", "1", "--values", "1", "--warmups", "0",
+                           "--loops", "1", "--no-callgrind"],
                           capture_output=True, text=True, env=env, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr
-    rows = [line.split()[0] for line in proc.stdout.splitlines()[1:-1]]
-    assert rows == ["nbody", "float", "richards", "json_dumps", "regex", "unpack_sequence",
-                    "fannkuch"], proc.stdout
-    assert "wall geometric mean: static/dynamic" in proc.stdout
+    lines = proc.stdout.splitlines()
+    names = ["richards", "nbody", "float", "deltablue", "raytrace", "json_dumps", "regex_v8",
+             "unpack_sequence"]
+    assert [line.split()[0] for line in lines[1:1 + len(names)]] == names, proc.stdout
+    for line in lines[1:1 + len(names)]:  # a time measured for each variant
+        assert line.count(" +- ") == 3, line
+    assert "time geometric mean: static/dynamic" in proc.stdout
+    table = proc.stdout[proc.stdout.index("compare_to --table (reference: dynamic):"):]
+    assert "| Benchmark" in table and "dynamic" in table and "static" in table, proc.stdout
+    for name in names:  # pyperf hides a row only when no variant differs significantly
+        assert f"| {name} " in table or "not significant" in table, proc.stdout
