@@ -98,7 +98,8 @@ class Built:
 class StaticLib:
     """The static libpython of a target and how to link it (sysconfig)."""
 
-    #: ``LIBPL/LIBRARY``: ``.../config-3.11-x86_64-linux-gnu/libpython3.11.a``.
+    #: ``LIBPL/LIBRARY``: ``.../config-3.11-x86_64-linux-gnu/libpython3.11.a``, or
+    #: ``libpython3.11-pic.a`` beside it where that exists (Debian's).
     library: str
     #: Its name without ``.a``: what every library of that CPython starts with.
     stem: str
@@ -177,6 +178,9 @@ if name:
         looked.append(os.path.join(sys.base_exec_prefix, getattr(sys, "platlibdir", "lib"),
                                    os.path.basename(os.path.dirname(libpl)),
                                    os.path.basename(libpl), name))
+# Debian's libpython3.X.a is not position-independent (it is linked into its
+# own non-PIE python); libpython3.X-pic.a beside it is, as a PIE launcher needs.
+looked = [p for a in looked for p in (a[:-len(".a")] + "-pic.a", a) if a.endswith(".a")]
 found = [p for p in looked if os.path.isfile(p)]
 libs = " ".join(v(k) or "" for k in ("LIBS", "MODLIBS", "SYSLIBS", "LIBM"))
 print(json.dumps({"name": name, "looked": looked, "found": found[:1], "libs": libs}))
@@ -202,7 +206,8 @@ def static_lib(target: Target) -> StaticLib:
                         " needs one (CPython's `make install` puts it there), or use"
                         " --link dynamic")
     library = info["found"][0]
-    return StaticLib(library=library, stem=Path(library).name[:-len(".a")],
+    stem = Path(library).name[:-len(".a")]
+    return StaticLib(library=library, stem=stem[:-len("-pic")] if stem.endswith("-pic") else stem,
                      libs=tuple(shlex.split(info["libs"])))
 
 

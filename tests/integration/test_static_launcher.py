@@ -301,3 +301,47 @@ def test_a_cpython_without_a_static_library_is_refused(monkeypatch: pytest.Monke
         _build.build(sys.executable, cache=tmp_path, stderr=io.StringIO(), link="static")
     assert looked in str(e.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def _distribution_pythons() -> List[str]:
+    """The distribution's CPythons whose LIBPL holds ``libpython3.X-pic.a``
+    (Debian's python3.X-dev: its ``libpython3.X.a`` is not position-independent)."""
+    found = []
+    for exe in sorted(Path("/usr/bin").glob("python3.[0-9]*")):
+        if not exe.name.replace("python3.", "").isdigit():
+            continue
+        proc = subprocess.run([str(exe), "-I", "-S", "-c",
+                               "import sysconfig as s; print(s.get_config_var('LIBPL') or '',"
+                               " s.get_config_var('LIBRARY') or '')"],
+                              capture_output=True, text=True, env=clean_env(), check=False)
+        parts = proc.stdout.split()
+        if proc.returncode == 0 and len(parts) == 2 and parts[1].endswith(".a") and (
+                Path(parts[0]) / (parts[1][:-len(".a")] + "-pic.a")).is_file():
+            found.append(str(exe))
+    return found
+
+
+def test_a_distributions_pic_library_is_linked(shim_cache: Path, tmp_path: Path) -> None:
+    """Debian's ``libpython3.X.a`` is built for its own non-PIE ``python``
+    and cannot be linked into a PIE (``relocation R_X86_64_32 ... recompile
+    with -fPIE``); ``libpython3.X-pic.a`` beside it is chosen instead, and a
+    document whose ``lib`` names that CPython's ``libpython3.X.so`` runs."""
+    found = _distribution_pythons()
+    if not found:
+        pytest.skip("no /usr/bin/python3.X with a libpython3.X-pic.a (Debian's python3.X-dev)")
+    python = found[-1]
+    built = _build.build(python, cache=shim_cache, stderr=io.StringIO(), link="static")
+    assert (built.static_library or "").endswith("-pic.a"), built
+    code = ("import sys, _json, math, _decimal, ctypes; print(sys.version);"
+            " print(_json.encode_basestring_ascii('\\u00e9'), math.lgamma(7.5),"
+            " _decimal.Decimal(1) / 7, ctypes.pythonapi.Py_IsInitialized())")
+    doc = tmp_path / "doc.json"
+    doc.write_bytes(codec.canonical(EmbedConfig(lib=built.libpython, options={
+        "module_search_paths": stdlib_paths(python), "site_import": False,
+        "run_command": code})))
+    proc = subprocess.run([str(built.launcher), str(doc)], capture_output=True, text=True,
+                          env=clean_env(), stdin=subprocess.DEVNULL, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    own = subprocess.run([python, "-I", "-S", "-c", code], capture_output=True, text=True,
+                         env=clean_env(), timeout=120, check=True)
+    assert proc.stdout == own.stdout
