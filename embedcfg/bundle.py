@@ -850,6 +850,12 @@ def _write_onefile(tmp: str, output: str, *, name: str, version: Tuple[int, int,
         shutil.copyfile(path, copy)
         found.append((module, copy))
     strip = shutil.which("strip")
+    launcher = os.path.join(bin_dir, name)  # the bundle's own copy
+    if strip is not None:
+        # libpython's DWARF sections (pyenv builds keep them) are three quarters
+        # of the static launcher (30.6 to 7.9 MiB for 3.12) and never loaded;
+        # the symbol tables stay, for backtraces and extension modules
+        subprocess.run([strip, "--strip-debug", launcher], capture_output=True, check=False)
     for module, path in found:
         # $ORIGIN is /proc/self/fd for a module loaded from memory, the
         # private extraction directory otherwise: never the build's prefix
@@ -871,7 +877,7 @@ def _write_onefile(tmp: str, output: str, *, name: str, version: Tuple[int, int,
     document = attrs.evolve(cfg, archives=(), options=options)
     sections.append(Section(kind=DOCUMENT, name=f"{name}.json",
                             data=codec.dumps(document, "json").encode()))
-    return write_onefile(output, os.path.join(bin_dir, name), sections)
+    return write_onefile(output, launcher, sections)
 
 
 def _write(tmp: str, cfg: EmbedConfig, *, name: str, built: "Built", target: "Target",

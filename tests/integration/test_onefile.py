@@ -290,6 +290,11 @@ def test_the_payload_reads_back(onefile: OneFile) -> None:
     names = [s.name for s in info.of_kind(EXTENSION)]
     assert names == sorted(names, key=str.encode)
     assert {"_json", "app_pkg.ecfg_nested", "ecfg_multi"} <= set(names)
+    if shutil.which("readelf") and shutil.which("strip"):
+        # the launcher without libpython's DWARF sections; its symbols stay
+        headers = subprocess.run(["readelf", "-S", "-W", str(onefile.exe)],
+                                 capture_output=True, text=True, check=True).stdout
+        assert ".debug_info" not in headers and ".symtab" in headers, headers
 
 
 def test_extraction_fallback_is_private_and_reused(newest_onefile: OneFile,
