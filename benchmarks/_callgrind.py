@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 
 def instructions(argv: Sequence[str], env: Optional[Dict[str, str]] = None,
@@ -32,28 +32,41 @@ def instructions(argv: Sequence[str], env: Optional[Dict[str, str]] = None,
     return int(m.group(1))
 
 
-def profile(argv: Sequence[str], env: Optional[Dict[str, str]] = None) -> Dict[str, int]:
-    """callgrind's self instructions of each function (by name, every
-    object file merged) for one run of ``argv``; empty without valgrind."""
+class Profile(NamedTuple):
+    """One run's profile: self instructions by function (every object file
+    merged), and the total of every event (``Ir``; with the cache
+    simulation also ``Dr`` data reads, ``Dw`` data writes and the misses)."""
+
+    functions: Dict[str, int]
+    totals: Dict[str, int]
+
+
+def profile(argv: Sequence[str], env: Optional[Dict[str, str]] = None,
+            cache_sim: bool = False) -> Optional[Profile]:
+    """callgrind's :class:`Profile` of one run of ``argv``; None without valgrind."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
-        return {}
+        return None
     with tempfile.TemporaryDirectory(prefix="embedcfg-callgrind-") as tmp:
         out = Path(tmp) / "callgrind.out"
+        sim = ["--cache-sim=yes"] if cache_sim else []
         proc = subprocess.run([valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
-                               *argv], capture_output=True, text=True, env=env, check=False)
+                               *sim, *argv], capture_output=True, text=True, env=env,
+                              check=False)
         if proc.returncode != 0 or not out.is_file():
             raise SystemExit(f"callgrind failed for {list(argv)[:3]}...:\n{proc.stderr[-2000:]}")
-        return _self_costs(out.read_text(encoding="utf-8", errors="replace"))
+        return _parse(out.read_text(encoding="utf-8", errors="replace"))
 
 
-def _self_costs(text: str) -> Dict[str, int]:
-    """Self cost by function of a callgrind output file (one event: Ir).
-    A cost line after ``calls=`` is the call's inclusive cost, not the
-    caller's own, and is skipped; names are compressed as ``(id) name``
-    the first time (after ``fn=`` or ``cfn=``) and ``(id)`` after."""
+def _parse(text: str) -> Profile:
+    """A callgrind output file's :class:`Profile`. A cost line after
+    ``calls=`` is the call's inclusive cost, not the caller's own, and is
+    skipped; names are compressed as ``(id) name`` the first time (after
+    ``fn=`` or ``cfn=``) and ``(id)`` after; the first event is ``Ir``."""
     names: Dict[str, str] = {}
     costs: Dict[str, int] = {}
+    events: List[str] = []
+    totals: Dict[str, int] = {}
     current = "???"
     skip_next = False
     for line in text.splitlines():
@@ -71,8 +84,12 @@ def _self_costs(text: str) -> Dict[str, int]:
                            else name).split("'")[0]
         elif line.startswith("calls="):
             skip_next = True
+        elif line.startswith("events:"):
+            events = line.split()[1:]
+        elif line.startswith(("summary:", "totals:")):
+            totals = dict(zip(events, (int(v) for v in line.split()[1:])))
         elif line[:1].isdigit() or line[:1] in "+-*":
             fields = line.split()
             if len(fields) > 1:
                 costs[current] = costs.get(current, 0) + int(fields[1])
-    return costs
+    return Profile(costs, totals)

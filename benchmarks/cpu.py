@@ -220,16 +220,23 @@ def explain(s: Setup, name: str, loops: int, jobs: int) -> None:
     small = max(1, loops)
     runs = [(v, k) for v in ("static", "dynamic") for k in (1, 2)]
 
-    def run(job: Any) -> Dict[str, int]:
+    def run(job: Any) -> _callgrind.Profile:
         v, k = job
-        return _callgrind.profile(
+        got = _callgrind.profile(
             s.command(v, name, "--worker", "--loops", str(k * small), "--warmups", "0",
-                      "--values", "1", seeded=True), env=env)
+                      "--values", "1", seeded=True), env=env, cache_sim=True)
+        assert got is not None
+        return got
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         prof = dict(zip(runs, pool.map(run, runs)))
-    work = {v: {f: prof[(v, 2)].get(f, 0) - prof[(v, 1)].get(f, 0)
-                for f in set(prof[(v, 1)]) | set(prof[(v, 2)])} for v in ("static", "dynamic")}
+
+    def workload(v: str, counts: Any) -> Dict[str, int]:  # 2L minus L
+        one, two = counts(prof[(v, 1)]), counts(prof[(v, 2)])
+        return {k: two.get(k, 0) - one.get(k, 0) for k in set(one) | set(two)}
+
+    work = {v: workload(v, lambda p: p.functions) for v in ("static", "dynamic")}
+    events = {v: workload(v, lambda p: p.totals) for v in ("static", "dynamic")}
     saved = {f: work["dynamic"].get(f, 0) - work["static"].get(f, 0)
              for f in set(work["static"]) | set(work["dynamic"])}
     total = sum(saved.values())
@@ -250,6 +257,11 @@ def explain(s: Setup, name: str, loops: int, jobs: int) -> None:
     print(f"  libpython's own functions (PLT calls, GOT loads, code layout)      "
           f"{share(total - tls - linker)}")
     print("    most: " + ", ".join(f"{f} {c:,}" for c, f in rest[:5]))
+    # the same instruction count can cost more: a GOT load is a data read
+    # that the static link turns into an address computation (lea)
+    print("  events of the workload (callgrind's cache simulation), static/dynamic:"
+          + "".join(f" {e} {events['static'][e] / events['dynamic'][e]:.4f}"
+                    for e in ("Ir", "Dr", "Dw") if events["dynamic"].get(e)))
 
 
 def startup_instructions(s: Setup) -> None:

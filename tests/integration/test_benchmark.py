@@ -149,3 +149,22 @@ def test_cpu_benchmark_runs(shim_cache: Path) -> None:
     assert "| Benchmark" in table and "dynamic" in table and "static" in table, proc.stdout
     for name in names:  # pyperf hides a row only when no variant differs significantly
         assert f"| {name} " in table or "not significant" in table, proc.stdout
+
+
+def test_callgrind_profile_adds_up() -> None:
+    """benchmarks/_callgrind.profile's self costs by function add up to the
+    run's total, which is what callgrind reports for the same run, and the
+    cache simulation adds the data reads."""
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import _callgrind
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    argv = [shutil.which("true") or "/bin/true"]
+    got = _callgrind.profile(argv, cache_sim=True)
+    assert got is not None
+    assert sum(got.functions.values()) == got.totals["Ir"] == _callgrind.instructions(argv)
+    assert 0 < got.totals["Dr"] < got.totals["Ir"]
+    assert "_dl_start" in got.functions or "_start" in got.functions, sorted(got.functions)[:20]
