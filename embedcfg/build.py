@@ -180,7 +180,8 @@ if name:
                                    os.path.basename(libpl), name))
 # Debian's libpython3.X.a is not position-independent (it is linked into its
 # own non-PIE python); libpython3.X-pic.a beside it is, as a PIE launcher needs.
-looked = [p for a in looked for p in (a[:-len(".a")] + "-pic.a", a) if a.endswith(".a")]
+looked = [p for a in looked
+          for p in ((a[:-len(".a")] + "-pic.a", a) if a.endswith(".a") else (a,))]
 found = [p for p in looked if os.path.isfile(p)]
 libs = " ".join(v(k) or "" for k in ("LIBS", "MODLIBS", "SYSLIBS", "LIBM"))
 print(json.dumps({"name": name, "looked": looked, "found": found[:1], "libs": libs}))
