@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -65,6 +65,11 @@ VARIANTS = ("static", "dynamic", "python")
 
 def geomean(values: Sequence[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def ratios(of: Dict[str, float]) -> Tuple[float, float]:
+    """static/dynamic and static/python of one figure per variant."""
+    return of["static"] / of["dynamic"], of["static"] / of["python"]
 
 
 class Setup:
@@ -88,6 +93,9 @@ class Setup:
         for f in (self.dynamic.launcher, self.dynamic.shim, self.static.launcher):
             shutil.copy2(f, d / f.name)
         self.documents = {seeded: self._document(seeded) for seeded in (False, True)}
+        #: python's environment for :meth:`counted` (the documents set hash_seed)
+        self.seeded_env = _interpreters.clean_env()
+        self.seeded_env["PYTHONHASHSEED"] = "0"
 
     def _document(self, seeded: bool) -> Path:
         options: Dict[str, Any] = {
@@ -107,6 +115,12 @@ class Setup:
             return [self.python, "-s", "-S", str(self.wrapper), *tail]
         exe = self.dir / (self.static if variant == "static" else self.dynamic).launcher.name
         return [str(exe), str(self.documents[seeded]), *tail]  # after the document's argv
+
+    def counted(self, variant: str, name: str, loops: int) -> List[str]:
+        """The worker callgrind counts: ``loops`` loops, one value, no
+        warm-up, the hash seed fixed (with :attr:`seeded_env` for python)."""
+        return self.command(variant, name, "--worker", "--loops", str(loops), "--warmups", "0",
+                            "--values", "1", seeded=True)
 
     def run(self, cmd: List[str], what: str, env: Optional[Dict[str, str]] = None) -> None:
         proc = subprocess.run(cmd, capture_output=True, text=True,
@@ -153,9 +167,9 @@ def report_timings(s: Setup, names: Sequence[str],
     sd: List[float] = []
     sp: List[float] = []
     for name in names:
-        mean = {v: statistics.mean(t[name][v]) for v in VARIANTS}
-        sd.append(mean["static"] / mean["dynamic"])
-        sp.append(mean["static"] / mean["python"])
+        r = ratios({v: statistics.mean(t[name][v]) for v in VARIANTS})
+        sd.append(r[0])
+        sp.append(r[1])
         print(f"  {name:16} static {_time(t[name]['static'])}  dynamic {_time(t[name]['dynamic'])}"
               f"  python {_time(t[name]['python'])}  static/dynamic {sd[-1]:.3f}"
               f"  static/python {sp[-1]:.3f}")
@@ -177,20 +191,14 @@ def report_timings(s: Setup, names: Sequence[str],
     print("".join("  " + line + "\n" for line in proc.stdout.rstrip().splitlines()))
 
 
-def instructions(s: Setup, names: Sequence[str], loops: Dict[str, int],
-                 fraction: float, jobs: int) -> None:
-    """callgrind's instructions of ``L`` loops of each workload (a worker
-    with 2L loops minus one with L), every variant."""
-    env = _interpreters.clean_env()
-    env["PYTHONHASHSEED"] = "0"  # python's; the launchers' documents set hash_seed
-    small = {n: max(1, int(loops[n] * fraction)) for n in names}
+def instructions(s: Setup, names: Sequence[str], small: Dict[str, int], jobs: int) -> None:
+    """callgrind's instructions of ``L = small[name]`` loops of each workload
+    (a worker with 2L loops minus one with L), every variant."""
     jobs_list = [(n, v, k) for n in names for v in VARIANTS for k in (1, 2)]
 
     def count(job: Any) -> int:
         n, v, k = job
-        total = _callgrind.instructions(
-            s.command(v, n, "--worker", "--loops", str(k * small[n]), "--warmups", "0",
-                      "--values", "1", seeded=True), env=env)
+        total = _callgrind.instructions(s.counted(v, n, k * small[n]), env=s.seeded_env)
         assert total is not None
         return total
 
@@ -201,8 +209,9 @@ def instructions(s: Setup, names: Sequence[str], loops: Dict[str, int],
     print("instructions (callgrind; a worker of 2L loops minus one of L: the workload alone):")
     for n in names:
         c = {v: totals[(n, v, 2)] - totals[(n, v, 1)] for v in VARIANTS}
-        sd.append(c["static"] / c["dynamic"])
-        sp.append(c["static"] / c["python"])
+        r = ratios({v: float(c[v]) for v in VARIANTS})
+        sd.append(r[0])
+        sp.append(r[1])
         print(f"  {n:16} L={small[n]:<6} static {c['static']:>14,}  dynamic {c['dynamic']:>14,}"
               f"  python {c['python']:>14,}  static/dynamic {sd[-1]:.4f}"
               f"  static/python {sp[-1]:.4f}")
@@ -211,20 +220,20 @@ def instructions(s: Setup, names: Sequence[str], loops: Dict[str, int],
           f" static/python {geomean(sp):.4f}")
 
 
-def explain(s: Setup, name: str, loops: int, jobs: int) -> None:
+def _in_linker(function: str) -> bool:
+    return function.startswith("_dl_") or function == "do_lookup_x"
+
+
+def explain(s: Setup, name: str, small: int, jobs: int) -> None:
     """Where the static launcher saves instructions on ``name``: callgrind's
-    self cost by function of the workload alone (2L loops minus L, as
-    above), dynamic minus static."""
-    env = _interpreters.clean_env()
-    env["PYTHONHASHSEED"] = "0"
-    small = max(1, loops)
+    self cost by function of the workload alone (2L loops minus L with
+    ``L = small``, as above), dynamic minus static."""
     runs = [(v, k) for v in ("static", "dynamic") for k in (1, 2)]
 
     def run(job: Any) -> _callgrind.Profile:
         v, k = job
-        got = _callgrind.profile(
-            s.command(v, name, "--worker", "--loops", str(k * small), "--warmups", "0",
-                      "--values", "1", seeded=True), env=env, cache_sim=True)
+        got = _callgrind.profile(s.counted(v, name, k * small), env=s.seeded_env,
+                                 cache_sim=True)
         assert got is not None
         return got
 
@@ -242,10 +251,9 @@ def explain(s: Setup, name: str, loops: int, jobs: int) -> None:
     total = sum(saved.values())
     dynamic = sum(work["dynamic"].values())
     tls = saved.get("__tls_get_addr", 0)
-    linker = sum(c for f, c in saved.items() if f.startswith("_dl_") or f == "do_lookup_x")
+    linker = sum(c for f, c in saved.items() if _in_linker(f))
     rest = sorted(((c, f) for f, c in saved.items()
-                   if f != "__tls_get_addr" and not f.startswith("_dl_") and f != "do_lookup_x"),
-                  reverse=True)
+                   if f != "__tls_get_addr" and not _in_linker(f)), reverse=True)
 
     def share(c: int) -> str:
         return f"{c:>13,} ({c / total * 100 if total else 0:5.1f} % of the saving)"
@@ -337,10 +345,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         report_timings(s, names, timings(s, names, loops, args))
         if args.no_callgrind or shutil.which("valgrind") is None:
             return 0
-        instructions(s, names, loops, args.callgrind_fraction, args.jobs)
+        small = {n: max(1, int(loops[n] * args.callgrind_fraction)) for n in names}
+        instructions(s, names, small, args.jobs)
         if args.profile:
-            explain(s, args.profile, int(loops[args.profile] * args.callgrind_fraction),
-                    args.jobs)
+            explain(s, args.profile, small[args.profile], args.jobs)
         startup_instructions(s)
     return 0
 
